@@ -1,0 +1,161 @@
+"""Writes about users, teams and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from accord.accounts.domain import Capability, Role, Side, parse_scopes
+
+from accord.accounts.models import ApiKey, Membership, Team, User
+from accord.core import audit, clock
+from accord.core.errors import Conflict, InvalidInput, PermissionDenied
+
+
+def require(user: User | None, capability: Capability) -> None:
+    """Refuse with 403 unless `user` holds `capability`. None means the system itself."""
+    if user is not None and not user.can(capability):
+        raise PermissionDenied(f"your role ({user.role}) may not {capability.value.replace('_', ' ')}")
+
+
+def _check_time_zone(name: str, field: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {name!r}", field=field) from None
+
+
+def user_create(
+    *,
+    email: str,
+    role: str,
+    name: str = "",
+    password: str | None = None,
+    time_zone: str = "UTC",
+    acting_user: User | None,
+) -> User:
+    require(acting_user, Capability.USER_ADMIN)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(f"{email!r} is not a valid email address", field="email") from None
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown role {role!r}; choose from {', '.join(r.value for r in Role)}", field="role"
+        ) from None
+    _check_time_zone(time_zone, "time_zone")
+    if password is not None:
+        try:
+            validate_password(password, User(email=email, name=name))
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), field="password") from None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, password, name=name, role=role, time_zone=time_zone)
+            audit.record(action="user_create", obj=user, actor=acting_user, details={"role": role})
+    except IntegrityError:
+        raise Conflict(f"a user with email {email} already exists", field="email") from None
+    return user
+
+
+def user_set_role(*, user: User, role: str, acting_user: User | None) -> User:
+    require(acting_user, Capability.USER_ADMIN)
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}", field="role") from None
+    with transaction.atomic():
+        old = user.role
+        user.role = new_role
+        user.save(update_fields=["role"])
+        audit.record(action="user_set_role", obj=user, actor=acting_user, details={"from": old, "to": new_role})
+    return user
+
+
+def team_create(
+    *, name: str, side: str, time_zone: str = "UTC", manager: User | None = None, acting_user: User | None
+) -> Team:
+    require(acting_user, Capability.USER_ADMIN)
+    if not name.strip():
+        raise InvalidInput("a team needs a name", field="name")
+    try:
+        side = Side(side)
+    except ValueError:
+        raise InvalidInput(f"unknown side {side!r}; choose marketing or sales", field="side") from None
+    _check_time_zone(time_zone, "time_zone")
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name.strip(), side=side, time_zone=time_zone, manager=manager)
+            audit.record(action="team_create", obj=team, actor=acting_user)
+    except IntegrityError:
+        raise Conflict(f"a team named {name!r} already exists", field="name") from None
+    return team
+
+
+def team_add_member(*, team: Team, user: User, acting_user: User | None) -> Membership:
+    require(acting_user, Capability.USER_ADMIN)
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(team=team, user=user)
+        if created:
+            audit.record(action="team_add_member", obj=team, actor=acting_user, details={"user": user.email})
+    return membership
+
+
+KEY_PREFIX = "acc"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def apikey_create(*, name: str, scopes: str | list[str], acting_user: User) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which is never stored and shown only now."""
+    require(acting_user, Capability.USER_ADMIN)
+    if not name.strip():
+        raise InvalidInput("an API key needs a name", field="name")
+    try:
+        parsed = parse_scopes(scopes)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="scopes") from None
+    prefix = secrets.token_hex(4)
+    secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            name=name.strip(), prefix=prefix, digest=digest(secret), scopes=[s.value for s in parsed],
+            created_by=acting_user,
+        )
+        audit.record(action="apikey_create", obj=key, actor=acting_user, details={"scopes": key.scopes})
+    return key, secret
+
+
+def apikey_revoke(*, key: ApiKey, acting_user: User) -> ApiKey:
+    require(acting_user, Capability.USER_ADMIN)
+    with transaction.atomic():
+        if key.revoked_at is None:
+            key.revoked_at = clock.now()
+            key.save(update_fields=["revoked_at"])
+            audit.record(action="apikey_revoke", obj=key, actor=acting_user)
+    return key
+
+
+def apikey_authenticate(secret: str) -> ApiKey | None:
+    """The active key matching `secret`, or None. Marks it used (at most once a minute)."""
+    if not secret.startswith(f"{KEY_PREFIX}_"):
+        return None
+    key = ApiKey.objects.select_related("created_by").filter(digest=digest(secret)).first()
+    if key is None or not key.is_active:
+        return None
+    now = clock.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accord.accounts"
+    label = "accounts"
+    verbose_name = "Users, teams and API keys"

@@ -1,0 +1,101 @@
+"""Roles, what each may do, and API key scopes. Pure rules: no Django."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # RevOps admin: the playbook, users, API keys, imports; may do everything
+    MARKETING = "marketing"  # marketing manager: marketing-owned stages, signs for marketing
+    SALES_REP = "sales_rep"  # SDR / AE: works hand-offs and sales-owned stages
+    SALES_MANAGER = "sales_manager"  # leads the reps, signs for sales
+    VIEWER = "viewer"  # executive or guest: reads everything, writes nothing
+
+
+class Side(enum.StrEnum):
+    MARKETING = "marketing"  # the marketing team's side of the agreement
+    SALES = "sales"  # the sales team's side of the agreement
+
+
+class Capability(enum.StrEnum):
+    CONTACT_WRITE = "contact_write"  # create and edit contacts and accounts
+    CONTACT_MERGE = "contact_merge"  # merge two contacts into one
+    STAGE_CHANGE = "stage_change"  # move a contact between stages (the stage decides which side)
+    PLAYBOOK_DRAFT = "playbook_draft"  # create and edit draft playbook versions
+    PLAYBOOK_SIGN = "playbook_sign"  # sign a draft for one's side
+    PLAYBOOK_ACTIVATE = "playbook_activate"  # make a signed version the active one
+    USER_ADMIN = "user_admin"  # users, teams and API keys
+
+
+_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.ADMIN: frozenset(Capability),
+    Role.MARKETING: frozenset(
+        {
+            Capability.CONTACT_WRITE,
+            Capability.CONTACT_MERGE,
+            Capability.STAGE_CHANGE,
+            Capability.PLAYBOOK_DRAFT,
+            Capability.PLAYBOOK_SIGN,
+        }
+    ),
+    Role.SALES_MANAGER: frozenset(
+        {
+            Capability.CONTACT_WRITE,
+            Capability.CONTACT_MERGE,
+            Capability.STAGE_CHANGE,
+            Capability.PLAYBOOK_DRAFT,
+            Capability.PLAYBOOK_SIGN,
+        }
+    ),
+    Role.SALES_REP: frozenset({Capability.CONTACT_WRITE, Capability.STAGE_CHANGE}),
+    Role.VIEWER: frozenset(),
+}
+
+_SIDES: dict[Role, frozenset[Side]] = {
+    Role.ADMIN: frozenset(Side),
+    Role.MARKETING: frozenset({Side.MARKETING}),
+    Role.SALES_MANAGER: frozenset({Side.SALES}),
+    Role.SALES_REP: frozenset({Side.SALES}),
+    Role.VIEWER: frozenset(),
+}
+
+# Who may sign a playbook version on behalf of a side. The admin prepares, the two leads sign.
+_SIGNS_FOR: dict[Role, Side] = {Role.MARKETING: Side.MARKETING, Role.SALES_MANAGER: Side.SALES}
+
+
+def can(role: Role | str, capability: Capability) -> bool:
+    return capability in _CAPABILITIES[Role(role)]
+
+
+def acts_for(role: Role | str) -> frozenset[Side]:
+    """The sides of the funnel whose stages a role may move contacts into or out of."""
+    return _SIDES[Role(role)]
+
+
+def signs_for(role: Role | str) -> Side | None:
+    return _SIGNS_FOR.get(Role(role))
+
+
+class Scope(enum.StrEnum):
+    READ = "read"  # read contacts, accounts, the playbook and history
+    WRITE = "write"  # create and change contacts, move stages (implies nothing else)
+    TRACK = "track"  # send tracking events only; safe to publish in a web page
+    ADMIN = "admin"  # playbook versions, users and keys
+
+
+def parse_scopes(raw: str | list[str]) -> list[Scope]:
+    """Parse 'read,write' or a list into scopes, refusing unknown ones with their name."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    names = [item.strip() for item in items if item.strip()]
+    if not names:
+        raise ValueError("at least one scope is required (read, write, track, admin)")
+    scopes: list[Scope] = []
+    for name in names:
+        try:
+            scope = Scope(name)
+        except ValueError:
+            raise ValueError(f"unknown scope {name!r}; choose from read, write, track, admin") from None
+        if scope not in scopes:
+            scopes.append(scope)
+    return scopes

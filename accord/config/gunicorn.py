@@ -1,0 +1,13 @@
+"""gunicorn settings for `accord serve` and production. Override with GUNICORN_CMD_ARGS."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('ACCORD_HOST', '127.0.0.1')}:{os.environ.get('ACCORD_PORT', '8000')}"
+workers = int(os.environ.get("ACCORD_WEB_WORKERS", str(max(2, multiprocessing.cpu_count()))))
+threads = int(os.environ.get("ACCORD_WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 20
+accesslog = os.environ.get("ACCORD_ACCESS_LOG", "-")
+forwarded_allow_ips = os.environ.get("ACCORD_FORWARDED_ALLOW_IPS", "127.0.0.1")

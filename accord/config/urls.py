@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from accord.config.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("", include("accord.web.urls")),
+]

@@ -1,0 +1,362 @@
+"""Writes about contacts and accounts. Each validates its whole input and writes nothing on error."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.forms.models import model_to_dict
+
+from accord.accounts.actions import require
+from accord.accounts.domain import Capability
+from accord.accounts.models import User
+from accord.contacts import domain
+from accord.contacts.models import SENIORITIES, Account, Contact, ContactMerge
+from accord.core import audit, clock
+from accord.core.errors import Conflict, InvalidInput
+from accord.playbook.queries import active_playbook
+
+CONTACT_FIELDS = (
+    "email", "first_name", "last_name", "title", "seniority", "phone", "country",
+    "account_id", "owner_id", "consent", "hubspot_id", "salesforce_id", "properties",
+)
+ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "annual_revenue", "country", "owner_id", "properties")
+_TEXT_LIMITS = {
+    "first_name": 100, "last_name": 100, "title": 200, "phone": 40, "name": 200, "industry": 100,
+    "hubspot_id": 64, "salesforce_id": 18,
+}
+MAX_PROPERTIES_BYTES = 16_384
+
+
+class _Cleaner:
+    def __init__(self, data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+        self.errors: list[tuple[str, str]] = []
+        self.values: dict[str, Any] = {}
+        for key in data:
+            if key not in allowed:
+                self.errors.append((key, f"unknown field {key!r}"))
+        self.data = {k: v for k, v in data.items() if k in allowed}
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append((name, message))
+
+    def text(self, name: str, *, required: bool = False, nullable: bool = False) -> None:
+        if name not in self.data:
+            return
+        value = self.data[name]
+        if value is None:
+            if required:
+                self.fail(name, "is required")
+            else:
+                self.values[name] = None if nullable else ""
+            return
+        if not isinstance(value, str):
+            self.fail(name, f"must be text, not {type(value).__name__}")
+            return
+        value = value.strip()
+        if required and not value:
+            self.fail(name, "must not be empty")
+        elif len(value) > _TEXT_LIMITS.get(name, 200):
+            self.fail(name, f"must be at most {_TEXT_LIMITS.get(name, 200)} characters")
+        else:
+            self.values[name] = value or (None if nullable else "")
+
+    def user(self, name: str) -> None:
+        if name not in self.data:
+            return
+        value = self.data[name]
+        if value is None:
+            self.values[name] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            self.fail(name, "must be a user id")
+        elif not User.objects.filter(pk=value, is_active=True).exists():
+            self.fail(name, f"no active user with id {value}")
+        else:
+            self.values[name] = value
+
+    def country(self) -> None:
+        if "country" not in self.data:
+            return
+        value = self.data["country"]
+        if value in (None, ""):
+            self.values["country"] = ""
+        elif not isinstance(value, str) or len(value.strip()) != 2 or not value.strip().isalpha():
+            self.fail("country", "must be a two-letter ISO country code such as US or DE")
+        else:
+            self.values["country"] = value.strip().upper()
+
+    def properties(self) -> None:
+        if "properties" not in self.data:
+            return
+        value = self.data["properties"]
+        if value is None:
+            self.values["properties"] = {}
+            return
+        if not isinstance(value, Mapping):
+            self.fail("properties", "must be a mapping of names to values")
+            return
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or len(key) > 100:
+                self.fail("properties", f"property names must be text of 1 to 100 characters, not {key!r}")
+                return
+            if not (item is None or isinstance(item, (str, int, float, bool))):
+                self.fail(f"properties.{key}", "must be text, a number, true/false or null")
+                return
+        if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
+            self.fail("properties", f"must be at most {MAX_PROPERTIES_BYTES} bytes as JSON")
+            return
+        self.values["properties"] = dict(value)
+
+    def raise_if_invalid(self) -> None:
+        if self.errors:
+            path, message = self.errors[0]
+            raise InvalidInput(f"{path}: {message}", field=path, errors=self.errors)
+
+
+def _clean_contact(data: Mapping[str, Any]) -> dict[str, Any]:
+    c = _Cleaner(data, CONTACT_FIELDS)
+    if "email" in c.data:
+        raw = c.data["email"]
+        if raw is not None and not isinstance(raw, str):
+            c.fail("email", "must be text")
+        else:
+            try:
+                c.values["email"] = domain.normalize_email(raw)
+            except ValueError as exc:
+                c.fail("email", str(exc))
+    for name in ("first_name", "last_name", "title", "phone"):
+        c.text(name)
+    for name in ("hubspot_id", "salesforce_id"):
+        c.text(name, nullable=True)
+    if "seniority" in c.data:
+        value = c.data["seniority"]
+        if value in (None, ""):
+            c.values["seniority"] = ""
+        elif value not in SENIORITIES:
+            c.fail("seniority", f"must be one of {', '.join(SENIORITIES)}")
+        else:
+            c.values["seniority"] = value
+    c.country()
+    if "account_id" in c.data:
+        value = c.data["account_id"]
+        if value is None:
+            c.values["account_id"] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            c.fail("account_id", "must be an account id")
+        elif not Account.objects.filter(pk=value).exists():
+            c.fail("account_id", f"no account with id {value}")
+        else:
+            c.values["account_id"] = value
+    c.user("owner_id")
+    if "consent" in c.data:
+        value = c.data["consent"]
+        if value is not None and not isinstance(value, bool):
+            c.fail("consent", "must be true, false or null")
+        else:
+            c.values["consent"] = value
+    c.properties()
+    c.raise_if_invalid()
+    return c.values
+
+
+def _unique_conflict(exc: IntegrityError, values: Mapping[str, Any]) -> Conflict:
+    text = str(exc).lower()
+    for name in ("email", "hubspot_id", "salesforce_id", "domain"):
+        if name in text and values.get(name):
+            return Conflict(f"{name}: another record already has {values[name]!r}", field=name)
+    return Conflict(f"the change conflicts with another record: {exc}")
+
+
+def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Contact:
+    require(acting_user, Capability.CONTACT_WRITE)
+    values = _clean_contact(data)
+    if values.get("consent") is not None:
+        values["consent_at"] = clock.now()
+    if not values.get("account_id") and values.get("email"):
+        account = account_for_domain(domain.company_domain(values["email"]))
+        if account is not None:
+            values["account_id"] = account.pk
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(**values)
+            audit.record(action="contact_create", obj=contact, actor=acting_user)
+    except IntegrityError as exc:
+        raise _unique_conflict(exc, values) from None
+    return contact
+
+
+def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: User | None) -> Contact:
+    require(acting_user, Capability.CONTACT_WRITE)
+    values = _clean_contact(data)
+    changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
+    if not changed:
+        return contact
+    if "consent" in changed:
+        changed["consent_at"] = clock.now()
+    changed["updated_at"] = clock.now()
+    try:
+        with transaction.atomic():
+            Contact.objects.select_for_update().filter(pk=contact.pk).update(**changed)
+            audit.record(
+                action="contact_update", obj=contact, actor=acting_user,
+                details={k: _jsonable(v) for k, v in changed.items() if k != "updated_at"},
+            )
+    except IntegrityError as exc:
+        raise _unique_conflict(exc, values) from None
+    contact.refresh_from_db()
+    return contact
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool, dict, list)) or value is None:
+        return value
+    return str(value)
+
+
+def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> Contact:
+    """Merge `drop` into `keep`. Everything that pointed at `drop` (its stage history, events,
+    hand-offs…) now points at `keep`; fields `keep` lacks are taken from `drop`; the more advanced
+    stage wins. A `ContactMerge` row keeps `drop` as it was."""
+    require(acting_user, Capability.CONTACT_MERGE)
+    if keep.pk == drop.pk:
+        raise Conflict("a contact cannot be merged into itself", field="drop")
+    with transaction.atomic():
+        locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])}
+        if len(locked) != 2:
+            raise Conflict("one of the contacts no longer exists (already merged?)")
+        keep, drop = locked[keep.pk], locked[drop.pk]
+        drop_values = model_to_dict(drop)
+        drop_values.update(account_id=drop.account_id, owner_id=drop.owner_id, consent_at=drop.consent_at)
+        keep_values = model_to_dict(keep)
+        keep_values.update(account_id=keep.account_id, owner_id=keep.owner_id, consent_at=keep.consent_at)
+        taken = domain.merged_fields(keep_values, drop_values)
+        stage_fields = _merged_stage(keep, drop)
+        snapshot = {k: _jsonable(v) for k, v in drop_values.items()}
+        snapshot.update(id=drop.pk, stage=drop.stage, created_at=drop.created_at.isoformat())
+        _repoint(drop, keep)
+        dropped_id = drop.pk
+        drop.delete()
+        for name, value in {**taken, **stage_fields}.items():
+            setattr(keep, name, value)
+        keep.created_at = min(keep.created_at, drop.created_at)
+        keep.updated_at = clock.now()
+        keep.save()
+        ContactMerge.objects.create(kept=keep, dropped_id=dropped_id, snapshot=snapshot, merged_by=acting_user)
+        audit.record(
+            action="contact_merge", obj=keep, actor=acting_user,
+            details={"dropped_id": dropped_id, "taken": sorted(taken), "stage": keep.stage},
+        )
+    return keep
+
+
+def _merged_stage(keep: Contact, drop: Contact) -> dict[str, Any]:
+    """The dropped contact's stage fields when its stage is further up the funnel."""
+    if not drop.stage:
+        return {}
+    playbook = active_playbook().playbook
+    keep_stage, drop_stage = playbook.stage(keep.stage), playbook.stage(drop.stage)
+    keep_rank = keep_stage.position if keep_stage is not None else -2
+    drop_rank = drop_stage.position if drop_stage is not None else -2
+    if keep.stage and keep_rank >= drop_rank:
+        return {}
+    return {
+        "stage": drop.stage, "stage_changed_at": drop.stage_changed_at,
+        "playbook_version_id": drop.playbook_version_id, "reengage_on": drop.reengage_on,
+    }
+
+
+def _repoint(drop: Contact, keep: Contact) -> None:
+    """Point every row that references `drop` at `keep`, whatever app it belongs to."""
+    for relation in Contact._meta.related_objects:
+        if not isinstance(relation, models.ManyToOneRel) or relation.related_model is ContactMerge:
+            continue
+        related: type[models.Model] = relation.related_model  # type: ignore[assignment]
+        field_name = relation.field.name
+        updates: dict[str, Any] = {field_name: keep}
+        if any(f.name == "merged_from" for f in related._meta.concrete_fields):
+            related._default_manager.filter(**{field_name: drop}, merged_from__isnull=True).update(
+                merged_from=drop.pk
+            )
+        related._default_manager.filter(**{field_name: drop}).update(**updates)
+    ContactMerge.objects.filter(kept=drop).update(kept=keep)
+
+
+def account_for_domain(company_domain: str) -> Account | None:
+    if not company_domain:
+        return None
+    matches = list(Account.objects.filter(domain=company_domain).order_by("pk")[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def _clean_account(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    c = _Cleaner(data, ACCOUNT_FIELDS)
+    if creating and "name" not in c.data:
+        c.fail("name", "is required")
+    c.text("name", required=True)
+    c.text("industry")
+    if "domain" in c.data:
+        raw = c.data["domain"]
+        if raw is not None and not isinstance(raw, str):
+            c.fail("domain", "must be text")
+        else:
+            try:
+                c.values["domain"] = domain.normalize_domain(raw)
+            except ValueError as exc:
+                c.fail("domain", str(exc))
+    if "employees" in c.data:
+        value = c.data["employees"]
+        if value is None:
+            c.values["employees"] = None
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            c.fail("employees", "must be a whole number of at least 0")
+        else:
+            c.values["employees"] = value
+    if "annual_revenue" in c.data:
+        value = c.data["annual_revenue"]
+        if value is None:
+            c.values["annual_revenue"] = None
+        else:
+            try:
+                if isinstance(value, bool):
+                    raise decimal.InvalidOperation
+                amount = decimal.Decimal(str(value))
+                if not amount.is_finite() or amount < 0 or amount >= 10**14:
+                    raise decimal.InvalidOperation
+                c.values["annual_revenue"] = amount.quantize(decimal.Decimal("0.01"))
+            except decimal.InvalidOperation:
+                c.fail("annual_revenue", "must be an amount of at least 0")
+    c.country()
+    c.user("owner_id")
+    c.properties()
+    c.raise_if_invalid()
+    return c.values
+
+
+def account_create(*, data: Mapping[str, Any], acting_user: User | None) -> Account:
+    require(acting_user, Capability.CONTACT_WRITE)
+    values = _clean_account(data, creating=True)
+    with transaction.atomic():
+        account = Account.objects.create(**values)
+        audit.record(action="account_create", obj=account, actor=acting_user)
+    return account
+
+
+def account_update(*, account: Account, data: Mapping[str, Any], acting_user: User | None) -> Account:
+    require(acting_user, Capability.CONTACT_WRITE)
+    values = _clean_account(data, creating=False)
+    changed = {k: v for k, v in values.items() if getattr(account, k) != v}
+    if not changed:
+        return account
+    with transaction.atomic():
+        for name, value in changed.items():
+            setattr(account, name, value)
+        account.updated_at = clock.now()
+        account.save(update_fields=[*changed, "updated_at"])
+        audit.record(
+            action="account_update", obj=account, actor=acting_user,
+            details={k: _jsonable(v) for k, v in changed.items()},
+        )
+    return account

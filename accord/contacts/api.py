@@ -1,0 +1,108 @@
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from accord.accounts.api_auth import acting_user
+from accord.accounts.domain import Scope
+from accord.contacts import actions, queries
+from accord.contacts.models import Account, Contact
+from accord.contacts.schemas import (
+    AccountFieldsIn,
+    AccountOut,
+    ContactFieldsIn,
+    ContactMergeIn,
+    ContactOut,
+)
+from accord.core.schemas import ErrorOut
+
+router = Router(tags=["contacts"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class ContactFilters(Schema):
+    email: str = ""
+    search: str = ""
+    stage: str = ""
+    owner_id: int | None = None
+    account_id: int | None = None
+
+
+@router.get("/contacts", response=list[ContactOut], summary="List contacts")
+@paginate(LimitOffsetPagination)
+def contact_list(request: HttpRequest, filters: Query[ContactFilters]):  # type: ignore[no-untyped-def]
+    acting_user(request, Scope.READ)
+    return queries.contact_list(**filters.model_dump()).select_related("playbook_version")
+
+
+def _contact(contact_id: int) -> Contact:
+    return get_object_or_404(Contact.objects.select_related("account", "owner", "playbook_version"), pk=contact_id)
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
+def contact_get(request: HttpRequest, contact_id: int) -> Contact:
+    acting_user(request, Scope.READ)
+    return _contact(contact_id)
+
+
+@router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Create a contact")
+def contact_create(request: HttpRequest, payload: ContactFieldsIn) -> tuple[int, Contact]:
+    user = acting_user(request, Scope.WRITE)
+    contact = actions.contact_create(data=payload.model_dump(exclude_unset=True), acting_user=user)
+    return 201, _contact(contact.pk)
+
+
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Update a contact")
+def contact_update(request: HttpRequest, contact_id: int, payload: ContactFieldsIn) -> Contact:
+    user = acting_user(request, Scope.WRITE)
+    actions.contact_update(contact=_contact(contact_id), data=payload.model_dump(exclude_unset=True), acting_user=user)
+    return _contact(contact_id)
+
+
+@router.post(
+    "/contacts/{contact_id}/merge", response={200: ContactOut, **ERRORS},
+    summary="Merge another contact into this one",
+)
+def contact_merge(request: HttpRequest, contact_id: int, payload: ContactMergeIn) -> Contact:
+    user = acting_user(request, Scope.WRITE)
+    keep = _contact(contact_id)
+    drop = _contact(payload.drop_id)
+    actions.contact_merge(keep=keep, drop=drop, acting_user=user)
+    return _contact(contact_id)
+
+
+@router.get("/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **ERRORS}, summary="Likely duplicates")
+def contact_duplicates(request: HttpRequest, contact_id: int) -> list[Contact]:
+    acting_user(request, Scope.READ)
+    return queries.contact_duplicates(_contact(contact_id))
+
+
+class AccountFilters(Schema):
+    search: str = ""
+    industry: str = ""
+
+
+@router.get("/accounts", response=list[AccountOut], tags=["accounts"], summary="List accounts")
+@paginate(LimitOffsetPagination)
+def account_list(request: HttpRequest, filters: Query[AccountFilters]):  # type: ignore[no-untyped-def]
+    acting_user(request, Scope.READ)
+    return queries.account_list(**filters.model_dump())
+
+
+@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="Get an account")
+def account_get(request: HttpRequest, account_id: int) -> Account:
+    acting_user(request, Scope.READ)
+    return get_object_or_404(Account.objects.select_related("owner"), pk=account_id)
+
+
+@router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"], summary="Create an account")
+def account_create(request: HttpRequest, payload: AccountFieldsIn) -> tuple[int, Account]:
+    user = acting_user(request, Scope.WRITE)
+    return 201, actions.account_create(data=payload.model_dump(exclude_unset=True), acting_user=user)
+
+
+@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="Update an account")
+def account_update(request: HttpRequest, account_id: int, payload: AccountFieldsIn) -> Account:
+    user = acting_user(request, Scope.WRITE)
+    account = get_object_or_404(Account, pk=account_id)
+    return actions.account_update(account=account, data=payload.model_dump(exclude_unset=True), acting_user=user)

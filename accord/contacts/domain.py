@@ -1,0 +1,88 @@
+"""Pure rules about contact data: email and domain normalisation, duplicate keys, merging fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Mailbox providers whose domain says nothing about the company a person works for.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
+        "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
+        "web.de", "yandex.ru", "mail.ru", "qq.com", "163.com",
+    }
+)
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Lower-cased, trimmed email; None for empty input; ValueError when it is not an email."""
+    if raw is None:
+        return None
+    email = raw.strip().lower()
+    if not email:
+        return None
+    if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
+        raise ValueError(f"{raw!r} is not a valid email address")
+    return email
+
+
+def normalize_domain(raw: str | None) -> str:
+    """'https://www.Example.com/about' -> 'example.com'; '' for empty; ValueError when invalid."""
+    if not raw:
+        return ""
+    domain = raw.strip().lower()
+    for prefix in ("https://", "http://"):
+        if domain.startswith(prefix):
+            domain = domain[len(prefix):]
+    domain = domain.split("/", 1)[0].split(":", 1)[0]
+    if domain.startswith("www."):
+        domain = domain[4:]
+    if not domain:
+        return ""
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"{raw!r} is not a valid domain")
+    return domain
+
+
+def email_domain(email: str | None) -> str:
+    return email.rpartition("@")[2] if email else ""
+
+
+def company_domain(email: str | None) -> str:
+    """The email's domain when it names a company (not a free mailbox), else ''."""
+    domain = email_domain(email)
+    return "" if domain in FREE_MAIL_DOMAINS else domain
+
+
+def canonical_email(email: str | None) -> str:
+    """The mailbox an address delivers to, for spotting duplicates: drops +tags (and dots at Gmail)."""
+    if not email:
+        return ""
+    local, _, domain = email.partition("@")
+    local = local.split("+", 1)[0]
+    if domain in {"gmail.com", "googlemail.com"}:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+MERGEABLE_FIELDS = (
+    "email", "first_name", "last_name", "title", "seniority", "phone", "country",
+    "account_id", "owner_id", "consent", "consent_at", "hubspot_id", "salesforce_id",
+)
+
+
+def merged_fields(keep: Mapping[str, Any], drop: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields the kept contact takes from the dropped one: only those it lacks. The kept one wins."""
+    taken: dict[str, Any] = {}
+    for name in MERGEABLE_FIELDS:
+        if keep.get(name) in (None, "") and drop.get(name) not in (None, ""):
+            taken[name] = drop[name]
+    properties = {**dict(drop.get("properties") or {}), **dict(keep.get("properties") or {})}
+    if properties != (keep.get("properties") or {}):
+        taken["properties"] = properties
+    return taken

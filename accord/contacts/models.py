@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from accord.core import clock
+
+SENIORITIES = ["individual", "manager", "director", "vp", "c_level"]
+
+
+class Account(models.Model):
+    """A company. Contacts belong to at most one account."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True)  # ISO 3166-1 alpha-2
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    properties = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(Lower("name"), name="account_name_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person. `stage` is the current stage key of the playbook; empty means just a contact."""
+
+    email = models.CharField(max_length=254, null=True, blank=True, unique=True)  # normalised lower-case
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    seniority = models.CharField(max_length=20, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_contacts"
+    )
+    consent = models.BooleanField(null=True, blank=True)  # None: never asked
+    consent_at = models.DateTimeField(null=True, blank=True)
+    hubspot_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    salesforce_id = models.CharField(max_length=18, null=True, blank=True, unique=True)
+    properties = models.JSONField(default=dict, blank=True)
+
+    stage = models.CharField(max_length=40, blank=True, db_index=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    reengage_on = models.DateField(null=True, blank=True)  # set while recycled
+    # The playbook version under whose rules the contact entered its current stage.
+    playbook_version = models.ForeignKey(
+        "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Current scores. The scoring engine maintains them; entry criteria and the MQL rule read them.
+    fit_score = models.IntegerField(null=True, blank=True)
+    fit_grade = models.CharField(max_length=1, blank=True)
+    interest_score = models.FloatField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "stage"]),
+            models.Index(Lower("last_name"), name="contact_last_name_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or f"Contact {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def email_domain(self) -> str:
+        return self.email.rpartition("@")[2] if self.email else ""
+
+
+class ContactMerge(models.Model):
+    """A record that `dropped_id` was merged into `kept`, with the dropped contact as it was."""
+
+    kept = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    dropped_id = models.BigIntegerField(db_index=True)
+    snapshot = models.JSONField()
+    merged_at = models.DateTimeField(default=clock.now)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-merged_at"]

@@ -1,0 +1,127 @@
+"""Reads about contacts and accounts: lists with filters, duplicates, the facts rules look at."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accord.contacts import domain
+from accord.contacts.models import Account, Contact
+
+
+def contact_list(
+    *,
+    search: str = "",
+    email: str = "",
+    stage: str = "",
+    owner_id: int | None = None,
+    account_id: int | None = None,
+    unowned: bool = False,
+) -> QuerySet[Contact]:
+    contacts = Contact.objects.select_related("account", "owner")
+    if email:
+        contacts = contacts.filter(email=email.strip().lower())
+    if search:
+        term = search.strip()
+        for word in term.split()[:4]:
+            contacts = contacts.filter(
+                Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                | Q(account__name__icontains=word) | Q(title__icontains=word)
+            )
+    if stage == "none":
+        contacts = contacts.filter(stage="")
+    elif stage:
+        contacts = contacts.filter(stage=stage)
+    if unowned:
+        contacts = contacts.filter(owner__isnull=True)
+    elif owner_id is not None:
+        contacts = contacts.filter(owner_id=owner_id)
+    if account_id is not None:
+        contacts = contacts.filter(account_id=account_id)
+    return contacts
+
+
+def account_list(*, search: str = "", industry: str = "") -> QuerySet[Account]:
+    accounts = Account.objects.select_related("owner")
+    if search:
+        accounts = accounts.filter(Q(name__icontains=search.strip()) | Q(domain__icontains=search.strip()))
+    if industry:
+        accounts = accounts.filter(industry=industry)
+    return accounts
+
+
+def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Contact]:
+    """Other contacts that are probably the same person: the same mailbox (ignoring +tags and
+    Gmail dots), or the same name at the same company (email domain or account)."""
+    candidates = Q(pk__in=[])
+    if contact.email:
+        canonical = domain.canonical_email(contact.email)
+        local = canonical.partition("@")[0]
+        candidates |= Q(email__istartswith=local) & Q(email__iendswith=contact.email_domain)
+        if contact.email_domain in {"gmail.com", "googlemail.com"}:
+            candidates |= Q(email__iendswith="@gmail.com") | Q(email__iendswith="@googlemail.com")
+    if contact.first_name and contact.last_name:
+        same_name = Q(first_name__iexact=contact.first_name, last_name__iexact=contact.last_name)
+        company = domain.company_domain(contact.email)
+        if company:
+            candidates |= same_name & Q(email__iendswith=f"@{company}")
+        if contact.account_id:
+            candidates |= same_name & Q(account_id=contact.account_id)
+    found = []
+    for other in Contact.objects.filter(candidates).exclude(pk=contact.pk).select_related("account")[:200]:
+        same_mailbox = contact.email and domain.canonical_email(other.email) == domain.canonical_email(contact.email)
+        same_person = (
+            contact.first_name and other.first_name.casefold() == contact.first_name.casefold()
+            and other.last_name.casefold() == contact.last_name.casefold()
+        )
+        if same_mailbox or same_person:
+            found.append(other)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def account_duplicates(account: Account) -> list[Account]:
+    if not account.domain:
+        return list(Account.objects.filter(name__iexact=account.name).exclude(pk=account.pk)[:10])
+    return list(Account.objects.filter(Q(domain=account.domain) | Q(name__iexact=account.name)).exclude(pk=account.pk)[:10])
+
+
+def contact_facts(contact: Contact, *, now: dt.datetime) -> dict[str, Any]:
+    """The facts playbook conditions read about a contact, its account and its scores."""
+    account = contact.account
+    facts: dict[str, Any] = {
+        "contact.email": contact.email,
+        "contact.email_domain": contact.email_domain,
+        "contact.first_name": contact.first_name,
+        "contact.last_name": contact.last_name,
+        "contact.title": contact.title,
+        "contact.seniority": contact.seniority,
+        "contact.phone": contact.phone,
+        "contact.country": contact.country,
+        "contact.stage": contact.stage,
+        "contact.consent": contact.consent,
+        "contact.owner": contact.owner.email if contact.owner_id and contact.owner else None,
+        "contact.days_in_stage": (now - contact.stage_changed_at).days if contact.stage_changed_at else None,
+        "contact.properties": contact.properties or {},
+        "score.fit": contact.fit_score,
+        "score.grade": contact.fit_grade or None,
+        "score.interest": contact.interest_score,
+        "score.quadrant": None,
+    }
+    if account is not None:
+        facts.update(
+            {
+                "account.name": account.name,
+                "account.domain": account.domain,
+                "account.industry": account.industry,
+                "account.employees": account.employees,
+                "account.annual_revenue": float(account.annual_revenue) if account.annual_revenue is not None else None,
+                "account.country": account.country,
+                "account.owner": account.owner.email if account.owner_id and account.owner else None,
+                "account.properties": account.properties or {},
+            }
+        )
+    return facts

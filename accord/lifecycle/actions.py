@@ -1,0 +1,100 @@
+"""Writes of the stage machine. Every move writes its StageChange in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from accord.accounts.actions import require
+from accord.accounts.domain import Capability
+from accord.accounts.models import User
+from accord.contacts.models import Contact
+from accord.contacts.queries import contact_facts
+from accord.core import clock
+from accord.core.errors import Conflict, InvalidInput
+from accord.lifecycle import domain
+from accord.lifecycle.models import StageChange
+from accord.playbook.models import PlaybookVersion
+from accord.playbook.queries import active_playbook
+
+
+def contact_change_stage(
+    *,
+    contact: Contact,
+    to_stage: str,
+    acting_user: User,
+    reason: str | None = None,
+    note: str = "",
+    reengage_on: dt.date | None = None,
+) -> StageChange:
+    """A person moves a contact: forward if the entry criteria hold, back with a reason."""
+    require(acting_user, Capability.STAGE_CHANGE)
+    return _move(
+        contact=contact, to_stage=to_stage, actor=domain.Actor(sides=acting_user.acts_for()), user=acting_user,
+        reason=reason, note=note, reengage_on=reengage_on,
+    )
+
+
+def contact_advance_by_rule(*, contact: Contact, to_stage: str, rule: str, details: Mapping[str, Any] | None = None) -> StageChange:
+    """A rule (the MQL rule, a form submission…) moves a contact forward."""
+    return _move(contact=contact, to_stage=to_stage, actor=domain.Actor(rule=rule), user=None, details=details)
+
+
+def contact_apply_rules(*, contact: Contact) -> StageChange | None:
+    """Move the contact as far up the funnel as the active playbook's entry criteria allow."""
+    version = active_playbook()
+    facts = contact_facts(contact, now=clock.now())
+    target = domain.rule_target(version.playbook, from_key=contact.stage or None, facts=facts)
+    if target is None:
+        return None
+    rule = "mql" if version.playbook.mql_stage == target else f"entry:{target.key}"
+    return contact_advance_by_rule(contact=contact, to_stage=target.key, rule=rule)
+
+
+def _move(
+    *,
+    contact: Contact,
+    to_stage: str,
+    actor: domain.Actor,
+    user: User | None,
+    reason: str | None = None,
+    note: str = "",
+    reengage_on: dt.date | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> StageChange:
+    if not isinstance(to_stage, str) or not to_stage:
+        raise InvalidInput("stage: is required", field="stage")
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().select_related("account", "owner").filter(pk=contact.pk).first()
+        if locked is None:
+            raise Conflict("the contact no longer exists (merged or erased?)")
+        version: PlaybookVersion = active_playbook()
+        now = clock.now()
+        try:
+            move = domain.check_move(
+                version.playbook, from_key=locked.stage or None, to_key=to_stage, actor=actor,
+                facts=contact_facts(locked, now=now), reason=reason, note=note, reengage_on=reengage_on,
+                today=now.date(),
+            )
+        except domain.UnknownStage as exc:
+            raise InvalidInput(exc.message, field="stage") from None
+        except domain.IllegalMove as exc:
+            error = Conflict(exc.message, field=exc.field)
+            raise error from None
+        record: dict[str, Any] = dict(details or {})
+        if move.criteria is not None:
+            record["criteria"] = move.criteria.as_dict()
+        change = StageChange.objects.create(
+            contact=locked, from_stage=locked.stage, to_stage=to_stage, kind=move.transition.kind, at=now,
+            by_user=user, by_rule=actor.rule or "", playbook_version=version, reason=move.reason or "",
+            note=move.note, reengage_on=move.reengage_on, details=record,
+        )
+        locked.stage, locked.stage_changed_at, locked.playbook_version = to_stage, now, version
+        locked.reengage_on, locked.updated_at = move.reengage_on, now
+        locked.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
+    contact.stage, contact.stage_changed_at, contact.playbook_version = locked.stage, now, version
+    contact.reengage_on = locked.reengage_on
+    return change

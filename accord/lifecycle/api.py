@@ -1,0 +1,56 @@
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from accord.accounts.api_auth import acting_user
+from accord.accounts.domain import Scope
+from accord.contacts.models import Contact
+from accord.core.schemas import ErrorOut
+from accord.lifecycle import actions, domain, queries
+from accord.lifecycle.models import StageChange
+from accord.lifecycle.schemas import StageChangeIn, StageChangeOut, TransitionOut
+from accord.playbook.queries import active_playbook
+
+router = Router(tags=["stages"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post(
+    "/contacts/{contact_id}/stage", response={201: StageChangeOut, **ERRORS},
+    summary="Move a contact to another stage",
+    description=(
+        "Forward moves need the target stage's entry criteria to hold; moves back, to recycled or to "
+        "disqualified need a reason from the playbook. Illegal moves answer 409 and change nothing."
+    ),
+)
+def contact_change_stage(request: HttpRequest, contact_id: int, payload: StageChangeIn) -> tuple[int, StageChange]:
+    user = acting_user(request, Scope.WRITE)
+    contact = get_object_or_404(Contact, pk=contact_id)
+    change = actions.contact_change_stage(
+        contact=contact, to_stage=payload.stage, acting_user=user, reason=payload.reason, note=payload.note,
+        reengage_on=payload.reengage_on,
+    )
+    return 201, change
+
+
+@router.get(
+    "/contacts/{contact_id}/stage-history", response={200: list[StageChangeOut], **ERRORS},
+    summary="A contact's stage history, oldest first",
+)
+def stage_history(request: HttpRequest, contact_id: int) -> list[StageChange]:
+    acting_user(request, Scope.READ)
+    return list(queries.stage_history(get_object_or_404(Contact, pk=contact_id)))
+
+
+@router.get("/playbook/transitions", response=list[TransitionOut], tags=["playbook"], summary="The transition table")
+def transitions(request: HttpRequest) -> list[TransitionOut]:
+    acting_user(request, Scope.READ)
+    rows = domain.table(active_playbook().playbook)
+    return [
+        TransitionOut(
+            from_stage=row.from_stage, to_stage=row.to_stage, kind=row.kind, sides=sorted(row.sides),
+            by_rule=row.by_rule, reason_list=row.reason_list, needs_reengage_date=row.needs_reengage_date,
+        )
+        for row in rows.values()
+        if isinstance(row, domain.Transition)
+    ]

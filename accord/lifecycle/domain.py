@@ -1,0 +1,230 @@
+"""The stage machine. The transition table is derived from the active playbook's stages.
+
+Forward moves (advance) go up the funnel, skipping stages if need be, and need the target
+stage's entry criteria to hold. Every other move (back down the funnel, into recycled or into
+disqualified) is a hand-back: it needs a reason from the playbook's reason lists. Who may make
+a move depends on which side owns the stages involved. Pure code: no Django, `now` is passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from accord.accounts.domain import Side
+from accord.playbook.domain import conditions
+from accord.playbook.domain.document import Owner, Playbook, Stage, StageKind
+
+
+class MoveKind(enum.StrEnum):
+    ADVANCE = "advance"  # forward up the funnel, by rule or by a person of the owning side
+    HAND_BACK = "hand_back"  # backward, to recycled or to disqualified: always with a reason
+
+
+class IllegalMove(Exception):
+    """The move is not in the transition table, or its conditions do not hold (HTTP 409)."""
+
+    def __init__(self, message: str, *, field: str | None = None, unmet: list[conditions.Trace] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.unmet = unmet or []
+
+
+class UnknownStage(IllegalMove):
+    """The stage key is not in the playbook (HTTP 422)."""
+
+
+_SIDE_OF: dict[Owner, frozenset[Side]] = {
+    Owner.MARKETING: frozenset({Side.MARKETING}),
+    Owner.SALES: frozenset({Side.SALES}),
+    Owner.NONE: frozenset(),
+}
+
+_REASON_LIST: dict[StageKind, str] = {
+    StageKind.FUNNEL: "reject",
+    StageKind.RECYCLE: "recycle",
+    StageKind.DISQUALIFY: "disqualify",
+}
+
+DEFAULT_REENGAGE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the transition table: a legal move and what it takes."""
+
+    from_stage: str | None
+    to_stage: str
+    kind: MoveKind
+    sides: frozenset[Side]  # the sides whose people may make it; admins act for both
+    by_rule: bool  # whether a rule may make it without a person
+    reason_list: str | None  # the playbook reason list a hand-back draws from
+    needs_reengage_date: bool
+
+
+def transition(playbook: Playbook, from_key: str | None, to_key: str) -> Transition:
+    """The row for moving from `from_key` (None: no stage yet) to `to_key`, or IllegalMove."""
+    target = playbook.stage(to_key)
+    if target is None:
+        known = ", ".join(s.key for s in playbook.stages)
+        raise UnknownStage(f"unknown stage {to_key!r}; the playbook has {known}", field="stage")
+    source = playbook.stage(from_key) if from_key else None
+    if from_key is not None and from_key == to_key:
+        raise IllegalMove(f"the contact is already in stage {target.name}", field="stage")
+    if target.kind is StageKind.FUNNEL:
+        return _into_funnel(playbook, source, target, from_key)
+    if target.kind is StageKind.RECYCLE and source is None:
+        raise IllegalMove(
+            f"only a contact in the funnel can be moved to {target.name}; this one has no stage yet",
+            field="stage",
+        )
+    return Transition(
+        from_stage=from_key, to_stage=target.key, kind=MoveKind.HAND_BACK,
+        sides=_hand_back_sides(source), by_rule=True, reason_list=_REASON_LIST[target.kind],
+        needs_reengage_date=target.kind is StageKind.RECYCLE,
+    )
+
+
+def _into_funnel(playbook: Playbook, source: Stage | None, target: Stage, from_key: str | None) -> Transition:
+    if source is not None and source.kind is StageKind.FUNNEL and target.position < source.position:
+        return Transition(
+            from_stage=from_key, to_stage=target.key, kind=MoveKind.HAND_BACK,
+            sides=_hand_back_sides(source), by_rule=True, reason_list="reject", needs_reengage_date=False,
+        )
+    if source is not None and source.kind is StageKind.DISQUALIFY:
+        by_rule = False  # only a person brings a disqualified contact back
+    elif source is not None and source.kind is StageKind.RECYCLE:
+        by_rule = playbook.requalifies_recycled
+    else:
+        by_rule = True
+    return Transition(
+        from_stage=from_key, to_stage=target.key, kind=MoveKind.ADVANCE, sides=_SIDE_OF[target.owner],
+        by_rule=by_rule, reason_list=None, needs_reengage_date=False,
+    )
+
+
+def _hand_back_sides(source: Stage | None) -> frozenset[Side]:
+    """Whoever works a stage, or receives it, may hand it back; marketing holds the rest."""
+    if source is None or source.owner is Owner.NONE:
+        return frozenset({Side.MARKETING})
+    sides = set(_SIDE_OF[source.owner])
+    if source.handed_to is not None:
+        sides |= _SIDE_OF[source.handed_to]
+    return frozenset(sides)
+
+
+def table(playbook: Playbook) -> dict[tuple[str | None, str], Transition | str]:
+    """The whole transition table: each (from, to) pair maps to its row or to why it is illegal."""
+    rows: dict[tuple[str | None, str], Transition | str] = {}
+    for source in [None, *(s.key for s in playbook.stages)]:
+        for target in playbook.stages:
+            try:
+                rows[(source, target.key)] = transition(playbook, source, target.key)
+            except IllegalMove as exc:
+                rows[(source, target.key)] = exc.message
+    return rows
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a move: a person acting for some sides, or a named rule."""
+
+    sides: frozenset[Side] = frozenset()
+    rule: str | None = None
+
+    @property
+    def is_rule(self) -> bool:
+        return self.rule is not None
+
+
+@dataclass(frozen=True)
+class Move:
+    """A checked move, ready to be written."""
+
+    transition: Transition
+    reason: str | None
+    note: str
+    reengage_on: dt.date | None
+    criteria: conditions.Trace | None  # the entry criteria as evaluated, for the history row
+
+
+def check_move(
+    playbook: Playbook,
+    *,
+    from_key: str | None,
+    to_key: str,
+    actor: Actor,
+    facts: Mapping[str, Any],
+    reason: str | None = None,
+    note: str = "",
+    reengage_on: dt.date | None = None,
+    today: dt.date,
+) -> Move:
+    """Check one move against the table, the actor, the reason rules and the entry criteria."""
+    row = transition(playbook, from_key, to_key)
+    target = playbook.stage(to_key)
+    assert target is not None
+    if actor.is_rule:
+        if not row.by_rule:
+            raise IllegalMove(f"a rule cannot move a contact from {from_key} to {target.name}; a person must")
+    elif not (actor.sides & row.sides):
+        who = " or ".join(sorted(row.sides)) or "an admin"
+        raise IllegalMove(f"moving a contact to {target.name} here is for {who}", field="stage")
+    note = (note or "").strip()
+    if row.kind is MoveKind.HAND_BACK:
+        assert row.reason_list is not None
+        if not reason:
+            raise IllegalMove(f"moving a contact back to {target.name} needs a {row.reason_list} reason", field="reason")
+        found = playbook.reason(row.reason_list, reason)
+        if found is None:
+            known = ", ".join(r.key for r in playbook.reasons.get(row.reason_list, ()))
+            raise IllegalMove(f"unknown {row.reason_list} reason {reason!r}; choose from {known}", field="reason")
+        if found.note_required and not note:
+            raise IllegalMove(f"the reason {found.label!r} needs a note", field="note")
+    elif reason:
+        raise IllegalMove("a forward move takes no reason", field="reason")
+    if row.needs_reengage_date:
+        if reengage_on is None:
+            reengage_on = today + dt.timedelta(days=DEFAULT_REENGAGE_DAYS)
+        elif reengage_on <= today:
+            raise IllegalMove("the re-engage date must be in the future", field="reengage_on")
+    elif reengage_on is not None:
+        raise IllegalMove(f"only a move to recycled takes a re-engage date", field="reengage_on")
+    criteria = None
+    condition = playbook.entry_condition(target) if row.kind is MoveKind.ADVANCE else None
+    if condition is not None:
+        criteria = conditions.trace(condition, facts)
+        if not criteria.ok:
+            unmet = criteria.unmet()
+            detail = "; ".join(f"{t.text} (is {_shown(t.actual)})" for t in unmet)
+            raise IllegalMove(f"the contact does not meet the entry criteria of {target.name}: {detail}", unmet=unmet)
+    return Move(transition=row, reason=reason or None, note=note, reengage_on=reengage_on, criteria=criteria)
+
+
+def rule_target(playbook: Playbook, *, from_key: str | None, facts: Mapping[str, Any]) -> Stage | None:
+    """The furthest funnel stage a rule may move the contact to now, or None.
+
+    Only stages with entry criteria are entered by rule; the others wait for a person.
+    """
+    best: Stage | None = None
+    for stage in playbook.funnel:
+        condition = playbook.entry_condition(stage)
+        if condition is None or stage.key == from_key:
+            continue
+        try:
+            row = transition(playbook, from_key, stage.key)
+        except IllegalMove:
+            continue
+        if row.kind is MoveKind.ADVANCE and row.by_rule and conditions.evaluate(condition, facts):
+            best = stage
+    return best
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "not set"
+    return repr(value) if isinstance(value, str) else str(value)

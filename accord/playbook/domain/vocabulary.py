@@ -1,0 +1,59 @@
+"""The facts playbook conditions may name, by where the condition is used."""
+
+from __future__ import annotations
+
+from accord.playbook.domain.conditions import FieldType, Vocabulary
+
+T, N, B = FieldType.TEXT, FieldType.NUMBER, FieldType.BOOL
+
+CONTACT_FIELDS: dict[str, FieldType] = {
+    "contact.email": T,
+    "contact.email_domain": T,
+    "contact.first_name": T,
+    "contact.last_name": T,
+    "contact.title": T,
+    "contact.seniority": T,
+    "contact.phone": T,
+    "contact.country": T,
+    "contact.stage": T,
+    "contact.consent": B,
+    "contact.owner": T,
+    "contact.days_in_stage": N,
+}
+
+ACCOUNT_FIELDS: dict[str, FieldType] = {
+    "account.name": T,
+    "account.domain": T,
+    "account.industry": T,
+    "account.employees": N,
+    "account.annual_revenue": N,
+    "account.country": T,
+    "account.owner": T,
+}
+
+SCORE_FIELDS: dict[str, FieldType] = {
+    "score.fit": N,
+    "score.grade": T,
+    "score.interest": N,
+    "score.quadrant": T,
+}
+
+EVENT_FIELDS: dict[str, FieldType] = {
+    "event.type": T,
+    "event.name": T,
+    "event.url": T,
+    "event.path": T,
+    "event.referrer": T,
+    "event.utm_source": T,
+    "event.utm_medium": T,
+    "event.utm_campaign": T,
+}
+
+_PROPERTY_PREFIXES = ("contact.properties.", "account.properties.")
+
+# Who a person is: personas and fit rules.
+PROFILE = Vocabulary({**CONTACT_FIELDS, **ACCOUNT_FIELDS}, _PROPERTY_PREFIXES)
+# Stage entry criteria, the MQL rule and routing: profile plus current scores.
+QUALIFICATION = Vocabulary({**CONTACT_FIELDS, **ACCOUNT_FIELDS, **SCORE_FIELDS}, _PROPERTY_PREFIXES)
+# Interest rules: what a person did.
+EVENT = Vocabulary(EVENT_FIELDS, ("event.properties.",))
