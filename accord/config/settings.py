@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accord.playbook",
     "accord.lifecycle",
     "accord.web",
+    "accord.demo",
 ]
 
 MIDDLEWARE = [
