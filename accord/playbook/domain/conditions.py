@@ -318,10 +318,12 @@ def _as_number(value: Any) -> float | None:
 
 
 def _equal(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, bool) or isinstance(actual, bool):
+    if isinstance(expected, bool):
         if isinstance(actual, str):
             return actual.strip().casefold() == ("true" if expected else "false")
-        return actual is expected or (isinstance(actual, bool) and actual == expected)
+        return isinstance(actual, bool) and actual is expected
+    if isinstance(actual, bool):
+        return isinstance(expected, str) and expected.strip().casefold() == ("true" if actual else "false")
     if _is_number(expected):
         number = _as_number(actual)
         return number is not None and number == expected
