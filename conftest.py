@@ -24,6 +24,14 @@ def _must_have(what: str) -> None:
     pytest.skip(f"{what} is not available here")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """Hash test passwords cheaply; production keeps Django's PBKDF2 default."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def users(db: Any) -> dict[str, Any]:
     """One active user per role, keyed by role value; every password is PASSWORD."""
