@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +39,9 @@ def users(db: Any) -> dict[str, Any]:
     from accord.accounts.models import User
 
     return {
-        role.value: User.objects.create_user(f"{role.value}@example.com", PASSWORD, name=role.value.replace("_", " ").title(), role=role)
+        role.value: User.objects.create_user(
+            f"{role.value}@example.com", PASSWORD, name=role.value.replace("_", " ").title(), role=role
+        )
         for role in Role
     }
 
@@ -104,7 +107,7 @@ def api_key(users: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         _must_have(f"Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 

@@ -12,7 +12,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from accord.accounts.domain import Capability, Role, Side, parse_scopes
-
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -130,7 +129,10 @@ def apikey_create(*, name: str, scopes: str | list[str], acting_user: User) -> t
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         key = ApiKey.objects.create(
-            name=name.strip(), prefix=prefix, digest=digest(secret), scopes=[s.value for s in parsed],
+            name=name.strip(),
+            prefix=prefix,
+            digest=digest(secret),
+            scopes=[s.value for s in parsed],
             created_by=acting_user,
         )
         audit.record(action="apikey_create", obj=key, actor=acting_user, details={"scopes": key.scopes})

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from accord.accounts import actions
@@ -63,13 +63,16 @@ def apikey_list(request: HttpRequest) -> list[ApiKey]:
 
 
 @router.post("/api-keys", response={201: ApiKeyCreatedOut, **ERRORS}, tags=["api keys"], summary="Create an API key")
-def apikey_create(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, dict[str, object]]:
+def apikey_create(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKey]:
     user = person(request, "creating API keys")
     key, secret = actions.apikey_create(name=payload.name, scopes=payload.scopes, acting_user=user)
-    return 201, {**ApiKeyOut.from_orm(key).model_dump(by_alias=False), "key": secret}
+    key.key = secret  # type: ignore[attr-defined]
+    return Status(201, key)
 
 
-@router.delete("/api-keys/{key_id}", response={200: ApiKeyOut, **ERRORS}, tags=["api keys"], summary="Revoke an API key")
+@router.delete(
+    "/api-keys/{key_id}", response={200: ApiKeyOut, **ERRORS}, tags=["api keys"], summary="Revoke an API key"
+)
 def apikey_revoke(request: HttpRequest, key_id: int) -> ApiKey:
     user = person(request, "revoking API keys")
     return actions.apikey_revoke(key=get_object_or_404(ApiKey, pk=key_id), acting_user=user)

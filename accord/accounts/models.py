@@ -72,6 +72,9 @@ class Membership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="membership_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
 
 class ApiKey(models.Model):
     """A scoped key for the API. Only a SHA-256 digest is stored; the key is shown once."""

@@ -1,6 +1,5 @@
 """The JSON API: /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs."""
 
-
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -41,8 +40,10 @@ def accord_error(request: HttpRequest, exc: AccordError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    message = str(exc) if str(exc) != "Unauthorized" else (
-        "authentication required: send 'Authorization: Bearer <API key>' or sign in"
+    message = (
+        str(exc)
+        if str(exc) != "Unauthorized"
+        else ("authentication required: send 'Authorization: Bearer <API key>' or sign in")
     )
     return api.create_response(request, {"detail": message}, status=401)
 
@@ -74,7 +75,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     if status == 400:
         return api.create_response(request, {"detail": "the request body is not valid JSON"}, status=400)
     return api.create_response(
-        request, {"detail": f"{first['field']}: {first['message']}", "field": first["field"], "errors": errors}, status=status
+        request,
+        {"detail": f"{first['field']}: {first['message']}", "field": first["field"], "errors": errors},
+        status=status,
     )
 
 

@@ -20,13 +20,30 @@ from accord.core.errors import Conflict, InvalidInput
 from accord.playbook.queries import active_playbook
 
 CONTACT_FIELDS = (
-    "email", "first_name", "last_name", "title", "seniority", "phone", "country",
-    "account_id", "owner_id", "consent", "hubspot_id", "salesforce_id", "properties",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "phone",
+    "country",
+    "account_id",
+    "owner_id",
+    "consent",
+    "hubspot_id",
+    "salesforce_id",
+    "properties",
 )
 ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "annual_revenue", "country", "owner_id", "properties")
 _TEXT_LIMITS = {
-    "first_name": 100, "last_name": 100, "title": 200, "phone": 40, "name": 200, "industry": 100,
-    "hubspot_id": 64, "salesforce_id": 18,
+    "first_name": 100,
+    "last_name": 100,
+    "title": 200,
+    "phone": 40,
+    "name": 200,
+    "industry": 100,
+    "hubspot_id": 64,
+    "salesforce_id": 18,
 }
 MAX_PROPERTIES_BYTES = 16_384
 
@@ -201,7 +218,9 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: Us
         with transaction.atomic():
             Contact.objects.select_for_update().filter(pk=contact.pk).update(**changed)
             audit.record(
-                action="contact_update", obj=contact, actor=acting_user,
+                action="contact_update",
+                obj=contact,
+                actor=acting_user,
                 details={k: _jsonable(v) for k, v in changed.items() if k != "updated_at"},
             )
     except IntegrityError as exc:
@@ -246,7 +265,9 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         keep.save()
         ContactMerge.objects.create(kept=keep, dropped_id=dropped_id, snapshot=snapshot, merged_by=acting_user)
         audit.record(
-            action="contact_merge", obj=keep, actor=acting_user,
+            action="contact_merge",
+            obj=keep,
+            actor=acting_user,
             details={"dropped_id": dropped_id, "taken": sorted(taken), "stage": keep.stage},
         )
     return keep
@@ -263,8 +284,10 @@ def _merged_stage(keep: Contact, drop: Contact) -> dict[str, Any]:
     if keep.stage and keep_rank >= drop_rank:
         return {}
     return {
-        "stage": drop.stage, "stage_changed_at": drop.stage_changed_at,
-        "playbook_version_id": drop.playbook_version_id, "reengage_on": drop.reengage_on,
+        "stage": drop.stage,
+        "stage_changed_at": drop.stage_changed_at,
+        "playbook_version_id": drop.playbook_version_id,
+        "reengage_on": drop.reengage_on,
     }
 
 
@@ -273,13 +296,11 @@ def _repoint(drop: Contact, keep: Contact) -> None:
     for relation in Contact._meta.related_objects:
         if not isinstance(relation, models.ManyToOneRel) or relation.related_model is ContactMerge:
             continue
-        related: type[models.Model] = relation.related_model  # type: ignore[assignment]
+        related: type[models.Model] = relation.related_model
         field_name = relation.field.name
         updates: dict[str, Any] = {field_name: keep}
         if any(f.name == "merged_from" for f in related._meta.concrete_fields):
-            related._default_manager.filter(**{field_name: drop}, merged_from__isnull=True).update(
-                merged_from=drop.pk
-            )
+            related._default_manager.filter(**{field_name: drop}, merged_from__isnull=True).update(merged_from=drop.pk)
         related._default_manager.filter(**{field_name: drop}).update(**updates)
     ContactMerge.objects.filter(kept=drop).update(kept=keep)
 
@@ -356,7 +377,9 @@ def account_update(*, account: Account, data: Mapping[str, Any], acting_user: Us
         account.updated_at = clock.now()
         account.save(update_fields=[*changed, "updated_at"])
         audit.record(
-            action="account_update", obj=account, actor=acting_user,
+            action="account_update",
+            obj=account,
+            actor=acting_user,
             details={k: _jsonable(v) for k, v in changed.items()},
         )
     return account

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from accord.accounts.api_auth import acting_user
@@ -46,10 +46,10 @@ def contact_get(request: HttpRequest, contact_id: int) -> Contact:
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Create a contact")
-def contact_create(request: HttpRequest, payload: ContactFieldsIn) -> tuple[int, Contact]:
+def contact_create(request: HttpRequest, payload: ContactFieldsIn) -> Status[Contact]:
     user = acting_user(request, Scope.WRITE)
     contact = actions.contact_create(data=payload.model_dump(exclude_unset=True), acting_user=user)
-    return 201, _contact(contact.pk)
+    return Status(201, _contact(contact.pk))
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Update a contact")
@@ -60,7 +60,8 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactFields
 
 
 @router.post(
-    "/contacts/{contact_id}/merge", response={200: ContactOut, **ERRORS},
+    "/contacts/{contact_id}/merge",
+    response={200: ContactOut, **ERRORS},
     summary="Merge another contact into this one",
 )
 def contact_merge(request: HttpRequest, contact_id: int, payload: ContactMergeIn) -> Contact:
@@ -71,7 +72,9 @@ def contact_merge(request: HttpRequest, contact_id: int, payload: ContactMergeIn
     return _contact(contact_id)
 
 
-@router.get("/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **ERRORS}, summary="Likely duplicates")
+@router.get(
+    "/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **ERRORS}, summary="Likely duplicates"
+)
 def contact_duplicates(request: HttpRequest, contact_id: int) -> list[Contact]:
     acting_user(request, Scope.READ)
     return queries.contact_duplicates(_contact(contact_id))
@@ -96,12 +99,14 @@ def account_get(request: HttpRequest, account_id: int) -> Account:
 
 
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"], summary="Create an account")
-def account_create(request: HttpRequest, payload: AccountFieldsIn) -> tuple[int, Account]:
+def account_create(request: HttpRequest, payload: AccountFieldsIn) -> Status[Account]:
     user = acting_user(request, Scope.WRITE)
-    return 201, actions.account_create(data=payload.model_dump(exclude_unset=True), acting_user=user)
+    return Status(201, actions.account_create(data=payload.model_dump(exclude_unset=True), acting_user=user))
 
 
-@router.patch("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="Update an account")
+@router.patch(
+    "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="Update an account"
+)
 def account_update(request: HttpRequest, account_id: int, payload: AccountFieldsIn) -> Account:
     user = acting_user(request, Scope.WRITE)
     account = get_object_or_404(Account, pk=account_id)

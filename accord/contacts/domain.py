@@ -9,13 +9,30 @@ from typing import Any
 # Mailbox providers whose domain says nothing about the company a person works for.
 FREE_MAIL_DOMAINS = frozenset(
     {
-        "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-        "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de",
-        "web.de", "yandex.ru", "mail.ru", "qq.com", "163.com",
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "web.de",
+        "yandex.ru",
+        "mail.ru",
+        "qq.com",
+        "163.com",
     }
 )
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 
 
@@ -38,7 +55,7 @@ def normalize_domain(raw: str | None) -> str:
     domain = raw.strip().lower()
     for prefix in ("https://", "http://"):
         if domain.startswith(prefix):
-            domain = domain[len(prefix):]
+            domain = domain[len(prefix) :]
     domain = domain.split("/", 1)[0].split(":", 1)[0]
     if domain.startswith("www."):
         domain = domain[4:]
@@ -71,8 +88,19 @@ def canonical_email(email: str | None) -> str:
 
 
 MERGEABLE_FIELDS = (
-    "email", "first_name", "last_name", "title", "seniority", "phone", "country",
-    "account_id", "owner_id", "consent", "consent_at", "hubspot_id", "salesforce_id",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "phone",
+    "country",
+    "account_id",
+    "owner_id",
+    "consent",
+    "consent_at",
+    "hubspot_id",
+    "salesforce_id",
 )
 
 

@@ -18,7 +18,9 @@ class Account(models.Model):
     employees = models.PositiveIntegerField(null=True, blank=True)
     annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)  # ISO 3166-1 alpha-2
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     properties = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
@@ -97,3 +99,6 @@ class ContactMerge(models.Model):
 
     class Meta:
         ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"contact {self.dropped_id} merged into {self.kept_id}"

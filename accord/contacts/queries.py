@@ -27,8 +27,11 @@ def contact_list(
         term = search.strip()
         for word in term.split()[:4]:
             contacts = contacts.filter(
-                Q(email__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
-                | Q(account__name__icontains=word) | Q(title__icontains=word)
+                Q(email__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(account__name__icontains=word)
+                | Q(title__icontains=word)
             )
     if stage == "none":
         contacts = contacts.filter(stage="")
@@ -73,7 +76,8 @@ def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Contact]:
     for other in Contact.objects.filter(candidates).exclude(pk=contact.pk).select_related("account")[:200]:
         same_mailbox = contact.email and domain.canonical_email(other.email) == domain.canonical_email(contact.email)
         same_person = (
-            contact.first_name and other.first_name.casefold() == contact.first_name.casefold()
+            contact.first_name
+            and other.first_name.casefold() == contact.first_name.casefold()
             and other.last_name.casefold() == contact.last_name.casefold()
         )
         if same_mailbox or same_person:
@@ -86,7 +90,9 @@ def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Contact]:
 def account_duplicates(account: Account) -> list[Account]:
     if not account.domain:
         return list(Account.objects.filter(name__iexact=account.name).exclude(pk=account.pk)[:10])
-    return list(Account.objects.filter(Q(domain=account.domain) | Q(name__iexact=account.name)).exclude(pk=account.pk)[:10])
+    return list(
+        Account.objects.filter(Q(domain=account.domain) | Q(name__iexact=account.name)).exclude(pk=account.pk)[:10]
+    )
 
 
 def contact_facts(contact: Contact, *, now: dt.datetime) -> dict[str, Any]:

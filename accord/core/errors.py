@@ -22,9 +22,7 @@ class InvalidInput(AccordError):
 
     status = 422
 
-    def __init__(
-        self, message: str, *, field: str | None = None, errors: list[tuple[str, str]] | None = None
-    ) -> None:
+    def __init__(self, message: str, *, field: str | None = None, errors: list[tuple[str, str]] | None = None) -> None:
         super().__init__(message, field=field)
         # (path, message) pairs, for inputs with many problems (a playbook file, a CSV).
         self.errors = errors or ([(field, message)] if field else [])

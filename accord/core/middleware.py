@@ -19,7 +19,5 @@ class RequestTooLargeMiddleware:
         except ValueError:
             length = 0
         if limit is not None and length > limit:
-            return JsonResponse(
-                {"detail": f"request body is {length} bytes; the limit is {limit} bytes"}, status=413
-            )
+            return JsonResponse({"detail": f"request body is {length} bytes; the limit is {limit} bytes"}, status=413)
         return self.get_response(request)

@@ -33,12 +33,19 @@ def contact_change_stage(
     """A person moves a contact: forward if the entry criteria hold, back with a reason."""
     require(acting_user, Capability.STAGE_CHANGE)
     return _move(
-        contact=contact, to_stage=to_stage, actor=domain.Actor(sides=acting_user.acts_for()), user=acting_user,
-        reason=reason, note=note, reengage_on=reengage_on,
+        contact=contact,
+        to_stage=to_stage,
+        actor=domain.Actor(sides=acting_user.acts_for()),
+        user=acting_user,
+        reason=reason,
+        note=note,
+        reengage_on=reengage_on,
     )
 
 
-def contact_advance_by_rule(*, contact: Contact, to_stage: str, rule: str, details: Mapping[str, Any] | None = None) -> StageChange:
+def contact_advance_by_rule(
+    *, contact: Contact, to_stage: str, rule: str, details: Mapping[str, Any] | None = None
+) -> StageChange:
     """A rule (the MQL rule, a form submission…) moves a contact forward."""
     return _move(contact=contact, to_stage=to_stage, actor=domain.Actor(rule=rule), user=None, details=details)
 
@@ -75,8 +82,14 @@ def _move(
         now = clock.now()
         try:
             move = domain.check_move(
-                version.playbook, from_key=locked.stage or None, to_key=to_stage, actor=actor,
-                facts=contact_facts(locked, now=now), reason=reason, note=note, reengage_on=reengage_on,
+                version.playbook,
+                from_key=locked.stage or None,
+                to_key=to_stage,
+                actor=actor,
+                facts=contact_facts(locked, now=now),
+                reason=reason,
+                note=note,
+                reengage_on=reengage_on,
                 today=now.date(),
             )
         except domain.UnknownStage as exc:
@@ -88,9 +101,18 @@ def _move(
         if move.criteria is not None:
             record["criteria"] = move.criteria.as_dict()
         change = StageChange.objects.create(
-            contact=locked, from_stage=locked.stage, to_stage=to_stage, kind=move.transition.kind, at=now,
-            by_user=user, by_rule=actor.rule or "", playbook_version=version, reason=move.reason or "",
-            note=move.note, reengage_on=move.reengage_on, details=record,
+            contact=locked,
+            from_stage=locked.stage,
+            to_stage=to_stage,
+            kind=move.transition.kind,
+            at=now,
+            by_user=user,
+            by_rule=actor.rule or "",
+            playbook_version=version,
+            reason=move.reason or "",
+            note=move.note,
+            reengage_on=move.reengage_on,
+            details=record,
         )
         locked.stage, locked.stage_changed_at, locked.playbook_version = to_stage, now, version
         locked.reengage_on, locked.updated_at = move.reengage_on, now

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
@@ -16,25 +16,31 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 @router.post(
-    "/contacts/{contact_id}/stage", response={201: StageChangeOut, **ERRORS},
+    "/contacts/{contact_id}/stage",
+    response={201: StageChangeOut, **ERRORS},
     summary="Move a contact to another stage",
     description=(
         "Forward moves need the target stage's entry criteria to hold; moves back, to recycled or to "
         "disqualified need a reason from the playbook. Illegal moves answer 409 and change nothing."
     ),
 )
-def contact_change_stage(request: HttpRequest, contact_id: int, payload: StageChangeIn) -> tuple[int, StageChange]:
+def contact_change_stage(request: HttpRequest, contact_id: int, payload: StageChangeIn) -> Status[StageChange]:
     user = acting_user(request, Scope.WRITE)
     contact = get_object_or_404(Contact, pk=contact_id)
     change = actions.contact_change_stage(
-        contact=contact, to_stage=payload.stage, acting_user=user, reason=payload.reason, note=payload.note,
+        contact=contact,
+        to_stage=payload.stage,
+        acting_user=user,
+        reason=payload.reason,
+        note=payload.note,
         reengage_on=payload.reengage_on,
     )
-    return 201, change
+    return Status(201, change)
 
 
 @router.get(
-    "/contacts/{contact_id}/stage-history", response={200: list[StageChangeOut], **ERRORS},
+    "/contacts/{contact_id}/stage-history",
+    response={200: list[StageChangeOut], **ERRORS},
     summary="A contact's stage history, oldest first",
 )
 def stage_history(request: HttpRequest, contact_id: int) -> list[StageChange]:
@@ -48,8 +54,13 @@ def transitions(request: HttpRequest) -> list[TransitionOut]:
     rows = domain.table(active_playbook().playbook)
     return [
         TransitionOut(
-            from_stage=row.from_stage, to_stage=row.to_stage, kind=row.kind, sides=sorted(row.sides),
-            by_rule=row.by_rule, reason_list=row.reason_list, needs_reengage_date=row.needs_reengage_date,
+            from_stage=row.from_stage,
+            to_stage=row.to_stage,
+            kind=row.kind,
+            sides=sorted(row.sides),
+            by_rule=row.by_rule,
+            reason_list=row.reason_list,
+            needs_reengage_date=row.needs_reengage_date,
         )
         for row in rows.values()
         if isinstance(row, domain.Transition)

@@ -83,8 +83,12 @@ def transition(playbook: Playbook, from_key: str | None, to_key: str) -> Transit
             field="stage",
         )
     return Transition(
-        from_stage=from_key, to_stage=target.key, kind=MoveKind.HAND_BACK,
-        sides=_hand_back_sides(source), by_rule=True, reason_list=_REASON_LIST[target.kind],
+        from_stage=from_key,
+        to_stage=target.key,
+        kind=MoveKind.HAND_BACK,
+        sides=_hand_back_sides(source),
+        by_rule=True,
+        reason_list=_REASON_LIST[target.kind],
         needs_reengage_date=target.kind is StageKind.RECYCLE,
     )
 
@@ -92,8 +96,13 @@ def transition(playbook: Playbook, from_key: str | None, to_key: str) -> Transit
 def _into_funnel(playbook: Playbook, source: Stage | None, target: Stage, from_key: str | None) -> Transition:
     if source is not None and source.kind is StageKind.FUNNEL and target.position < source.position:
         return Transition(
-            from_stage=from_key, to_stage=target.key, kind=MoveKind.HAND_BACK,
-            sides=_hand_back_sides(source), by_rule=True, reason_list="reject", needs_reengage_date=False,
+            from_stage=from_key,
+            to_stage=target.key,
+            kind=MoveKind.HAND_BACK,
+            sides=_hand_back_sides(source),
+            by_rule=True,
+            reason_list="reject",
+            needs_reengage_date=False,
         )
     if source is not None and source.kind is StageKind.DISQUALIFY:
         by_rule = False  # only a person brings a disqualified contact back
@@ -102,8 +111,13 @@ def _into_funnel(playbook: Playbook, source: Stage | None, target: Stage, from_k
     else:
         by_rule = True
     return Transition(
-        from_stage=from_key, to_stage=target.key, kind=MoveKind.ADVANCE, sides=_SIDE_OF[target.owner],
-        by_rule=by_rule, reason_list=None, needs_reengage_date=False,
+        from_stage=from_key,
+        to_stage=target.key,
+        kind=MoveKind.ADVANCE,
+        sides=_SIDE_OF[target.owner],
+        by_rule=by_rule,
+        reason_list=None,
+        needs_reengage_date=False,
     )
 
 
@@ -178,7 +192,9 @@ def check_move(
     if row.kind is MoveKind.HAND_BACK:
         assert row.reason_list is not None
         if not reason:
-            raise IllegalMove(f"moving a contact back to {target.name} needs a {row.reason_list} reason", field="reason")
+            raise IllegalMove(
+                f"moving a contact back to {target.name} needs a {row.reason_list} reason", field="reason"
+            )
         found = playbook.reason(row.reason_list, reason)
         if found is None:
             known = ", ".join(r.key for r in playbook.reasons.get(row.reason_list, ()))
@@ -193,7 +209,7 @@ def check_move(
         elif reengage_on <= today:
             raise IllegalMove("the re-engage date must be in the future", field="reengage_on")
     elif reengage_on is not None:
-        raise IllegalMove(f"only a move to recycled takes a re-engage date", field="reengage_on")
+        raise IllegalMove("only a move to recycled takes a re-engage date", field="reengage_on")
     criteria = None
     condition = playbook.entry_condition(target) if row.kind is MoveKind.ADVANCE else None
     if condition is not None:

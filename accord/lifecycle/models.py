@@ -14,7 +14,9 @@ class StageChange(models.Model):
     to_stage = models.CharField(max_length=40)
     kind = models.CharField(max_length=10)  # lifecycle.domain.MoveKind
     at = models.DateTimeField(default=clock.now)
-    by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     by_rule = models.CharField(max_length=100, blank=True)
     playbook_version = models.ForeignKey("playbook.PlaybookVersion", on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=40, blank=True)

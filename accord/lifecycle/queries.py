@@ -14,7 +14,9 @@ from accord.playbook.domain.document import Playbook, Reason, Stage
 
 
 def stage_history(contact: Contact) -> QuerySet[StageChange]:
-    return StageChange.objects.filter(contact=contact).select_related("by_user", "playbook_version").order_by("at", "id")
+    return (
+        StageChange.objects.filter(contact=contact).select_related("by_user", "playbook_version").order_by("at", "id")
+    )
 
 
 @dataclass(frozen=True)

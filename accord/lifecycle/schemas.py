@@ -13,7 +13,9 @@ class StageChangeIn(InputSchema):
     stage: str = Field(description="The stage key to move to, e.g. sql or recycled.")
     reason: str | None = Field(None, description="Required for a hand-back: a key from the playbook's reason list.")
     note: str = Field("", max_length=2000)
-    reengage_on: dt.date | None = Field(None, description="For recycled: when marketing looks again (default in 90 days).")
+    reengage_on: dt.date | None = Field(
+        None, description="For recycled: when marketing looks again (default in 90 days)."
+    )
 
 
 class StageChangeOut(Schema):

@@ -33,8 +33,12 @@ def playbook_draft_create(*, source: str, note: str = "", acting_user: User | No
             with transaction.atomic():
                 number = (PlaybookVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
                 version = PlaybookVersion.objects.create(
-                    number=number, status=VersionStatus.DRAFT, document=dict(playbook.data), source=source,
-                    note=note.strip()[:500], created_by=acting_user,
+                    number=number,
+                    status=VersionStatus.DRAFT,
+                    document=dict(playbook.data),
+                    source=source,
+                    note=note.strip()[:500],
+                    created_by=acting_user,
                 )
                 audit.record(action="playbook_draft_create", obj=version, actor=acting_user, details={"number": number})
                 return version
@@ -44,7 +48,9 @@ def playbook_draft_create(*, source: str, note: str = "", acting_user: User | No
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def playbook_draft_update(*, version: PlaybookVersion, source: str, note: str | None = None, acting_user: User | None) -> PlaybookVersion:
+def playbook_draft_update(
+    *, version: PlaybookVersion, source: str, note: str | None = None, acting_user: User | None
+) -> PlaybookVersion:
     """Replace a draft's text. Signatures already given are withdrawn: they signed other words."""
     require(acting_user, Capability.PLAYBOOK_DRAFT)
     playbook = playbook_parse(source)
@@ -116,7 +122,9 @@ def playbook_activate(*, version: PlaybookVersion, acting_user: User | None) -> 
         version.retired_at = None
         version.save(update_fields=["status", "activated_at", "activated_by", "retired_at"])
         audit.record(
-            action="playbook_activate", obj=version, actor=acting_user,
+            action="playbook_activate",
+            obj=version,
+            actor=acting_user,
             details={"retired": current.number if current else None},
         )
     return version

@@ -1,5 +1,5 @@
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from accord.accounts.api_auth import acting_user, person
 from accord.accounts.domain import Scope
@@ -36,7 +36,9 @@ def version_get(request: HttpRequest, number: int) -> PlaybookVersion:
     return queries.version_get(number)
 
 
-@router.post("/playbook/validate", response={200: ValidationOut, **ERRORS}, summary="Validate a playbook without saving it")
+@router.post(
+    "/playbook/validate", response={200: ValidationOut, **ERRORS}, summary="Validate a playbook without saving it"
+)
 def validate(request: HttpRequest, payload: PlaybookSourceIn) -> ValidationOut:
     acting_user(request, Scope.READ)
     try:
@@ -47,10 +49,10 @@ def validate(request: HttpRequest, payload: PlaybookSourceIn) -> ValidationOut:
 
 
 @router.post("/playbook/versions", response={201: VersionDetailOut, **ERRORS}, summary="Create a draft version")
-def draft_create(request: HttpRequest, payload: PlaybookSourceIn) -> tuple[int, PlaybookVersion]:
+def draft_create(request: HttpRequest, payload: PlaybookSourceIn) -> Status[PlaybookVersion]:
     user = acting_user(request, Scope.ADMIN)
     version = actions.playbook_draft_create(source=_source(payload), note=payload.note, acting_user=user)
-    return 201, queries.version_get(version.number)
+    return Status(201, queries.version_get(version.number))
 
 
 @router.put("/playbook/versions/{number}", response={200: VersionDetailOut, **ERRORS}, summary="Replace a draft's text")
@@ -61,14 +63,20 @@ def draft_update(request: HttpRequest, number: int, payload: PlaybookSourceIn) -
     return queries.version_get(number)
 
 
-@router.post("/playbook/versions/{number}/sign", response={200: VersionDetailOut, **ERRORS}, summary="Sign a draft for your side")
+@router.post(
+    "/playbook/versions/{number}/sign", response={200: VersionDetailOut, **ERRORS}, summary="Sign a draft for your side"
+)
 def sign(request: HttpRequest, number: int) -> PlaybookVersion:
     user = person(request, "signing the playbook")
     actions.playbook_sign(version=queries.version_get(number), acting_user=user)
     return queries.version_get(number)
 
 
-@router.post("/playbook/versions/{number}/activate", response={200: VersionDetailOut, **ERRORS}, summary="Make a signed version active")
+@router.post(
+    "/playbook/versions/{number}/activate",
+    response={200: VersionDetailOut, **ERRORS},
+    summary="Make a signed version active",
+)
 def activate(request: HttpRequest, number: int) -> PlaybookVersion:
     user = acting_user(request, Scope.ADMIN)
     actions.playbook_activate(version=queries.version_get(number), acting_user=user)

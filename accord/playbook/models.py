@@ -19,14 +19,20 @@ class VersionStatus(enum.StrEnum):
 
 class PlaybookVersion(models.Model):
     number = models.PositiveIntegerField(unique=True)
-    status = models.CharField(max_length=10, choices=[(s.value, s.value) for s in VersionStatus], default=VersionStatus.DRAFT)
+    status = models.CharField(
+        max_length=10, choices=[(s.value, s.value) for s in VersionStatus], default=VersionStatus.DRAFT
+    )
     document = models.JSONField()  # the validated playbook
     source = models.TextField()  # the YAML as written, comments included
     note = models.CharField(max_length=500, blank=True)  # what this version changes
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=clock.now)
     activated_at = models.DateTimeField(null=True, blank=True)
-    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -54,3 +60,6 @@ class Signature(models.Model):
     class Meta:
         ordering = ["signed_at"]
         constraints = [models.UniqueConstraint(fields=["version", "side"], name="signature_one_per_side")]
+
+    def __str__(self) -> str:
+        return f"v{self.version_id} signed for {self.side}"

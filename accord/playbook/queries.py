@@ -17,9 +17,7 @@ def active_playbook() -> PlaybookVersion:
 
 
 def version_list() -> QuerySet[PlaybookVersion]:
-    return PlaybookVersion.objects.select_related("created_by", "activated_by").prefetch_related(
-        "signatures__user"
-    )
+    return PlaybookVersion.objects.select_related("created_by", "activated_by").prefetch_related("signatures__user")
 
 
 def version_get(number: int) -> PlaybookVersion:

@@ -13,10 +13,20 @@ from accord.core.models import AuditEntry
 # Which role may do what: the whole table.
 EXPECTED = {
     Role.ADMIN: set(Capability),
-    Role.MARKETING: {Capability.CONTACT_WRITE, Capability.CONTACT_MERGE, Capability.STAGE_CHANGE,
-                     Capability.PLAYBOOK_DRAFT, Capability.PLAYBOOK_SIGN},
-    Role.SALES_MANAGER: {Capability.CONTACT_WRITE, Capability.CONTACT_MERGE, Capability.STAGE_CHANGE,
-                         Capability.PLAYBOOK_DRAFT, Capability.PLAYBOOK_SIGN},
+    Role.MARKETING: {
+        Capability.CONTACT_WRITE,
+        Capability.CONTACT_MERGE,
+        Capability.STAGE_CHANGE,
+        Capability.PLAYBOOK_DRAFT,
+        Capability.PLAYBOOK_SIGN,
+    },
+    Role.SALES_MANAGER: {
+        Capability.CONTACT_WRITE,
+        Capability.CONTACT_MERGE,
+        Capability.STAGE_CHANGE,
+        Capability.PLAYBOOK_DRAFT,
+        Capability.PLAYBOOK_SIGN,
+    },
     Role.SALES_REP: {Capability.CONTACT_WRITE, Capability.STAGE_CHANGE},
     Role.VIEWER: set(),
 }
@@ -58,7 +68,9 @@ def test_inactive_users_can_do_nothing(users):
 
 @pytest.mark.django_db
 def test_user_create_normalises_and_audits(users):
-    user = actions.user_create(email=" New.Person@Example.COM ", role="sales_rep", password="a-long-passphrase-9", acting_user=users["admin"])
+    user = actions.user_create(
+        email=" New.Person@Example.COM ", role="sales_rep", password="a-long-passphrase-9", acting_user=users["admin"]
+    )
     assert user.email == "new.person@example.com" and user.role == Role.SALES_REP
     assert user.check_password("a-long-passphrase-9")
     entry = AuditEntry.objects.get(action="user_create")

@@ -17,13 +17,20 @@ from accord.lifecycle.models import StageChange
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(" Ana@Acme.IO ", "ana@acme.io"), ("", None), (None, None), ("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk")],
+    [
+        (" Ana@Acme.IO ", "ana@acme.io"),
+        ("", None),
+        (None, None),
+        ("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk"),
+    ],
 )
 def test_normalize_email(raw, expected):
     assert domain.normalize_email(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["ana", "ana@", "@acme.io", "ana@acme", "ana@@acme.io", "an a@acme.io", "a..b@acme.io", "x" * 250 + "@a.io"])
+@pytest.mark.parametrize(
+    "raw", ["ana", "ana@", "@acme.io", "ana@acme", "ana@@acme.io", "an a@acme.io", "a..b@acme.io", "x" * 250 + "@a.io"]
+)
 def test_normalize_email_refuses(raw):
     with pytest.raises(ValueError, match="is not a valid email address"):
         domain.normalize_email(raw)
@@ -31,7 +38,12 @@ def test_normalize_email_refuses(raw):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("https://www.Acme.io/about", "acme.io"), ("acme.io", "acme.io"), ("", ""), ("http://sub.acme.io:8080", "sub.acme.io")],
+    [
+        ("https://www.Acme.io/about", "acme.io"),
+        ("acme.io", "acme.io"),
+        ("", ""),
+        ("http://sub.acme.io:8080", "sub.acme.io"),
+    ],
 )
 def test_normalize_domain(raw, expected):
     assert domain.normalize_domain(raw) == expected
@@ -39,7 +51,11 @@ def test_normalize_domain(raw, expected):
 
 @pytest.mark.parametrize(
     ("email", "canonical"),
-    [("Ann.Lee+news@gmail.com", "annlee@gmail.com"), ("ann.lee@googlemail.com", "annlee@gmail.com"), ("ann.lee+x@acme.io", "ann.lee@acme.io")],
+    [
+        ("Ann.Lee+news@gmail.com", "annlee@gmail.com"),
+        ("ann.lee@googlemail.com", "annlee@gmail.com"),
+        ("ann.lee+x@acme.io", "ann.lee@acme.io"),
+    ],
 )
 def test_canonical_email(email, canonical):
     assert domain.canonical_email(email.lower()) == canonical
@@ -50,8 +66,14 @@ def test_company_domain_ignores_free_mail():
     assert domain.company_domain("a@acme.io") == "acme.io"
 
 
-@given(st.dictionaries(st.sampled_from(domain.MERGEABLE_FIELDS), st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=3))),
-       st.dictionaries(st.sampled_from(domain.MERGEABLE_FIELDS), st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(domain.MERGEABLE_FIELDS), st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=3))
+    ),
+    st.dictionaries(
+        st.sampled_from(domain.MERGEABLE_FIELDS), st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=3))
+    ),
+)
 def test_merge_never_overwrites_what_the_kept_contact_has(keep, drop):
     taken = domain.merged_fields(keep, drop)
     for name, value in taken.items():
@@ -67,11 +89,22 @@ def test_contact_create_links_the_account_by_email_domain(users):
     account = actions.account_create(data={"name": "Acme", "domain": "https://www.acme.io"}, acting_user=users["admin"])
     assert account.domain == "acme.io"
     contact = actions.contact_create(
-        data={"email": "Ana@Acme.io", "first_name": " Ana ", "country": "de", "consent": True, "properties": {"plan": "pro"}},
+        data={
+            "email": "Ana@Acme.io",
+            "first_name": " Ana ",
+            "country": "de",
+            "consent": True,
+            "properties": {"plan": "pro"},
+        },
         acting_user=users["marketing"],
     )
     contact.refresh_from_db()
-    assert (contact.email, contact.first_name, contact.country, contact.account) == ("ana@acme.io", "Ana", "DE", account)
+    assert (contact.email, contact.first_name, contact.country, contact.account) == (
+        "ana@acme.io",
+        "Ana",
+        "DE",
+        account,
+    )
     assert contact.consent is True and contact.consent_at is not None
     assert contact.properties == {"plan": "pro"} and contact.stage == ""
     assert AuditEntry.objects.filter(action="contact_create", object_id=str(contact.pk)).count() == 1
@@ -135,7 +168,9 @@ def test_contact_update_changes_only_what_differs(users):
     contact = actions.contact_create(data={"email": "ana@acme.io", "title": "CTO"}, acting_user=users["admin"])
     actions.contact_update(contact=contact, data={"title": "CTO"}, acting_user=users["admin"])
     assert not AuditEntry.objects.filter(action="contact_update").exists()
-    actions.contact_update(contact=contact, data={"title": "CEO", "seniority": "c_level"}, acting_user=users["sales_rep"])
+    actions.contact_update(
+        contact=contact, data={"title": "CEO", "seniority": "c_level"}, acting_user=users["sales_rep"]
+    )
     contact.refresh_from_db()
     assert (contact.title, contact.seniority) == ("CEO", "c_level")
     entry = AuditEntry.objects.get(action="contact_update")
@@ -151,13 +186,19 @@ def test_account_validation(users):
     with pytest.raises(InvalidInput) as caught:
         actions.account_create(data={"domain": "acme.io"}, acting_user=users["admin"])
     assert caught.value.field == "name"
-    for data, field in [({"name": "A", "employees": -1}, "employees"), ({"name": "A", "annual_revenue": "lots"}, "annual_revenue"),
-                        ({"name": "A", "domain": "not a domain"}, "domain"), ({"name": "A", "employees": True}, "employees")]:
+    for data, field in [
+        ({"name": "A", "employees": -1}, "employees"),
+        ({"name": "A", "annual_revenue": "lots"}, "annual_revenue"),
+        ({"name": "A", "domain": "not a domain"}, "domain"),
+        ({"name": "A", "employees": True}, "employees"),
+    ]:
         with pytest.raises(InvalidInput) as caught:
             actions.account_create(data=data, acting_user=users["admin"])
         assert caught.value.field == field
     assert Account.objects.count() == 0
-    account = actions.account_create(data={"name": "A", "annual_revenue": "1250000.5", "employees": 40}, acting_user=users["admin"])
+    account = actions.account_create(
+        data={"name": "A", "annual_revenue": "1250000.5", "employees": 40}, acting_user=users["admin"]
+    )
     assert account.annual_revenue == Decimal("1250000.50")
 
 
@@ -165,10 +206,16 @@ def test_account_validation(users):
 def test_duplicates_by_mailbox_and_by_name_at_the_same_company(users):
     admin = users["admin"]
     acme = actions.account_create(data={"name": "Acme", "domain": "acme.io"}, acting_user=admin)
-    ana = actions.contact_create(data={"email": "ana.lee@acme.io", "first_name": "Ana", "last_name": "Lee"}, acting_user=admin)
+    ana = actions.contact_create(
+        data={"email": "ana.lee@acme.io", "first_name": "Ana", "last_name": "Lee"}, acting_user=admin
+    )
     tagged = actions.contact_create(data={"email": "ana.lee+events@acme.io"}, acting_user=admin)
-    renamed = actions.contact_create(data={"email": "alee@acme.io", "first_name": "ana", "last_name": "LEE"}, acting_user=admin)
-    other = actions.contact_create(data={"email": "ana.lee@other.io", "first_name": "Ana", "last_name": "Lee"}, acting_user=admin)
+    renamed = actions.contact_create(
+        data={"email": "alee@acme.io", "first_name": "ana", "last_name": "LEE"}, acting_user=admin
+    )
+    other = actions.contact_create(
+        data={"email": "ana.lee@other.io", "first_name": "Ana", "last_name": "Lee"}, acting_user=admin
+    )
     assert renamed.account == acme
     assert {c.pk for c in queries.contact_duplicates(ana)} == {tagged.pk, renamed.pk}
     assert queries.contact_duplicates(other) == []
@@ -177,7 +224,9 @@ def test_duplicates_by_mailbox_and_by_name_at_the_same_company(users):
 @pytest.mark.django_db
 def test_merge_keeps_all_history_of_both(users):
     admin = users["admin"]
-    keep = actions.contact_create(data={"email": "ana@acme.io", "first_name": "Ana", "properties": {"a": 1}}, acting_user=admin)
+    keep = actions.contact_create(
+        data={"email": "ana@acme.io", "first_name": "Ana", "properties": {"a": 1}}, acting_user=admin
+    )
     drop = actions.contact_create(
         data={"email": "ana.lee@gmail.com", "last_name": "Lee", "phone": "+1 555", "properties": {"a": 2, "b": 3}},
         acting_user=admin,
@@ -196,10 +245,16 @@ def test_merge_keeps_all_history_of_both(users):
     assert (merged.email, merged.first_name, merged.last_name, merged.phone) == ("ana@acme.io", "Ana", "Lee", "+1 555")
     assert merged.properties == {"a": 1, "b": 3}
     assert merged.stage == "mql"  # the more advanced stage wins
-    history = list(StageChange.objects.filter(contact=merged).order_by("at", "id").values_list("to_stage", "merged_from"))
+    history = list(
+        StageChange.objects.filter(contact=merged).order_by("at", "id").values_list("to_stage", "merged_from")
+    )
     assert history == [("lead", None), ("lead", drop_id), ("mql", drop_id)]
     record = ContactMerge.objects.get(kept=merged)
-    assert record.dropped_id == drop_id and record.snapshot["email"] == "ana.lee@gmail.com" and record.snapshot["stage"] == "mql"
+    assert (
+        record.dropped_id == drop_id
+        and record.snapshot["email"] == "ana.lee@gmail.com"
+        and record.snapshot["stage"] == "mql"
+    )
     assert AuditEntry.objects.filter(action="contact_merge", object_id=str(merged.pk)).count() == 1
 
 
@@ -226,8 +281,12 @@ def test_merge_refusals(users):
 @pytest.mark.django_db
 def test_contact_facts(users):
     admin = users["admin"]
-    account = actions.account_create(data={"name": "Acme", "domain": "acme.io", "employees": 300, "annual_revenue": 5e6}, acting_user=admin)
-    contact = actions.contact_create(data={"email": "ana@acme.io", "title": "VP Sales", "properties": {"plan": "pro"}}, acting_user=admin)
+    account = actions.account_create(
+        data={"name": "Acme", "domain": "acme.io", "employees": 300, "annual_revenue": 5e6}, acting_user=admin
+    )
+    contact = actions.contact_create(
+        data={"email": "ana@acme.io", "title": "VP Sales", "properties": {"plan": "pro"}}, acting_user=admin
+    )
     facts = queries.contact_facts(contact, now=dt.datetime.now(dt.UTC))
     assert facts["account.employees"] == 300 and facts["account.annual_revenue"] == 5e6
     assert facts["contact.email_domain"] == "acme.io" and facts["contact.properties"] == {"plan": "pro"}

@@ -34,7 +34,14 @@ def test_a_move_writes_one_history_row_and_the_contact_in_one_go(users, contact)
     assert (contact.stage, contact.stage_changed_at, contact.playbook_version) == ("lead", NOW, active_playbook())
     row = StageChange.objects.get()
     assert row == change
-    assert (row.from_stage, row.to_stage, row.kind, row.at, row.by_user, row.by_rule) == ("", "lead", "advance", NOW, users["marketing"], "")
+    assert (row.from_stage, row.to_stage, row.kind, row.at, row.by_user, row.by_rule) == (
+        "",
+        "lead",
+        "advance",
+        NOW,
+        users["marketing"],
+        "",
+    )
     assert row.playbook_version.number == 1
     assert row.details["criteria"]["ok"] is True
 
@@ -47,12 +54,17 @@ def test_a_full_journey(users, contact):
     assert actions.contact_apply_rules(contact=contact).by_rule == "mql"
     actions.contact_change_stage(contact=contact, to_stage="sql", acting_user=rep)
     actions.contact_change_stage(contact=contact, to_stage="opportunity", acting_user=rep)
-    actions.contact_change_stage(contact=contact, to_stage="recycled", acting_user=rep, reason="timing", reengage_on=dt.date(2099, 1, 1))
+    actions.contact_change_stage(
+        contact=contact, to_stage="recycled", acting_user=rep, reason="timing", reengage_on=dt.date(2099, 1, 1)
+    )
     contact.refresh_from_db()
     assert contact.stage == "recycled" and contact.reengage_on == dt.date(2099, 1, 1)
     assert [(c.from_stage, c.to_stage, c.kind) for c in stage_history(contact)] == [
-        ("", "lead", "advance"), ("lead", "mql", "advance"), ("mql", "sql", "advance"),
-        ("sql", "opportunity", "advance"), ("opportunity", "recycled", "hand_back"),
+        ("", "lead", "advance"),
+        ("lead", "mql", "advance"),
+        ("mql", "sql", "advance"),
+        ("sql", "opportunity", "advance"),
+        ("opportunity", "recycled", "hand_back"),
     ]
     # marketing nurtures; the MQL rule may bring the contact back
     assert actions.contact_apply_rules(contact=contact).to_stage == "mql"
@@ -70,7 +82,12 @@ def test_a_full_journey(users, contact):
         (["lead"], {"to_stage": "lead"}, Conflict, "the contact is already in stage Lead"),
         (["lead"], {"to_stage": "visitor"}, Conflict, "moving a contact back to Visitor needs a reject reason"),
         (["lead"], {"to_stage": "recycled", "reason": "no_budget"}, Conflict, "unknown recycle reason 'no_budget'"),
-        ([], {"to_stage": "recycled", "reason": "timing"}, Conflict, "only a contact in the funnel can be moved to Recycled"),
+        (
+            [],
+            {"to_stage": "recycled", "reason": "timing"},
+            Conflict,
+            "only a contact in the funnel can be moved to Recycled",
+        ),
         (["lead"], {"to_stage": "disqualified", "reason": "other"}, Conflict, "the reason 'Other' needs a note"),
     ],
 )
@@ -110,7 +127,9 @@ def test_apply_rules_does_nothing_when_no_criteria_hold(users):
 
 @pytest.mark.django_db
 def test_rule_moves_record_the_rule_and_no_person(users, contact):
-    change = actions.contact_advance_by_rule(contact=contact, to_stage="lead", rule="form:ebook", details={"offer": "ebook"})
+    change = actions.contact_advance_by_rule(
+        contact=contact, to_stage="lead", rule="form:ebook", details={"offer": "ebook"}
+    )
     assert (change.by_user, change.by_rule, change.details["offer"]) == (None, "form:ebook", "ebook")
 
 

@@ -54,8 +54,16 @@ def expected_cells():
 
 ADVANCE_SIDES = {"visitor": M, "subscriber": M, "lead": M, "mql": M, "sql": S, "opportunity": S, "customer": S}
 HAND_BACK_SIDES = {
-    None: M, "visitor": M, "subscriber": M, "lead": M, "mql": MS, "sql": S, "opportunity": S, "customer": S,
-    "recycled": M, "disqualified": M,
+    None: M,
+    "visitor": M,
+    "subscriber": M,
+    "lead": M,
+    "mql": MS,
+    "sql": S,
+    "opportunity": S,
+    "customer": S,
+    "recycled": M,
+    "disqualified": M,
 }
 
 
@@ -150,15 +158,47 @@ def test_both_sides_may_hand_back_an_mql():
 @pytest.mark.parametrize(
     ("kwargs", "message", "field"),
     [
-        ({"from_key": "mql", "to_key": "lead", "actor": SELLER}, "moving a contact back to Lead needs a reject reason", "reason"),
-        ({"from_key": "mql", "to_key": "lead", "actor": SELLER, "reason": "bored"}, "unknown reject reason 'bored'; choose from not_decision_maker, no_budget, wrong_contact_data, already_in_pipeline, other", "reason"),
-        ({"from_key": "mql", "to_key": "lead", "actor": SELLER, "reason": "other"}, "the reason 'Other' needs a note", "note"),
-        ({"from_key": "mql", "to_key": "lead", "actor": SELLER, "reason": "other", "note": "   "}, "the reason 'Other' needs a note", "note"),
-        ({"from_key": "sql", "to_key": "recycled", "actor": SELLER, "reason": "no_budget"}, "unknown recycle reason 'no_budget'", "reason"),
+        (
+            {"from_key": "mql", "to_key": "lead", "actor": SELLER},
+            "moving a contact back to Lead needs a reject reason",
+            "reason",
+        ),
+        (
+            {"from_key": "mql", "to_key": "lead", "actor": SELLER, "reason": "bored"},
+            "unknown reject reason 'bored'; choose from not_decision_maker, no_budget, wrong_contact_data, already_in_pipeline, other",
+            "reason",
+        ),
+        (
+            {"from_key": "mql", "to_key": "lead", "actor": SELLER, "reason": "other"},
+            "the reason 'Other' needs a note",
+            "note",
+        ),
+        (
+            {"from_key": "mql", "to_key": "lead", "actor": SELLER, "reason": "other", "note": "   "},
+            "the reason 'Other' needs a note",
+            "note",
+        ),
+        (
+            {"from_key": "sql", "to_key": "recycled", "actor": SELLER, "reason": "no_budget"},
+            "unknown recycle reason 'no_budget'",
+            "reason",
+        ),
         ({"reason": "no_budget"}, "a forward move takes no reason", "reason"),
-        ({"from_key": "sql", "to_key": "recycled", "actor": SELLER, "reason": "timing", "reengage_on": TODAY}, "the re-engage date must be in the future", "reengage_on"),
-        ({"reengage_on": TODAY + dt.timedelta(days=3)}, "only a move to recycled takes a re-engage date", "reengage_on"),
-        ({"from_key": "disqualified", "to_key": "lead", "actor": RULE}, "a rule cannot move a contact from disqualified to Lead; a person must", None),
+        (
+            {"from_key": "sql", "to_key": "recycled", "actor": SELLER, "reason": "timing", "reengage_on": TODAY},
+            "the re-engage date must be in the future",
+            "reengage_on",
+        ),
+        (
+            {"reengage_on": TODAY + dt.timedelta(days=3)},
+            "only a move to recycled takes a re-engage date",
+            "reengage_on",
+        ),
+        (
+            {"from_key": "disqualified", "to_key": "lead", "actor": RULE},
+            "a rule cannot move a contact from disqualified to Lead; a person must",
+            None,
+        ),
     ],
 )
 def test_refused_moves(kwargs, message, field):
@@ -176,7 +216,9 @@ def test_recycling_defaults_the_reengage_date():
 
 
 def test_a_note_is_kept_trimmed():
-    assert move(from_key="mql", to_key="lead", actor=SELLER, reason="other", note="  wrong region ").note == "wrong region"
+    assert (
+        move(from_key="mql", to_key="lead", actor=SELLER, reason="other", note="  wrong region ").note == "wrong region"
+    )
 
 
 @pytest.mark.parametrize(
@@ -200,13 +242,17 @@ def test_rule_target_is_the_furthest_stage_whose_criteria_hold(source, facts, ex
 
 
 @given(
-    st.sampled_from([None, *STAGES]), st.sampled_from(STAGES),
-    st.sets(st.sampled_from(list(Side))), st.sampled_from([None, "no_budget", "timing", "spam", "other"]),
+    st.sampled_from([None, *STAGES]),
+    st.sampled_from(STAGES),
+    st.sets(st.sampled_from(list(Side))),
+    st.sampled_from([None, "no_budget", "timing", "spam", "other"]),
 )
 def test_check_move_either_returns_a_legal_row_or_refuses(source, target, sides, reason):
     actor = Actor(sides=frozenset(sides))
     try:
-        checked = check_move(PLAYBOOK, from_key=source, to_key=target, actor=actor, facts=QUALIFIED, reason=reason, today=TODAY)
+        checked = check_move(
+            PLAYBOOK, from_key=source, to_key=target, actor=actor, facts=QUALIFIED, reason=reason, today=TODAY
+        )
     except IllegalMove:
         return
     row = checked.transition

@@ -393,9 +393,7 @@ def describe(condition: Mapping[str, Any]) -> str:
 
 def _grouped(condition: Mapping[str, Any]) -> str:
     text = describe(condition)
-    composite = ("all" in condition and len(condition["all"]) > 1) or (
-        "any" in condition and len(condition["any"]) > 1
-    )
+    composite = ("all" in condition and len(condition["all"]) > 1) or ("any" in condition and len(condition["any"]) > 1)
     return f"({text})" if composite else text
 
 

@@ -91,7 +91,7 @@ class Playbook:
             return stage.entry
         mql = self.data.get("mql")
         if mql and mql["stage"] == stage.key:
-            return mql["when"]  # type: ignore[no-any-return]
+            return mql["when"]
         return None
 
     @property
@@ -141,9 +141,7 @@ class _Checker:
     def error(self, path: str, message: str) -> None:
         self.errors.append((path, message))
 
-    def mapping(
-        self, value: Any, path: str, *, required: set[str], optional: set[str]
-    ) -> Mapping[str, Any] | None:
+    def mapping(self, value: Any, path: str, *, required: set[str], optional: set[str]) -> Mapping[str, Any] | None:
         if not isinstance(value, Mapping):
             self.error(path or "(document)", f"must be a mapping, not {conditions._kind(value)}")
             return None
@@ -183,8 +181,14 @@ class _Checker:
         return str(value)
 
     def number(
-        self, value: Any, path: str, *, minimum: float | None = None, maximum: float | None = None,
-        integer: bool = False, exclusive_minimum: bool = False,
+        self,
+        value: Any,
+        path: str,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        integer: bool = False,
+        exclusive_minimum: bool = False,
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
             self.error(path, f"must be {'a whole number' if integer else 'a number'}, not {conditions._kind(value)}")
@@ -220,7 +224,8 @@ def _join(path: str, key: str) -> str:
 def validate(data: Any) -> Playbook:
     c = _Checker()
     top = c.mapping(
-        data, "",
+        data,
+        "",
         required={"format", "name", "stages", "reasons"},
         optional={"description", "personas", "fit", "interest", "quadrants", "mql", "sla", "routing"},
     )
@@ -253,7 +258,9 @@ def _stages(c: _Checker, value: Any) -> list[Stage]:
     position = 0
     for path, item in c.items(value, "stages", non_empty=True):
         m = c.mapping(
-            item, path, required={"key", "name", "definition", "owner"},
+            item,
+            path,
+            required={"key", "name", "definition", "owner"},
             optional={"kind", "handed_to", "entry"},
         )
         if m is None:
@@ -275,8 +282,14 @@ def _stages(c: _Checker, value: Any) -> list[Stage]:
             kinds_seen[kind] = key
         stages.append(
             Stage(
-                key=key, name=name, definition=definition, owner=owner, kind=kind, handed_to=handed_to,
-                entry=entry, position=position if kind is StageKind.FUNNEL else -1,
+                key=key,
+                name=name,
+                definition=definition,
+                owner=owner,
+                kind=kind,
+                handed_to=handed_to,
+                entry=entry,
+                position=position if kind is StageKind.FUNNEL else -1,
             )
         )
         if kind is StageKind.FUNNEL:
@@ -293,7 +306,8 @@ def _reasons(c: _Checker, value: Any, stages: list[Stage]) -> dict[str, tuple[Re
         return result
     needed = {
         {StageKind.RECYCLE: "recycle", StageKind.DISQUALIFY: "disqualify"}[s.kind]
-        for s in stages if s.kind is not StageKind.FUNNEL
+        for s in stages
+        if s.kind is not StageKind.FUNNEL
     }
     for list_name in REASON_LISTS:
         if list_name not in m:
@@ -312,7 +326,8 @@ def _reasons(c: _Checker, value: Any, stages: list[Stage]) -> dict[str, tuple[Re
                     key=c.key(r.get("key"), f"{item_path}.key", seen),
                     label=c.text(r.get("label"), f"{item_path}.label", max_length=120),
                     note_required=c.boolean(r["note_required"], f"{item_path}.note_required")
-                    if "note_required" in r else False,
+                    if "note_required" in r
+                    else False,
                 )
             )
         result[list_name] = tuple(reasons)
@@ -393,7 +408,10 @@ def _mql(c: _Checker, value: Any, funnel_keys: set[str]) -> None:
     if m is None:
         return
     if "stage" in m and m["stage"] not in funnel_keys:
-        c.error("mql.stage", f"must name a funnel stage ({', '.join(sorted(funnel_keys))}), not {conditions._kind(m['stage'])}")
+        c.error(
+            "mql.stage",
+            f"must name a funnel stage ({', '.join(sorted(funnel_keys))}), not {conditions._kind(m['stage'])}",
+        )
     if "when" in m:
         c.condition(m["when"], "mql.when", QUALIFICATION)
     if "requalify_recycled" in m:
@@ -404,7 +422,9 @@ def _sla(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
     m = c.mapping(value, "sla", required={"marketing", "sales"}, optional=set())
     if m is None:
         return
-    mk = c.mapping(m.get("marketing", {}), "sla.marketing", required={"mqls", "period"}, optional={"min_acceptance_rate"})
+    mk = c.mapping(
+        m.get("marketing", {}), "sla.marketing", required={"mqls", "period"}, optional={"min_acceptance_rate"}
+    )
     if mk is not None:
         if "mqls" in mk:
             c.number(mk["mqls"], "sla.marketing.mqls", minimum=0, integer=True)
@@ -413,16 +433,34 @@ def _sla(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
         if "min_acceptance_rate" in mk:
             c.number(mk["min_acceptance_rate"], "sla.marketing.min_acceptance_rate", minimum=0, maximum=1)
     sl = c.mapping(
-        m.get("sales", {}), "sla.sales", required={"first_contact_hours"},
+        m.get("sales", {}),
+        "sla.sales",
+        required={"first_contact_hours"},
         optional={"min_attempts", "attempt_window_days", "disposition_days", "remind_before_hours"},
     )
     if sl is not None:
-        hours = c.mapping(sl.get("first_contact_hours", {}), "sla.sales.first_contact_hours", required={"normal"}, optional={"high", "low"})
+        hours = c.mapping(
+            sl.get("first_contact_hours", {}),
+            "sla.sales.first_contact_hours",
+            required={"normal"},
+            optional={"high", "low"},
+        )
         if hours is not None:
             for priority in PRIORITIES:
                 if priority in hours:
-                    c.number(hours[priority], f"sla.sales.first_contact_hours.{priority}", minimum=0, exclusive_minimum=True, maximum=2000)
-        for name, integer in (("min_attempts", True), ("attempt_window_days", True), ("disposition_days", True), ("remind_before_hours", False)):
+                    c.number(
+                        hours[priority],
+                        f"sla.sales.first_contact_hours.{priority}",
+                        minimum=0,
+                        exclusive_minimum=True,
+                        maximum=2000,
+                    )
+        for name, integer in (
+            ("min_attempts", True),
+            ("attempt_window_days", True),
+            ("disposition_days", True),
+            ("remind_before_hours", False),
+        ):
             if name in sl:
                 c.number(sl[name], f"sla.sales.{name}", minimum=0, exclusive_minimum=True, integer=integer)
 

@@ -39,7 +39,10 @@ def test_draft_sign_activate(users):
     actions.playbook_sign(version=draft, acting_user=users["sales_manager"])
     draft.refresh_from_db()
     assert draft.status == "signed"
-    assert [(s.side, s.user) for s in draft.signatures.all()] == [("marketing", users["marketing"]), ("sales", users["sales_manager"])]
+    assert [(s.side, s.user) for s in draft.signatures.all()] == [
+        ("marketing", users["marketing"]),
+        ("sales", users["sales_manager"]),
+    ]
     with pytest.raises(Conflict, match="only a draft can be signed"):
         actions.playbook_sign(version=draft, acting_user=users["marketing"])
     actions.playbook_activate(version=draft, acting_user=users["admin"])
@@ -74,14 +77,18 @@ def test_only_admins_activate(users, role):
 def test_editing_a_draft_withdraws_its_signatures(users):
     draft = actions.playbook_draft_create(source=DEFAULT, acting_user=users["admin"])
     actions.playbook_sign(version=draft, acting_user=users["marketing"])
-    actions.playbook_draft_update(version=draft, source=DEFAULT.replace("min_attempts: 5", "min_attempts: 6"), acting_user=users["admin"])
+    actions.playbook_draft_update(
+        version=draft, source=DEFAULT.replace("min_attempts: 5", "min_attempts: 6"), acting_user=users["admin"]
+    )
     draft.refresh_from_db()
     assert draft.signatures.count() == 0 and draft.playbook.data["sla"]["sales"]["min_attempts"] == 6
 
 
 @pytest.mark.django_db
 def test_an_invalid_draft_is_refused_with_every_path(users):
-    bad = DEFAULT.replace("grades: {A: 60, B: 40, C: 20}", "grades: {A: 60, B: 70, C: 20}").replace("half_life_days: 30", "half_life_days: -1")
+    bad = DEFAULT.replace("grades: {A: 60, B: 40, C: 20}", "grades: {A: 60, B: 70, C: 20}").replace(
+        "half_life_days: 30", "half_life_days: -1"
+    )
     with pytest.raises(InvalidInput) as caught:
         actions.playbook_draft_create(source=bad, acting_user=users["admin"])
     assert [p for p, _ in caught.value.errors] == ["fit.grades.B", "interest.half_life_days"]
@@ -121,7 +128,13 @@ def test_cli_validate_export_import_diff(tmp_path, capsys):
     assert "valid — 9 stages" in capsys.readouterr().out
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DEFAULT.replace("        - {field: contact.email, op: is_set}\n        - {field: contact.consent", "        - {scor: 1}\n        - {field: contact.consent", 1))
+    bad.write_text(
+        DEFAULT.replace(
+            "        - {field: contact.email, op: is_set}\n        - {field: contact.consent",
+            "        - {scor: 1}\n        - {field: contact.consent",
+            1,
+        )
+    )
     with pytest.raises(CommandError, match=r"1 problem\(s\) found"):
         call_command("playbook", "validate", str(bad))
     assert "stages[1].entry.all[0]: unknown field 'scor'" in capsys.readouterr().err

@@ -94,21 +94,38 @@ def test_booleans_are_not_numbers():
     ("condition", "errors"),
     [
         ({"scor": 1}, [("p", "unknown field 'scor'; a condition has all, any, not or field/op/value")]),
-        ({"all": [{"scor": 1}]}, [("p.all[0]", "unknown field 'scor'; a condition has all, any, not or field/op/value")]),
+        (
+            {"all": [{"scor": 1}]},
+            [("p.all[0]", "unknown field 'scor'; a condition has all, any, not or field/op/value")],
+        ),
         ("yes", [("p", "a condition must be a mapping, not text 'yes'")]),
         ({"all": "x"}, [("p.all", "must be a list of conditions, not text 'x'")]),
         ({"all": [], "any": []}, [("p", "unknown field 'any' beside 'all'")]),
         ({"op": "eq", "value": 1}, [("p", "missing 'field'")]),
         (c("contact.seniority", "eq"), [("p", "missing 'value' for operator 'eq'")]),
         (c("contact.email", "is_set", "x"), [("p.value", "operator 'is_set' takes no value")]),
-        (c("account.employees", "between", 1), [("p.op", "unknown operator 'between'; choose from eq, ne, lt, lte, gt, gte, in, not_in, contains, not_contains, starts_with, ends_with, is_set, is_not_set")]),
+        (
+            c("account.employees", "between", 1),
+            [
+                (
+                    "p.op",
+                    "unknown operator 'between'; choose from eq, ne, lt, lte, gt, gte, in, not_in, contains, not_contains, starts_with, ends_with, is_set, is_not_set",
+                )
+            ],
+        ),
         (c("account.employees", "gte", "50"), [("p.value", "must be a number, not text '50'")]),
-        (c("account.employees", "contains", "5"), [("p.op", "operator 'contains' does not apply to number field 'account.employees'")]),
+        (
+            c("account.employees", "contains", "5"),
+            [("p.op", "operator 'contains' does not apply to number field 'account.employees'")],
+        ),
         (c("contact.title", "gt", 3), [("p.op", "operator 'gt' does not apply to text field 'contact.title'")]),
         (c("contact.consent", "eq", "yes"), [("p.value", "must be true or false, not text 'yes'")]),
         (c("account.industry", "in", []), [("p.value", "operator 'in' needs a non-empty list")]),
         (c("account.industry", "in", ["a", 3]), [("p.value[1]", "must be text, not a number")]),
-        (c("contact.title", "eq", None), [("p.value", "must not be empty; use is_set / is_not_set to test for a missing value")]),
+        (
+            c("contact.title", "eq", None),
+            [("p.value", "must not be empty; use is_set / is_not_set to test for a missing value")],
+        ),
         (c("account.employees", "gte", float("nan")), [("p.value", "must be a finite number")]),
         (c("contact.properties.x", "eq", [1]), [("p.value", "must be text, a number or true/false, not a list")]),
         ({"field": 3, "op": "eq", "value": 1}, [("p.field", "must be text, not a number")]),
@@ -137,11 +154,15 @@ def test_describe_reads_like_a_sentence():
             {"any": [c("score.interest", "gte", 40), {"not": c("contact.email", "is_set")}]},
         ]
     }
-    assert describe(condition) == "score.grade is one of [“A”, “B”] and (score.interest ≥ 40 or not contact.email is set)"
+    assert (
+        describe(condition) == "score.grade is one of [“A”, “B”] and (score.interest ≥ 40 or not contact.email is set)"
+    )
 
 
 def test_trace_lists_the_unmet_comparisons_with_their_actual_values():
-    condition = {"all": [c("account.employees", "gte", 1000), c("contact.seniority", "eq", "vp"), c("score.fit", "gte", 10)]}
+    condition = {
+        "all": [c("account.employees", "gte", 1000), c("contact.seniority", "eq", "vp"), c("score.fit", "gte", 10)]
+    }
     result = trace(condition, FACTS)
     assert result.ok is False
     assert [(t.text, t.actual) for t in result.unmet()] == [("account.employees ≥ 1000", 250), ("score.fit ≥ 10", None)]
@@ -165,17 +186,25 @@ numbers = st.integers(min_value=-5, max_value=5)
 def comparisons() -> st.SearchStrategy[dict]:
     numeric = st.builds(
         lambda f, op, v: c(f, op, v),
-        st.sampled_from(NUMBER_FIELDS), st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]), numbers,
+        st.sampled_from(NUMBER_FIELDS),
+        st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]),
+        numbers,
     )
     numeric_list = st.builds(
-        lambda f, op, v: c(f, op, v), st.sampled_from(NUMBER_FIELDS), st.sampled_from(["in", "not_in"]),
+        lambda f, op, v: c(f, op, v),
+        st.sampled_from(NUMBER_FIELDS),
+        st.sampled_from(["in", "not_in"]),
         st.lists(numbers, min_size=1, max_size=3),
     )
     textual = st.builds(
-        lambda f, op, v: c(f, op, v), st.sampled_from(TEXT_FIELDS),
-        st.sampled_from(["eq", "ne", "contains", "not_contains", "starts_with", "ends_with"]), texts,
+        lambda f, op, v: c(f, op, v),
+        st.sampled_from(TEXT_FIELDS),
+        st.sampled_from(["eq", "ne", "contains", "not_contains", "starts_with", "ends_with"]),
+        texts,
     )
-    presence = st.builds(lambda f, op: c(f, op), st.sampled_from(NUMBER_FIELDS + TEXT_FIELDS), st.sampled_from(["is_set", "is_not_set"]))
+    presence = st.builds(
+        lambda f, op: c(f, op), st.sampled_from(NUMBER_FIELDS + TEXT_FIELDS), st.sampled_from(["is_set", "is_not_set"])
+    )
     return st.one_of(numeric, numeric_list, textual, presence)
 
 
@@ -224,19 +253,32 @@ def test_de_morgan(parts, facts):
 @settings(max_examples=200, deadline=None)
 @given(comparisons(), facts_strategy)
 def test_each_operator_and_its_negation_disagree(comparison, facts):
-    opposite = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in", "contains": "not_contains",
-                "not_contains": "contains", "is_set": "is_not_set", "is_not_set": "is_set"}
+    opposite = {
+        "eq": "ne",
+        "ne": "eq",
+        "in": "not_in",
+        "not_in": "in",
+        "contains": "not_contains",
+        "not_contains": "contains",
+        "is_set": "is_not_set",
+        "is_not_set": "is_set",
+    }
     if comparison["op"] in opposite:
         flipped = {**comparison, "op": opposite[comparison["op"]]}
         assert evaluate(comparison, facts) != evaluate(flipped, facts)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=True)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["all", "any", "not", "field", "op", "value", "x"]), inner, max_size=3)),
-    max_leaves=10,
-))
+@given(
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=True)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.dictionaries(st.sampled_from(["all", "any", "not", "field", "op", "value", "x"]), inner, max_size=3),
+        ),
+        max_leaves=10,
+    )
+)
 def test_validation_never_crashes_and_what_it_accepts_evaluates(junk):
     errors = validate(junk, QUALIFICATION, "c")
     assert all(isinstance(path, str) and isinstance(message, str) for path, message in errors)

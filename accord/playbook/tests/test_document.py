@@ -26,9 +26,25 @@ def errors_of(data) -> list[tuple[str, str]]:
 def test_the_default_playbook_has_the_shared_vocabulary():
     playbook = parse(DEFAULT)
     assert [s.key for s in playbook.stages] == [
-        "visitor", "subscriber", "lead", "mql", "sql", "opportunity", "customer", "recycled", "disqualified",
+        "visitor",
+        "subscriber",
+        "lead",
+        "mql",
+        "sql",
+        "opportunity",
+        "customer",
+        "recycled",
+        "disqualified",
     ]
-    assert [s.key for s in playbook.funnel] == ["visitor", "subscriber", "lead", "mql", "sql", "opportunity", "customer"]
+    assert [s.key for s in playbook.funnel] == [
+        "visitor",
+        "subscriber",
+        "lead",
+        "mql",
+        "sql",
+        "opportunity",
+        "customer",
+    ]
     assert playbook.stage("mql").owner is Owner.MARKETING and playbook.stage("mql").handed_to is Owner.SALES
     assert playbook.stage("sql").owner is Owner.SALES
     assert playbook.stage_of_kind(StageKind.RECYCLE).key == "recycled"
@@ -85,26 +101,50 @@ DELETE = object()
         ("fit.grades.A", "high", ("fit.grades.A", "must be a number")),
         ("fit.grades.D", 0, ("fit.grades.D", "unknown field 'D'")),
         ("fit.rules[0].points", 2.5, ("fit.rules[0].points", "must be a whole number")),
-        ("fit.rules[0].when", {"field": "score.fit", "op": "gte", "value": 1}, ("fit.rules[0].when.field", "unknown field 'score.fit'")),
+        (
+            "fit.rules[0].when",
+            {"field": "score.fit", "op": "gte", "value": 1},
+            ("fit.rules[0].when.field", "unknown field 'score.fit'"),
+        ),
         ("interest.half_life_days", -3, ("interest.half_life_days", "must be greater than 0")),
         ("interest.half_life_days", 0, ("interest.half_life_days", "must be greater than 0")),
-        ("interest.rules[0].when", {"field": "event.path", "op": "matches", "value": "x"}, ("interest.rules[0].when.op", "unknown operator 'matches'")),
+        (
+            "interest.rules[0].when",
+            {"field": "event.path", "op": "matches", "value": "x"},
+            ("interest.rules[0].when.op", "unknown operator 'matches'"),
+        ),
         ("interest.rules[0].max_per_day", 0, ("interest.rules[0].max_per_day", "must be at least 1")),
         ("interest.rules[1].event", "", ("interest.rules[1].event", "must be non-empty text")),
         ("quadrants.good_fit", ["A", "E"], ("quadrants.good_fit[1]", "must be one of A, B, C, D")),
         ("mql.stage", "nope", ("mql.stage", "must name a funnel stage")),
         ("mql.stage", "recycled", ("mql.stage", "must name a funnel stage")),
-        ("mql.when", {"any": [{"field": "score.intrest", "op": "gte", "value": 1}]}, ("mql.when.any[0].field", "unknown field 'score.intrest'")),
+        (
+            "mql.when",
+            {"any": [{"field": "score.intrest", "op": "gte", "value": 1}]},
+            ("mql.when.any[0].field", "unknown field 'score.intrest'"),
+        ),
         ("sla.marketing.min_acceptance_rate", 1.5, ("sla.marketing.min_acceptance_rate", "must be at most 1")),
         ("sla.marketing.period", "fortnight", ("sla.marketing.period", "must be one of day, week, month, quarter")),
         ("sla.sales.first_contact_hours.normal", 0, ("sla.sales.first_contact_hours.normal", "must be greater than 0")),
         ("sla.sales.first_contact_hours.urgent", 1, ("sla.sales.first_contact_hours.urgent", "unknown field 'urgent'")),
-        ("routing.rules[0].method", "random", ("routing.rules[0].method", "must be one of round_robin, least_loaded, account_owner")),
+        (
+            "routing.rules[0].method",
+            "random",
+            ("routing.rules[0].method", "must be one of round_robin, least_loaded, account_owner"),
+        ),
         ("routing.default", DELETE, ("routing", "missing field 'default'")),
         ("reasons.recycle", DELETE, ("reasons", "missing field 'recycle': a recycle stage needs its reasons")),
-        ("reasons.reject[1].key", "not_decision_maker", ("reasons.reject[1].key", "duplicate key 'not_decision_maker'")),
+        (
+            "reasons.reject[1].key",
+            "not_decision_maker",
+            ("reasons.reject[1].key", "duplicate key 'not_decision_maker'"),
+        ),
         ("reasons.reject[0].note_required", "yes", ("reasons.reject[0].note_required", "must be true or false")),
-        ("personas[0].match", {"field": "contact.title", "op": "contains", "value": ""}, ("personas[0].match.value", "must be non-empty text")),
+        (
+            "personas[0].match",
+            {"field": "contact.title", "op": "contains", "value": ""},
+            ("personas[0].match.value", "must be non-empty text"),
+        ),
     ],
 )
 def test_each_mistake_is_refused_with_its_path(path, value, expected):

@@ -32,11 +32,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"{key.prefix}  {state:8} {','.join(key.scopes):24} used {used:16} {key.name}")
             return
         if action == "revoke":
-            key = ApiKey.objects.filter(prefix=options["prefix"]).first()
-            if key is None:
+            found = ApiKey.objects.filter(prefix=options["prefix"]).first()
+            if found is None:
                 raise CommandError(f"no key with prefix {options['prefix']!r}")
-            apikey_revoke(key=key, acting_user=self._owner(None))
-            self.stdout.write(f"revoked {key.prefix}")
+            apikey_revoke(key=found, acting_user=self._owner(None))
+            self.stdout.write(f"revoked {found.prefix}")
             return
         owner = self._owner(options["owner"])
         try:
@@ -55,6 +55,7 @@ class Command(BaseCommand):
         if owner is None:
             raise CommandError(
                 "an API key acts for an active admin; create one first: accord createuser --email E --role admin"
-                if not email else f"no active admin with email {email}"
+                if not email
+                else f"no active admin with email {email}"
             )
         return owner

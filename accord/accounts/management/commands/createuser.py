@@ -32,8 +32,12 @@ class Command(BaseCommand):
                 raise CommandError("the passwords do not match")
         try:
             user = user_create(
-                email=options["email"], role=options["role"], name=options["name"], password=password,
-                time_zone=options["time_zone"], acting_user=None,
+                email=options["email"],
+                role=options["role"],
+                name=options["name"],
+                password=password,
+                time_zone=options["time_zone"],
+                acting_user=None,
             )
         except AccordError as exc:
             raise CommandError(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None

@@ -59,7 +59,9 @@ class Command(BaseCommand):
         self.stdout.write(text, ending="")
 
     def _import(self, options: dict[str, Any]) -> None:
-        version = actions.playbook_draft_create(source=self._read(options["file"]), note=options["note"], acting_user=None)
+        version = actions.playbook_draft_create(
+            source=self._read(options["file"]), note=options["note"], acting_user=None
+        )
         self.stdout.write(f"created draft version {version.number}; it needs the marketing and sales signatures")
 
     def _resolve(self, ref: str) -> Playbook:
@@ -77,4 +79,6 @@ class Command(BaseCommand):
     def _list(self, options: dict[str, Any]) -> None:
         for version in queries.version_list():
             signed = ", ".join(f"{s.side}: {s.user.email}" for s in version.signatures.all()) or "unsigned"
-            self.stdout.write(f"v{version.number:<4} {version.status:8} {version.created_at:%Y-%m-%d}  {signed}  {version.note}")
+            self.stdout.write(
+                f"v{version.number:<4} {version.status:8} {version.created_at:%Y-%m-%d}  {signed}  {version.note}"
+            )
