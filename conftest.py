@@ -18,11 +18,25 @@ PASSWORD = "accord-test-password-1"
 CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
 
 
-def _must_have(what: str) -> None:
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def must_have(what: str) -> None:
     """Skip locally when a service is missing; in CI (CI=true) nothing may be skipped."""
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+    if in_ci():
         pytest.fail(f"{what} is required in CI but missing")
     pytest.skip(f"{what} is not available here")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    """In CI a skipped test is a failure: a missing service or browser must not pass unnoticed."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI: {report.longrepr}"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -108,7 +122,7 @@ def api_key(users: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        _must_have(f"Chromium at {CHROMIUM}")
+        must_have(f"Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

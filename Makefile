@@ -1,0 +1,66 @@
+# Accord — `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+ACCORD := $(BIN)/accord
+STAMP := $(VENV)/.installed-stamp
+export ACCORD_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: help run test lint fmt bench install migrate demo serve worker test-sqlite test-postgres clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Accord needs Python 3.11")'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Accord with pinned dependencies
+
+migrate: install ## Apply database migrations
+	$(ACCORD) migrate --noinput
+
+demo: migrate ## Load the demo workspace (once; later runs keep your data)
+	$(ACCORD) demo --if-empty
+
+run: demo ## Install, migrate, load the demo and serve on http://127.0.0.1:8000 (ACCORD_PORT to change)
+	$(ACCORD) collectstatic --noinput --verbosity 0
+	$(ACCORD) serve
+
+serve: install ## Serve with gunicorn without loading the demo
+	$(ACCORD) serve
+
+worker: install ## Run a Celery worker (needs ACCORD_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
+	$(BIN)/celery -A accord.config.celery worker --loglevel=INFO
+
+lint: install ## ruff, mypy and import-linter
+	$(BIN)/ruff check accord tests bench conftest.py
+	$(BIN)/mypy accord
+	$(BIN)/lint-imports
+
+fmt: install ## Format and fix what ruff can
+	$(BIN)/ruff format accord tests bench conftest.py
+	$(BIN)/ruff check --fix accord tests bench conftest.py
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: install
+	@if [ -n "$$ACCORD_TEST_DATABASE_URL" ]; then \
+		echo "--- the suite again on PostgreSQL ($$ACCORD_TEST_DATABASE_URL)"; \
+		DATABASE_URL="$$ACCORD_TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider; \
+	else echo "--- ACCORD_TEST_DATABASE_URL is not set: PostgreSQL run not requested"; fi
+
+test: lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite (and PostgreSQL when ACCORD_TEST_DATABASE_URL is set)
+
+bench: install ## Run the benchmarks in bench/ and print their figures
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv and local data (var/)
+	rm -rf $(VENV) var

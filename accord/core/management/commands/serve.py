@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Accord with gunicorn (settings in accord/config/gunicorn.py; ACCORD_HOST / ACCORD_PORT)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workers", type=int, help="gunicorn worker processes (default ACCORD_WEB_WORKERS or 2)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
+        if gunicorn is None:
+            raise CommandError("gunicorn is not installed in this environment")
+        host = os.environ.get("ACCORD_HOST", "127.0.0.1")
+        port = os.environ.get("ACCORD_PORT", "8000")
+        argv = [gunicorn, "accord.config.wsgi:application", "--config", "python:accord.config.gunicorn"]
+        if options["workers"]:
+            argv += ["--workers", str(options["workers"])]
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        database = settings.DATABASES["default"]["NAME"]
+        self.stdout.write(f"Accord is serving on http://{shown}:{port}  (database: {database})")
+        self.stdout.write("Press Ctrl+C to stop.")
+        sys.stdout.flush()
+        os.execv(gunicorn, argv)
