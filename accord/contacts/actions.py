@@ -216,7 +216,7 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: Us
     changed["updated_at"] = clock.now()
     try:
         with transaction.atomic():
-            Contact.objects.select_for_update().filter(pk=contact.pk).update(**changed)
+            Contact.objects.filter(pk=contact.pk).update(**changed)
             audit.record(
                 action="contact_update",
                 obj=contact,

@@ -75,7 +75,12 @@ def _move(
     if not isinstance(to_stage, str) or not to_stage:
         raise InvalidInput("stage: is required", field="stage")
     with transaction.atomic():
-        locked = Contact.objects.select_for_update().select_related("account", "owner").filter(pk=contact.pk).first()
+        locked = (
+            Contact.objects.select_for_update(of=("self",))
+            .select_related("account", "owner")
+            .filter(pk=contact.pk)
+            .first()
+        )
         if locked is None:
             raise Conflict("the contact no longer exists (merged or erased?)")
         version: PlaybookVersion = active_playbook()

@@ -17,6 +17,9 @@ class VersionStatus(enum.StrEnum):
     RETIRED = "retired"  # was active once; kept for history and reports
 
 
+_PARSED: dict[int, Playbook] = {}
+
+
 class PlaybookVersion(models.Model):
     number = models.PositiveIntegerField(unique=True)
     status = models.CharField(
@@ -48,7 +51,13 @@ class PlaybookVersion(models.Model):
 
     @cached_property
     def playbook(self) -> Playbook:
-        return validate(self.document)
+        """The parsed document. Only drafts change, so other versions are parsed once per process."""
+        if self.status == VersionStatus.DRAFT or self.pk is None:
+            return validate(self.document)
+        cached = _PARSED.get(self.pk)
+        if cached is None:
+            cached = _PARSED[self.pk] = validate(self.document)
+        return cached
 
 
 class Signature(models.Model):

@@ -1,0 +1,49 @@
+"""Small helpers shared by the benchmarks: timing, percentiles, printing a figure with its ratio."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    box: list[float] = []
+    started = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box.append(time.perf_counter() - started)
+
+
+def latencies(call: Callable[[], object], times: int) -> list[float]:
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def figure(label: str, value: float, unit: str, *, baseline: float | None = None, baseline_label: str = "") -> None:
+    line = f"   {label:<46} {value:>12,.1f} {unit}"
+    if baseline:
+        line += f"   ratio {value / baseline:.2f} of {baseline_label} ({baseline:,.1f} {unit})"
+    print(line)
+
+
+def latency_line(
+    label: str, samples: list[float], *, baseline: list[float] | None = None, baseline_label: str = ""
+) -> None:
+    p50, p99 = percentile(samples, 50), percentile(samples, 99)
+    line = f"   {label:<46} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  mean {statistics.fmean(samples):6.2f} ms"
+    if baseline:
+        line += f"   p50 ratio {p50 / percentile(baseline, 50):.1f}× {baseline_label}"
+    print(line)
