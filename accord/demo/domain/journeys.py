@@ -1,0 +1,396 @@
+"""Six months of funnel history per person, every move checked against the stage machine.
+
+A journey is built move by move; each candidate move goes through
+`accord.lifecycle.domain.check_move` with the playbook version in force at that moment, so a
+generated history can only contain moves the product itself would allow: legal transitions,
+the right side acting, entry criteria that hold, hand-back reasons from the right list, notes
+where a reason needs one and re-engage dates in the future of the move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accord.accounts.domain import acts_for
+from accord.demo.domain import people, words
+from accord.demo.domain.workspace import CompanySeed, PersonSeed, pick
+from accord.lifecycle.domain import Actor, IllegalMove, check_move
+from accord.playbook.domain import conditions
+from accord.playbook.domain.document import Playbook
+
+MQL_INTEREST = (50.5, 125.0)  # interest when the MQL rule fires: above the threshold of v1 (40) and v2 (50)
+TERRITORY = frozenset({"US", "CA", "GB", "DE", "FR", "NL", "SE", "AU"})
+MAX_CYCLES = 2  # how many times one person may be handed to sales
+
+
+@dataclass(frozen=True)
+class Era:
+    """A playbook version and when it came into force (None: before anything we know of)."""
+
+    number: int
+    playbook: Playbook
+    since: dt.datetime | None
+
+
+class Timeline:
+    """Which playbook version was in force at a moment."""
+
+    def __init__(self, eras: Sequence[Era]) -> None:
+        if not eras:
+            raise ValueError("a timeline needs at least one playbook version")
+        self.eras = sorted(eras, key=lambda e: (e.since is not None, e.since or dt.datetime.min, e.number))
+
+    def at(self, moment: dt.datetime) -> Era:
+        current = self.eras[0]
+        for era in self.eras:
+            if era.since is None or era.since <= moment:
+                current = era
+        return current
+
+    @property
+    def latest(self) -> Era:
+        return self.eras[-1]
+
+
+@dataclass(frozen=True)
+class Source:
+    """How people from one lead source behave, relative to the average."""
+
+    mql: float  # multiplies the chance that a good-fit person becomes an MQL
+    accept: float  # chance a rep accepts the MQL
+    opportunity: float  # chance an SQL becomes an opportunity
+    win: float  # chance an opportunity is won
+    visitor_first: float  # share first seen as an anonymous visitor
+
+
+SOURCES: dict[str, Source] = {
+    "Organic search": Source(mql=1.0, accept=0.55, opportunity=0.58, win=0.26, visitor_first=0.55),
+    "Paid search": Source(mql=0.95, accept=0.50, opportunity=0.55, win=0.23, visitor_first=0.5),
+    "Paid social": Source(mql=0.7, accept=0.36, opportunity=0.45, win=0.16, visitor_first=0.45),
+    "Webinar": Source(mql=1.3, accept=0.62, opportunity=0.62, win=0.29, visitor_first=0.1),
+    "Referral": Source(mql=1.5, accept=0.78, opportunity=0.74, win=0.40, visitor_first=0.05),
+    "Events": Source(mql=1.15, accept=0.55, opportunity=0.58, win=0.30, visitor_first=0.05),
+    "Content syndication": Source(mql=0.8, accept=0.34, opportunity=0.42, win=0.18, visitor_first=0.0),
+    "Email": Source(mql=0.9, accept=0.52, opportunity=0.55, win=0.25, visitor_first=0.2),
+    "Partner": Source(mql=1.25, accept=0.66, opportunity=0.66, win=0.34, visitor_first=0.05),
+}
+
+REJECT = {"not_decision_maker": 34, "no_budget": 24, "wrong_contact_data": 12, "already_in_pipeline": 14, "other": 16}
+RECYCLE_MQL = {"not_ready": 36, "no_response": 34, "timing": 20, "other": 10}
+RECYCLE_SQL = {"no_response": 50, "not_ready": 28, "timing": 17, "other": 5}
+RECYCLE_LOST = {"timing": 40, "not_ready": 35, "no_response": 10, "other": 15}
+LOSS = {"price": 28, "competitor_won": 30, "no_decision": 27, "missing_feature": 12, "other": 3}
+LOST_NOTES = ("Lost to a competitor on a three-year contract.", "Project cancelled after a reorganisation.",
+              "Budget moved to another initiative; no path back this year.")
+
+
+@dataclass(frozen=True)
+class MoveSeed:
+    from_stage: str  # "" when the person had no stage yet
+    to_stage: str
+    kind: str
+    at: dt.datetime
+    by_user: str | None  # a demo user's email
+    by_rule: str
+    version: int
+    reason: str
+    note: str
+    reengage_on: dt.date | None
+    details: dict[str, Any]
+
+
+def working_time(moment: dt.datetime, time_zone: str) -> dt.datetime:
+    """`moment`, or the next weekday morning in `time_zone` when it falls outside 9:00–18:00.
+
+    No random draws: the minutes past 9:00 come from the original time, so the spread stays.
+    """
+    zone = zoneinfo.ZoneInfo(time_zone)
+    local = moment.astimezone(zone)
+    if local.weekday() < 5 and 9 <= local.hour < 18:
+        return moment
+    day = local.date() if local.hour < 9 else local.date() + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    minutes = local.minute + 60 * (local.hour % 3)
+    start = dt.datetime.combine(day, dt.time(9), tzinfo=zone) + dt.timedelta(minutes=minutes, seconds=local.second)
+    return start.astimezone(dt.UTC)
+
+
+class Router:
+    """Who gets an MQL: the playbook's routing rules, round-robin within a team."""
+
+    def __init__(self) -> None:
+        self.turn: dict[str, int] = {}
+
+    def route(self, playbook: Playbook, facts: Mapping[str, Any]) -> str:
+        routing = playbook.data.get("routing") or {}
+        chosen = routing.get("default") or {}
+        for rule in routing.get("rules", []):
+            if conditions.evaluate(rule["when"], facts):
+                chosen = rule
+                break
+        team = chosen.get("team", "")
+        reps = people.REPS_BY_TEAM.get(team) or people.REPS_BY_TEAM["SDR Americas"]
+        owner = facts.get("account.owner")
+        if chosen.get("method") == "account_owner" and owner in reps:
+            return str(owner)
+        turn = self.turn.get(team, 0)
+        self.turn[team] = turn + 1
+        return reps[turn % len(reps)]
+
+
+class Journey:
+    """One person's moves so far; `move()` appends a move only if the stage machine allows it."""
+
+    def __init__(self, rng: random.Random, timeline: Timeline, facts: Mapping[str, Any], now: dt.datetime) -> None:
+        self.rng = rng
+        self.timeline = timeline
+        self.facts = dict(facts)
+        self.now = now
+        self.moves: list[MoveSeed] = []
+
+    @property
+    def stage(self) -> str | None:
+        return self.moves[-1].to_stage if self.moves else None
+
+    @property
+    def last_at(self) -> dt.datetime | None:
+        return self.moves[-1].at if self.moves else None
+
+    def move(
+        self,
+        to_stage: str,
+        at: dt.datetime,
+        *,
+        user: str | None = None,
+        rule: str | None = None,
+        reason: str | None = None,
+        note: str = "",
+        reengage_on: dt.date | None = None,
+        interest: float | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> bool:
+        if at > self.now or (self.last_at is not None and at <= self.last_at):
+            return False
+        era = self.timeline.at(at)
+        facts = {**self.facts, "contact.stage": self.stage or "", "score.interest": interest}
+        if self.last_at is not None:
+            facts["contact.days_in_stage"] = (at - self.last_at).days
+        actor = Actor(rule=rule) if rule else Actor(sides=acts_for(people.user(user).role) if user else frozenset())
+        try:
+            checked = check_move(
+                era.playbook, from_key=self.stage, to_key=to_stage, actor=actor, facts=facts, reason=reason,
+                note=note, reengage_on=reengage_on, today=at.date(),
+            )
+        except IllegalMove:
+            return False
+        record = dict(details or {})
+        if checked.criteria is not None:
+            record["criteria"] = checked.criteria.as_dict()
+        self.moves.append(
+            MoveSeed(
+                from_stage=self.stage or "", to_stage=to_stage, kind=checked.transition.kind.value, at=at,
+                by_user=user, by_rule=rule or "", version=era.number, reason=checked.reason or "",
+                note=checked.note, reengage_on=checked.reengage_on, details=record,
+            )
+        )
+        return True
+
+
+def _hours(rng: random.Random, median: float, spread: float) -> dt.timedelta:
+    return dt.timedelta(hours=median * math.exp(rng.gauss(0, spread)))
+
+
+def _days(rng: random.Random, low: float, high: float) -> dt.timedelta:
+    return dt.timedelta(days=rng.uniform(low, high))
+
+
+def _note(rng: random.Random, list_name: str, reason: str, playbook: Playbook) -> str:
+    """A note: always for a reason that needs one, sometimes otherwise."""
+    found = playbook.reason(list_name, reason)
+    if found is not None and found.note_required:
+        return rng.choice(words.NOTES[f"{list_name}:other"])
+    return rng.choice(words.NOTES[list_name]) if rng.random() < 0.3 else ""
+
+
+def _deal_amount(rng: random.Random, company: CompanySeed | None) -> int:
+    employees = company.employees if company else 10
+    low, high = (6_000, 12_000) if employees < 50 else (12_000, 30_000) if employees < 200 else (
+        (25_000, 80_000) if employees < 1000 else (60_000, 250_000)
+    )
+    return int(round(rng.uniform(low, high) / 500) * 500)
+
+
+def journey(
+    rng: random.Random,
+    seed: PersonSeed,
+    company: CompanySeed | None,
+    facts: Mapping[str, Any],
+    *,
+    timeline: Timeline,
+    router: Router,
+    now: dt.datetime,
+) -> list[MoveSeed]:
+    """The person's history from first touch to today. Sets seed.owner and seed.properties as it goes."""
+    j = Journey(rng, timeline, facts, now)
+    source = SOURCES.get(seed.lead_source, SOURCES["Organic search"])
+    start = seed.created_at
+    if seed.anonymous:
+        j.move("visitor", start, rule="tracking")
+        return j.moves
+    # Marketing's half: first touch, maybe a newsletter sign-up, then a form for an offer.
+    if rng.random() < source.visitor_first:
+        j.move("visitor", start, rule="tracking")
+        start = start + _hours(rng, 30, 1.4)
+    newsletter = seed.consent is True and (seed.lead_source == "Email" or rng.random() < 0.18)
+    if newsletter:
+        j.move("subscriber", start, rule="entry:subscriber")
+        if rng.random() < 0.55:
+            j.move("lead", start + _days(rng, 3, 60), rule="entry:lead")
+    else:
+        j.move("lead", start, rule="entry:lead")
+    if j.stage not in {"lead", "subscriber"} or j.last_at is None:
+        return j.moves
+    grade = seed.fit_grade
+    spam_risk = 0.12 if grade == "D" and company is None else 0.03 if grade in {"C", "D"} else 0.005
+    if rng.random() < spam_risk:
+        reason = pick(rng, {"spam": 40, "student": 35 if company is None else 5, "competitor": 10,
+                            "out_of_territory": 30 if seed.country not in TERRITORY else 2})
+        at = working_time(j.last_at + _days(rng, 0.2, 9), "America/New_York")
+        j.move("disqualified", at, user=people.MARKETING, reason=reason,
+               note=_note(rng, "disqualify", reason, timeline.at(at).playbook))
+        return j.moves
+    if grade not in {"A", "B"} or seed.consent is False:
+        return j.moves
+    # The MQL rule fires once interest builds up.
+    chance = (0.6 if grade == "A" else 0.36) * source.mql
+    draw = rng.random()
+    at = j.last_at + _days(rng, 0.5, 5) + dt.timedelta(days=rng.expovariate(1 / 14))
+    if timeline.at(at) is not timeline.eras[0]:
+        chance *= 0.82  # the stricter threshold of the newer version lets fewer through
+    if draw >= min(chance, 0.95):
+        return j.moves
+    _sales(j, rng, seed, company, source, at, router=router, cycle=1)
+    return j.moves
+
+
+def _mql(j: Journey, rng: random.Random, at: dt.datetime) -> bool:
+    interest = round(rng.uniform(*MQL_INTEREST), 1)
+    return j.move("mql", at, rule="mql", interest=interest)
+
+
+def _sales(
+    j: Journey, rng: random.Random, seed: PersonSeed, company: CompanySeed | None, source: Source,
+    at: dt.datetime, *, router: Router, cycle: int,
+) -> None:
+    """From the MQL on: the rep's disposition, the deal, and sometimes a second round."""
+    if not _mql(j, rng, at):
+        return
+    era = j.timeline.at(at)
+    if seed.owner is None:
+        seed.owner = router.route(era.playbook, j.facts)
+    rep = seed.owner
+    zone = people.user(rep).time_zone
+    newer = era is not j.timeline.eras[0]
+    # Most MQLs are worked within hours; some wait days (the SLA breaches the scoreboard shows).
+    slow = rng.random() < 0.15
+    wait = _days(rng, 1, 6) if slow else _hours(rng, 5, 1.1)
+    respond = working_time(at + wait, zone)
+    if j.now - at < dt.timedelta(days=10) and rng.random() < 0.35:
+        return  # still in the rep's queue: attempts under way, no disposition yet
+    accept = source.accept + (0.1 if newer else 0) + (0.05 if seed.fit_grade == "A" else 0)
+    if rng.random() < min(accept, 0.95):
+        if not j.move("sql", respond, user=rep):
+            return
+        _deal(j, rng, seed, company, source, rep, zone, router=router)
+        return
+    outcome = pick(rng, {"reject": 45, "recycle": 36, "disqualify": 19})
+    playbook = j.timeline.at(respond).playbook
+    if outcome == "reject":
+        reason = pick(rng, {**REJECT, "not_decision_maker": 60 if seed.seniority == "individual" else 20,
+                            "no_budget": 40 if company is not None and company.employees < 50 else 18})
+        if not j.move("lead", respond, user=rep, reason=reason, note=_note(rng, "reject", reason, playbook)):
+            return
+        if cycle < MAX_CYCLES and rng.random() < 0.22:
+            _sales(j, rng, seed, company, source, respond + _days(rng, 25, 80), router=router, cycle=cycle + 1)
+    elif outcome == "recycle":
+        _recycle(j, rng, seed, company, source, respond, rep, RECYCLE_MQL, router=router, cycle=cycle)
+    else:
+        reason = pick(rng, {"competitor": 20, "student": 10, "spam": 18, "other": 12,
+                            "out_of_territory": 40 if seed.country not in TERRITORY else 3})
+        j.move("disqualified", respond, user=rep, reason=reason, note=_note(rng, "disqualify", reason, playbook))
+
+
+def _recycle(
+    j: Journey, rng: random.Random, seed: PersonSeed, company: CompanySeed | None, source: Source,
+    at: dt.datetime, rep: str, reasons: Mapping[str, float], *, router: Router, cycle: int,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    reason = pick(rng, reasons)
+    later = (at + _days(rng, 30, 120)).date()
+    note = _note(rng, "recycle", reason, j.timeline.at(at).playbook)
+    if not j.move("recycled", at, user=rep, reason=reason, note=note, reengage_on=later, details=details):
+        return
+    if cycle < MAX_CYCLES and rng.random() < 0.4:
+        back = dt.datetime.combine(later, dt.time(13), tzinfo=dt.UTC) + _days(rng, 0, 14)
+        _sales(j, rng, seed, company, source, back, router=router, cycle=cycle + 1)
+
+
+def _deal(
+    j: Journey, rng: random.Random, seed: PersonSeed, company: CompanySeed | None, source: Source,
+    rep: str, zone: str, *, router: Router,
+) -> None:
+    assert j.last_at is not None
+    sql_at = j.last_at
+    if rng.random() < source.opportunity + (0.05 if seed.fit_grade == "A" else 0):
+        at = working_time(sql_at + _days(rng, 1, 12), zone)
+        amount = _deal_amount(rng, company)
+        if not j.move("opportunity", at, user=rep, details={"amount": amount}):
+            return
+        seed.properties["deal_amount"] = amount
+        size = company.employees if company else 10
+        cycle_days = 14 + rng.expovariate(1 / (25 if size < 200 else 40 if size < 1000 else 60))
+        closed = working_time(at + dt.timedelta(days=cycle_days), zone)
+        if rng.random() < source.win:
+            j.move("customer", closed, user=rep, details={"amount": amount})
+            return
+        loss = pick(rng, LOSS)
+        if rng.random() < 0.7:
+            _recycle(j, rng, seed, company, source, closed, rep, RECYCLE_LOST, router=router, cycle=MAX_CYCLES,
+                     details={"loss_reason": loss, "amount": amount})
+        else:
+            j.move("disqualified", closed, user=rep, reason="other", note=rng.choice(LOST_NOTES),
+                   details={"loss_reason": loss, "amount": amount})
+        return
+    at = working_time(sql_at + _days(rng, 7, 24), zone)
+    if rng.random() < 0.82:
+        _recycle(j, rng, seed, company, source, at, rep, RECYCLE_SQL, router=router, cycle=MAX_CYCLES)
+    else:
+        reason = pick(rng, {"competitor": 30, "spam": 5, "other": 25,
+                            "out_of_territory": 40 if seed.country not in TERRITORY else 5})
+        note = _note(rng, "disqualify", reason, j.timeline.at(at).playbook)
+        j.move("disqualified", at, user=rep, reason=reason, note=note)
+
+
+def final_interest(rng: random.Random, seed: PersonSeed, stage: str | None) -> float:
+    """Today's interest, consistent with the MQL rule: a good fit still below MQL is below 40."""
+    eligible = seed.fit_grade in {"A", "B"} and seed.consent is not False
+    if stage in {"mql", "sql", "opportunity"}:
+        value = rng.uniform(52, 140)
+    elif stage == "customer":
+        value = rng.uniform(15, 90)
+    elif stage == "disqualified":
+        value = rng.uniform(0, 25)
+    elif eligible:
+        value = rng.uniform(0, 38)
+    elif rng.random() < 0.12:
+        value = rng.uniform(40, 120)  # poor fit, high interest: the quadrant marketing reviews
+    else:
+        value = min(rng.expovariate(1 / 14), 39.0)
+    return round(value, 1)
