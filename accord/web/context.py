@@ -1,4 +1,4 @@
-"""The navigation each role sees."""
+"""What every page needs: the navigation each role sees, with the current section marked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,26 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accord.accounts.domain import Capability
+from accord.accounts.domain import Capability, Role
+
+ROLE_LABELS: dict[str, str] = {
+    Role.ADMIN: "RevOps admin",
+    Role.MARKETING: "Marketing manager",
+    Role.SALES_REP: "Sales rep",
+    Role.SALES_MANAGER: "Sales manager",
+    Role.VIEWER: "Viewer",
+}
+
+
+# The URL prefix that makes each section the current one.
+_PREFIXES = {
+    "home": None, "contacts": "/contacts/", "accounts": "/accounts/", "playbook": "/playbook/", "users": "/admin/",
+}
+
+
+def _current(key: str, path: str) -> bool:
+    prefix = _PREFIXES.get(key)
+    return path == "/" if prefix is None else path.startswith(prefix)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -21,4 +40,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     ]
     if user.can(Capability.USER_ADMIN):
         items.append(("users", "Users & keys", "/admin/users/"))
-    return {"nav": [{"key": k, "label": label, "url": url} for k, label, url in items]}
+    path = request.path
+    return {
+        "nav": [
+            {"key": k, "label": label, "url": url, "current": _current(k, path)} for k, label, url in items
+        ],
+        "role_label": ROLE_LABELS.get(user.role, user.role),
+    }

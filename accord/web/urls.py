@@ -1,11 +1,48 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
-from accord.web import views
+from accord.web.views import accounts, admin, base, contacts, overview, playbook
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("healthz", views.healthz, name="healthz"),
-    path("", views.home, name="home"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="web/registration/password_change.html", success_url=reverse_lazy("password_change_done")
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="web/registration/password_change_done.html"),
+        name="password_change_done",
+    ),
+    path("healthz", base.healthz, name="healthz"),
+    path("", overview.home, name="home"),
+    path("contacts/", contacts.contact_list_view, name="contacts"),
+    path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
+    path("contacts/<int:pk>/stage/", contacts.contact_stage_change, name="contact_stage"),
+    path("contacts/<int:pk>/stage/fields/", contacts.contact_move_fields, name="contact_move_fields"),
+    path("contacts/<int:pk>/merge/", contacts.contact_merge_view, name="contact_merge"),
+    path("accounts/", accounts.account_list_view, name="accounts"),
+    path("accounts/<int:pk>/", accounts.account_detail, name="account"),
+    path("playbook/", playbook.playbook_active, name="playbook"),
+    path("playbook/versions/", playbook.version_list_view, name="playbook_versions"),
+    path("playbook/versions/new/", playbook.draft_new, name="playbook_draft_new"),
+    path("playbook/versions/<int:number>/", playbook.version_detail, name="playbook_version"),
+    path("playbook/versions/<int:number>/edit/", playbook.draft_edit, name="playbook_draft_edit"),
+    path("playbook/versions/<int:number>/sign/", playbook.version_sign, name="playbook_sign"),
+    path("playbook/versions/<int:number>/activate/", playbook.version_activate, name="playbook_activate"),
+    path("admin/users/", admin.users_page, name="users"),
+    path("admin/users/new/", admin.user_create_view, name="user_create"),
+    path("admin/users/<int:pk>/role/", admin.user_role_view, name="user_role"),
+    path("admin/teams/new/", admin.team_create_view, name="team_create"),
+    path("admin/teams/<int:pk>/members/", admin.team_member_view, name="team_member"),
+    path("admin/keys/new/", admin.key_create_view, name="key_create"),
+    path("admin/keys/<int:pk>/revoke/", admin.key_revoke_view, name="key_revoke"),
 ]

@@ -1,0 +1,1 @@
+"""The server-rendered screens. Each module is one section of the navigation."""

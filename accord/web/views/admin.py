@@ -1,0 +1,157 @@
+"""Users, teams and API keys, for users whose role may administer them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accord.accounts.actions import (
+    apikey_create,
+    apikey_revoke,
+    team_add_member,
+    team_create,
+    user_create,
+    user_set_role,
+)
+from accord.accounts.domain import Capability
+from accord.accounts.models import ApiKey, Team, User
+from accord.core.errors import AccordError, InvalidInput
+from accord.web import queries
+from accord.web.context import ROLE_LABELS
+from accord.web.forms import (
+    SCOPE_HELP,
+    ApiKeyCreateForm,
+    RoleForm,
+    TeamCreateForm,
+    TeamMemberForm,
+    UserCreateForm,
+    first_error,
+)
+from accord.web.views.base import acting, capability_required
+
+PAGE = "web/admin/users.html"
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    return {
+        "users": queries.users_with_teams(),
+        "teams": queries.teams_with_members(),
+        "keys": queries.api_keys(),
+        "role_choices": [(value, label) for value, label in ROLE_LABELS.items()],
+        "scope_help": SCOPE_HELP,
+        "user_form": extra.pop("user_form", None) or UserCreateForm(),
+        "team_form": extra.pop("team_form", None) or TeamCreateForm(),
+        "key_form": extra.pop("key_form", None) or ApiKeyCreateForm(),
+        "member_form": TeamMemberForm(),
+        **extra,
+    }
+
+
+def _failed(
+    request: HttpRequest, where: str, exc: AccordError, *, pk: int | None = None, **forms_kept: Any
+) -> HttpResponse:
+    """The page again with the error next to the form `where` (of row `pk`), and what was typed kept."""
+    failure = {"where": where, "pk": pk, "message": exc.message}
+    return render(request, PAGE, _context(failure=failure, **forms_kept), status=exc.status)
+
+
+def _valid(form: forms.Form) -> dict[str, Any]:
+    if not form.is_valid():
+        raise InvalidInput(first_error(form))
+    return form.cleaned_data
+
+
+@require_GET
+@capability_required(Capability.USER_ADMIN)
+def users_page(request: HttpRequest) -> HttpResponse:
+    return render(request, PAGE, _context())
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def user_create_view(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST)
+    try:
+        data = _valid(form)
+        user = user_create(
+            email=data["email"], role=data["role"], name=data["name"], password=data["password"] or None,
+            time_zone=data["time_zone"] or "UTC", acting_user=acting(request),
+        )
+    except AccordError as exc:
+        return _failed(request, "user", exc, user_form=form)
+    messages.success(request, f"Created {user.email} as {ROLE_LABELS.get(user.role, user.role)}.")
+    return redirect("users")
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def user_role_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    try:
+        data = _valid(RoleForm(request.POST))
+        user_set_role(user=user, role=data["role"], acting_user=acting(request))
+    except AccordError as exc:
+        return _failed(request, "role", exc, pk=pk)
+    messages.success(request, f"{user.display_name} is now {ROLE_LABELS.get(user.role, user.role)}.")
+    return redirect("users")
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def team_create_view(request: HttpRequest) -> HttpResponse:
+    form = TeamCreateForm(request.POST)
+    try:
+        data = _valid(form)
+        team = team_create(
+            name=data["name"], side=data["side"], time_zone=data["time_zone"] or "UTC", manager=data["manager"],
+            acting_user=acting(request),
+        )
+    except AccordError as exc:
+        return _failed(request, "team", exc, team_form=form)
+    messages.success(request, f"Created team {team.name}.")
+    return redirect("users")
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def team_member_view(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(Team, pk=pk)
+    try:
+        data = _valid(TeamMemberForm(request.POST))
+        team_add_member(team=team, user=data["user"], acting_user=acting(request))
+    except AccordError as exc:
+        return _failed(request, "member", exc, pk=pk)
+    messages.success(request, f"Added {data['user'].display_name} to {team.name}.")
+    return redirect("users")
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def key_create_view(request: HttpRequest) -> HttpResponse:
+    """Create a key and show its secret in this response only: it is never stored."""
+    form = ApiKeyCreateForm(request.POST)
+    try:
+        data = _valid(form)
+        key, secret = apikey_create(name=data["name"], scopes=data["scopes"], acting_user=acting(request))
+    except AccordError as exc:
+        return _failed(request, "key", exc, key_form=form)
+    response = render(request, PAGE, _context(new_key=key, secret=secret))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(ApiKey, pk=pk)
+    try:
+        apikey_revoke(key=key, acting_user=acting(request))
+    except AccordError as exc:
+        return _failed(request, "revoke", exc, pk=pk)
+    messages.success(request, f"Revoked the key {key.name} ({key.prefix}…). Calls with it now answer 401.")
+    return redirect("users")

@@ -1,0 +1,66 @@
+"""What every view shares: who is acting, capability checks, partial rendering, the health check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_htmx.middleware import HtmxDetails
+
+from accord.accounts.domain import Capability
+from accord.accounts.models import User
+
+PAGE_SIZE = 50
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def acting(request: HttpRequest) -> User:
+    """The signed-in user. The login middleware lets no anonymous request reach a view."""
+    user = request.user
+    if not isinstance(user, User):
+        raise Forbidden("sign in first")
+    return user
+
+
+def capability_required(capability: Capability) -> Callable[[View], View]:
+    """Answer 403 to users whose role lacks `capability` (the actions check it again)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not acting(request).can(capability):
+                raise Forbidden(f"your role may not {capability.value.replace('_', ' ')}")
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def htmx(request: HttpRequest) -> HtmxDetails | None:
+    """htmx's headers when htmx made the request, else None."""
+    details: HtmxDetails | None = getattr(request, "htmx", None)
+    return details if details else None
+
+
+def partial_wanted(request: HttpRequest, target: str) -> bool:
+    """Whether htmx asked to swap only the element `target` (and not to restore a whole page)."""
+    details = htmx(request)
+    return details is not None and not details.history_restore_request and details.target == target
+
+
+def paginate(request: HttpRequest, items: QuerySet[Any], page_number: int | None) -> Page[Any]:
+    return Paginator(items, PAGE_SIZE).get_page(page_number or 1)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,173 @@
+"""Contacts: the searchable list, one contact's page, its stage changes and merges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accord.accounts.domain import Capability
+from accord.contacts.actions import contact_merge
+from accord.contacts.models import Account, Contact
+from accord.contacts.queries import contact_duplicates, contact_list
+from accord.core.errors import AccordError, InvalidInput, NotFound
+from accord.lifecycle.actions import contact_change_stage
+from accord.lifecycle.domain import MoveKind
+from accord.lifecycle.queries import MoveOption, move_options, stage_history
+from accord.playbook.domain.conditions import describe
+from accord.playbook.models import PlaybookVersion
+from accord.playbook.queries import active_playbook
+from accord.web import queries
+from accord.web.forms import ContactFilterForm, MergeForm, StageChangeForm, first_error
+from accord.web.presenters import history_rows, stage_label, stage_labels
+from accord.web.views.base import acting, htmx, paginate, partial_wanted
+
+LIST = "web/contacts/list.html"
+DETAIL = "web/contacts/detail.html"
+
+
+@require_GET
+def contact_list_view(request: HttpRequest) -> HttpResponse:
+    form = ContactFilterForm(request.GET)
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    version = active_playbook()
+    contacts = contact_list(
+        search=filters.get("q") or "",
+        stage=filters.get("stage") or "",
+        owner_id=filters.get("owner"),
+        account_id=filters.get("account"),
+        unowned=bool(filters.get("unowned")),
+    )
+    account = Account.objects.filter(pk=filters["account"]).first() if filters.get("account") else None
+    context = {
+        "page": paginate(request, contacts, filters.get("page")),
+        "filters": filters,
+        "stages": version.playbook.stages,
+        "labels": stage_labels(version.playbook),
+        "owners": queries.owners(),
+        "account": account,
+    }
+    return render(request, f"{LIST}#results" if partial_wanted(request, "results") else LIST, context)
+
+
+def _options(version: PlaybookVersion, contact: Contact, request: HttpRequest) -> list[MoveOption]:
+    user = acting(request)
+    return move_options(version.playbook, contact, user) if user.can(Capability.STAGE_CHANGE) else []
+
+
+def _move_fields(version: PlaybookVersion, option: MoveOption | None) -> dict[str, Any]:
+    """What the chosen target stage asks for: a reason (hand-backs), a re-engage date, its entry criteria."""
+    if option is None:
+        return {"chosen": None}
+    condition = version.playbook.entry_condition(option.stage) if option.kind is MoveKind.ADVANCE else None
+    return {
+        "chosen": option,
+        "hand_back": option.kind is MoveKind.HAND_BACK,
+        "entry_text": describe(condition) if condition is not None else "",
+    }
+
+
+def _lifecycle(
+    request: HttpRequest,
+    contact: Contact,
+    *,
+    error: AccordError | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The stage panel and the history: the part of the page a stage change re-renders."""
+    version = active_playbook()
+    labels = stage_labels(version.playbook)
+    options = _options(version, contact, request)
+    values = values or {}
+    chosen = next((o for o in options if o.stage.key == values.get("stage")), None)
+    return {
+        "contact": contact,
+        "current": stage_label(labels, contact.stage),
+        "history": list(reversed(history_rows(stage_history(contact)))),
+        "can_move": acting(request).can(Capability.STAGE_CHANGE),
+        "forward": [o for o in options if o.kind is MoveKind.ADVANCE],
+        "hand_backs": [o for o in options if o.kind is MoveKind.HAND_BACK],
+        "values": values,
+        "error": error,
+        **_move_fields(version, chosen),
+    }
+
+
+def _contact(pk: int) -> Contact:
+    return get_object_or_404(Contact.objects.select_related("account", "owner", "playbook_version"), pk=pk)
+
+
+def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[str, Any]:
+    user = acting(request)
+    version = active_playbook()
+    duplicates = contact_duplicates(contact)
+    return {
+        **_lifecycle(request, contact, error=extra.pop("error", None), values=extra.pop("values", None)),
+        "labels": stage_labels(version.playbook),
+        "duplicates": duplicates,
+        "can_merge": user.can(Capability.CONTACT_MERGE),
+        "properties": sorted((contact.properties or {}).items()),
+        **extra,
+    }
+
+
+@require_GET
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, DETAIL, _page_context(request, _contact(pk)))
+
+
+@require_GET
+def contact_move_fields(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reason, re-engage date and criteria of the stage chosen in the change-stage form."""
+    contact = _contact(pk)
+    version = active_playbook()
+    key = request.GET.get("stage", "")
+    option = next((o for o in _options(version, contact, request) if o.stage.key == key), None)
+    return render(request, f"{DETAIL}#move_fields", {"contact": contact, "values": {}, **_move_fields(version, option)})
+
+
+@require_POST
+def contact_stage_change(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(pk)
+    form = StageChangeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(first_error(form))
+        data = form.cleaned_data
+        change = contact_change_stage(
+            contact=contact, to_stage=data["stage"], acting_user=acting(request), reason=data["reason"] or None,
+            note=data["note"], reengage_on=data["reengage_on"],
+        )
+    except AccordError as exc:
+        if htmx(request):
+            context = _lifecycle(request, contact, error=exc, values=request.POST)
+            return render(request, f"{DETAIL}#lifecycle", context, status=exc.status)
+        context = _page_context(request, contact, error=exc, values=request.POST)
+        return render(request, DETAIL, context, status=exc.status)
+    labels = stage_labels(change.playbook_version.playbook)
+    messages.success(request, f"{contact} moved to {stage_label(labels, change.to_stage).name}.")
+    if htmx(request):
+        return render(request, f"{DETAIL}#lifecycle", _lifecycle(request, _contact(pk)))
+    return redirect("contact", pk=pk)
+
+
+@require_POST
+def contact_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    keep = _contact(pk)
+    form = MergeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(first_error(form))
+        drop = Contact.objects.filter(pk=form.cleaned_data["drop"]).first()
+        if drop is None:
+            raise NotFound(f"no contact {form.cleaned_data['drop']}; it may have been merged already")
+        dropped = str(drop)
+        contact_merge(keep=keep, drop=drop, acting_user=acting(request))
+    except AccordError as exc:
+        return render(request, DETAIL, _page_context(request, keep, merge_error=exc), status=exc.status)
+    messages.success(request, f"Merged {dropped} into {keep}.")
+    return redirect("contact", pk=pk)
