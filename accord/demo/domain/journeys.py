@@ -81,10 +81,10 @@ SOURCES: dict[str, Source] = {
     "Partner": Source(mql=1.25, accept=0.66, opportunity=0.66, win=0.34, visitor_first=0.05),
 }
 
-REJECT = {"not_decision_maker": 34, "no_budget": 24, "wrong_contact_data": 12, "already_in_pipeline": 14, "other": 16}
-RECYCLE_MQL = {"not_ready": 36, "no_response": 34, "timing": 20, "other": 10}
+REJECT = {"not_decision_maker": 34, "no_budget": 24, "wrong_contact_data": 12, "already_in_pipeline": 14, "other": 8}
+RECYCLE_MQL = {"not_ready": 36, "no_response": 34, "timing": 20, "other": 6}
 RECYCLE_SQL = {"no_response": 50, "not_ready": 28, "timing": 17, "other": 5}
-RECYCLE_LOST = {"timing": 40, "not_ready": 35, "no_response": 10, "other": 15}
+RECYCLE_LOST = {"timing": 40, "not_ready": 35, "no_response": 10, "other": 8}
 LOSS = {"price": 28, "competitor_won": 30, "no_decision": 27, "missing_feature": 12, "other": 3}
 LOST_NOTES = ("Lost to a competitor on a three-year contract.", "Project cancelled after a reorganisation.",
               "Budget moved to another initiative; no path back this year.")
@@ -212,11 +212,13 @@ def _days(rng: random.Random, low: float, high: float) -> dt.timedelta:
 
 
 def _note(rng: random.Random, list_name: str, reason: str, playbook: Playbook) -> str:
-    """A note: always for a reason that needs one, sometimes otherwise."""
+    """A note that fits the reason: always when the reason needs one, sometimes otherwise."""
+    notes = words.NOTES.get(list_name, {})
+    pool = notes.get(reason) or notes.get("other") or ("See the call notes.",)
     found = playbook.reason(list_name, reason)
     if found is not None and found.note_required:
-        return rng.choice(words.NOTES[f"{list_name}:other"])
-    return rng.choice(words.NOTES[list_name]) if rng.random() < 0.3 else ""
+        return rng.choice(pool)
+    return rng.choice(pool) if rng.random() < 0.3 else ""
 
 
 def _deal_amount(rng: random.Random, company: CompanySeed | None) -> int:
@@ -322,7 +324,7 @@ def _sales(
     elif outcome == "recycle":
         _recycle(j, rng, seed, company, source, respond, rep, RECYCLE_MQL, router=router, cycle=cycle)
     else:
-        reason = pick(rng, {"competitor": 20, "student": 10, "spam": 18, "other": 12,
+        reason = pick(rng, {"competitor": 20, "student": 10, "spam": 18, "other": 6,
                             "out_of_territory": 40 if seed.country not in TERRITORY else 3})
         j.move("disqualified", respond, user=rep, reason=reason, note=_note(rng, "disqualify", reason, playbook))
 
@@ -355,13 +357,13 @@ def _deal(
             return
         seed.properties["deal_amount"] = amount
         size = company.employees if company else 10
-        cycle_days = 14 + rng.expovariate(1 / (25 if size < 200 else 40 if size < 1000 else 60))
+        cycle_days = 10 + rng.expovariate(1 / (18 if size < 200 else 28 if size < 1000 else 42))
         closed = working_time(at + dt.timedelta(days=cycle_days), zone)
         if rng.random() < source.win:
             j.move("customer", closed, user=rep, details={"amount": amount})
             return
         loss = pick(rng, LOSS)
-        if rng.random() < 0.7:
+        if rng.random() < 0.85:
             _recycle(j, rng, seed, company, source, closed, rep, RECYCLE_LOST, router=router, cycle=MAX_CYCLES,
                      details={"loss_reason": loss, "amount": amount})
         else:
@@ -372,9 +374,10 @@ def _deal(
     if rng.random() < 0.82:
         _recycle(j, rng, seed, company, source, at, rep, RECYCLE_SQL, router=router, cycle=MAX_CYCLES)
     else:
-        reason = pick(rng, {"competitor": 30, "spam": 5, "other": 25,
-                            "out_of_territory": 40 if seed.country not in TERRITORY else 5})
-        note = _note(rng, "disqualify", reason, j.timeline.at(at).playbook)
+        abroad = seed.country not in TERRITORY
+        reason = pick(rng, {"competitor": 25, "other": 20, "out_of_territory": 40 if abroad else 5})
+        playbook = j.timeline.at(at).playbook
+        note = rng.choice(LOST_NOTES) if reason == "other" else _note(rng, "disqualify", reason, playbook)
         j.move("disqualified", at, user=rep, reason=reason, note=note)
 
 

@@ -361,39 +361,58 @@ UTM: dict[str, tuple[str, str]] = {  # source -> (utm_source, utm_medium)
 
 # --------------------------------------------------------------------------- notes on hand-backs
 
-NOTES: dict[str, tuple[str, ...]] = {
-    "reject": (
-        "Spoke to the assistant; the buyer is their VP.",
-        "Downloaded the report for a class project.",
-        "Already talking to our AE about the renewal.",
-        "Phone number bounces and the email is a shared inbox.",
-        "Uses a homegrown tool and is happy with it for now.",
-    ),
-    "reject:other": (
-        "Is a consultant researching tools for several clients; no project of their own.",
-        "Duplicate of a contact we already work under another email.",
-        "Works at a subsidiary that buys through the parent company.",
-    ),
-    "recycle": (
-        "Budget opens in the new fiscal year; follow up then.",
-        "Left three voicemails and five emails, no reply.",
-        "Likes the idea, but the team is mid-migration to a new CRM.",
-        "Asked us to check back after their board meeting.",
-    ),
-    "recycle:other": (
-        "Champion is on parental leave until next quarter.",
-        "Company is being acquired; decisions are frozen until it closes.",
-        "Waiting on a security review from their IT team.",
-    ),
-    "disqualify": (
-        "Fake name and a disposable mailbox.",
-        "Works at a direct competitor.",
-        "Student writing a thesis on lead scoring.",
-        "Based in a market we do not sell to.",
-    ),
-    "disqualify:other": (
-        "Reseller looking for a white-label deal; sent to partnerships.",
-        "Lost to a competitor on a three-year contract.",
-        "Project cancelled after a reorganisation.",
-    ),
+# Notes a person writes when handing a contact back, by reason list and reason.
+NOTES: dict[str, dict[str, tuple[str, ...]]] = {
+    "reject": {
+        "not_decision_maker": (
+            "Spoke to the assistant; the buyer is their VP.",
+            "Individual contributor; gave us the name of their director.",
+        ),
+        "no_budget": (
+            "No budget this year; they run the funnel from spreadsheets.",
+            "Three-person team; no budget line for tools.",
+        ),
+        "wrong_contact_data": (
+            "Phone number bounces and the email is a shared inbox.",
+            "The number belongs to someone else.",
+        ),
+        "already_in_pipeline": (
+            "Already talking to our AE about the renewal.",
+            "A colleague is in an open deal with us.",
+        ),
+        "other": (
+            "Consultant researching tools for several clients; no project of their own.",
+            "Duplicate of a contact we already work under another email.",
+            "Works at a subsidiary that buys through the parent company.",
+        ),
+    },
+    "recycle": {
+        "not_ready": (
+            "Likes the idea, but the team is mid-migration to a new CRM.",
+            "Wants to see next quarter's roadmap first.",
+        ),
+        "no_response": ("Left three voicemails and five emails, no reply.", "Opened every email, answered none."),
+        "timing": (
+            "Budget opens in the new fiscal year; follow up then.",
+            "Asked us to check back after their board meeting.",
+        ),
+        "other": (
+            "Champion is on parental leave until next quarter.",
+            "Company is being acquired; decisions are frozen until it closes.",
+            "Waiting on a security review from their IT team.",
+        ),
+    },
+    "disqualify": {
+        "competitor": ("Works at a direct competitor.", "Product manager at a lead scoring vendor."),
+        "student": ("Student writing a thesis on lead scoring.", "Job seeker who read the report before an interview."),
+        "spam": ("Fake name and a disposable mailbox.", "Form filled in by a bot."),
+        "out_of_territory": (
+            "Based in a market we do not sell to.",
+            "The company only operates where we have no presence.",
+        ),
+        "other": (
+            "Reseller looking for a white-label deal; sent to partnerships.",
+            "Personal project; no company behind it.",
+        ),
+    },
 }

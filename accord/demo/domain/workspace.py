@@ -20,9 +20,9 @@ T = TypeVar("T")
 WINDOW_DAYS = 182  # the demo's history covers the last six months
 SENIORITIES = ("individual", "manager", "director", "vp", "c_level")
 # employees: (weight, smallest, largest). Many small companies, few large ones.
-SIZE_BUCKETS = ((18, 5, 19), (20, 20, 49), (24, 50, 199), (20, 200, 999), (12, 1000, 4999), (6, 5000, 20000))
+SIZE_BUCKETS = ((18, 5, 19), (21, 20, 49), (26, 50, 199), (20, 200, 999), (10, 1000, 4999), (5, 5000, 20000))
 ENTERPRISE_EMPLOYEES = 1000  # accounts this large have an account executive as owner
-EMAIL_PATTERNS = (("first.last", 55), ("flast", 20), ("first", 8), ("firstl", 7), ("first_last", 5), ("last.first", 5))
+EMAIL_PATTERNS = (("first.last", 58), ("flast", 22), ("firstl", 8), ("first_last", 6), ("last.first", 6))
 
 
 @dataclass
@@ -335,7 +335,7 @@ def person(
 def population(
     rng: random.Random, count: int, companies: list[CompanySeed], taken_emails: set[str], *, window_start: dt.datetime
 ) -> list[PersonSeed]:
-    weights = [c.employees**0.45 for c in companies]
+    weights = [c.employees**0.35 for c in companies]
     cumulative, total = [], 0.0
     for weight in weights:
         total += weight
