@@ -60,8 +60,8 @@ def playbook_draft_update(
             raise Conflict(f"version {version.number} is {version.status}; only a draft can be edited")
         withdrawn = list(version.signatures.values_list("side", flat=True))
         version.signatures.all().delete()
-        version.document, version.source = dict(playbook.data), source
-        fields = ["document", "source"]
+        version.document, version.digest, version.source = dict(playbook.data), playbook.digest, source
+        fields = ["document", "digest", "source"]
         if note is not None:
             version.note = note.strip()[:500]
             fields.append("note")

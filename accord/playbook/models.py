@@ -17,7 +17,7 @@ class VersionStatus(enum.StrEnum):
     RETIRED = "retired"  # was active once; kept for history and reports
 
 
-_PARSED: dict[int, Playbook] = {}
+_PARSED: dict[str, Playbook] = {}
 
 
 class PlaybookVersion(models.Model):
@@ -26,6 +26,7 @@ class PlaybookVersion(models.Model):
         max_length=10, choices=[(s.value, s.value) for s in VersionStatus], default=VersionStatus.DRAFT
     )
     document = models.JSONField()  # the validated playbook
+    digest = models.CharField(max_length=64)  # sha256 of the document, the key of the parse cache
     source = models.TextField()  # the YAML as written, comments included
     note = models.CharField(max_length=500, blank=True)  # what this version changes
     created_by = models.ForeignKey(
@@ -51,12 +52,13 @@ class PlaybookVersion(models.Model):
 
     @cached_property
     def playbook(self) -> Playbook:
-        """The parsed document. Only drafts change, so other versions are parsed once per process."""
-        if self.status == VersionStatus.DRAFT or self.pk is None:
-            return validate(self.document)
-        cached = _PARSED.get(self.pk)
+        """The parsed document, parsed once per process for each distinct content."""
+        cached = _PARSED.get(self.digest) if self.digest else None
         if cached is None:
-            cached = _PARSED[self.pk] = validate(self.document)
+            cached = validate(self.document)
+            if len(_PARSED) > 64:
+                _PARSED.clear()
+            _PARSED[cached.digest] = cached
         return cached
 
 

@@ -7,6 +7,8 @@ errors each name the path and the problem: ``stages[3].entry.all[0]: unknown fie
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -107,6 +109,11 @@ class Playbook:
     def to_yaml(self) -> str:
         return dump(self.data)
 
+    @property
+    def digest(self) -> str:
+        """A fingerprint of the content: equal documents, equal digests."""
+        return digest(self.data)
+
 
 class PlaybookInvalid(ValueError):
     def __init__(self, errors: list[tuple[str, str]]) -> None:
@@ -123,6 +130,11 @@ def parse(text: str) -> Playbook:
         problem = getattr(exc, "problem", None) or str(exc)
         raise PlaybookInvalid([(where, f"not valid YAML: {problem}")]) from None
     return validate(data)
+
+
+def digest(data: Mapping[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def dump(data: Mapping[str, Any]) -> str:

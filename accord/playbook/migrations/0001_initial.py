@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ('number', models.PositiveIntegerField(unique=True)),
                 ('status', models.CharField(choices=[('draft', 'draft'), ('signed', 'signed'), ('active', 'active'), ('retired', 'retired')], default=accord.playbook.models.VersionStatus['DRAFT'], max_length=10)),
                 ('document', models.JSONField()),
+                ('digest', models.CharField(max_length=64)),
                 ('source', models.TextField()),
                 ('note', models.CharField(blank=True, max_length=500)),
                 ('created_at', models.DateTimeField(default=accord.core.clock.now)),
