@@ -98,6 +98,15 @@ def account_get(request: HttpRequest, account_id: int) -> Account:
     return get_object_or_404(Account.objects.select_related("owner"), pk=account_id)
 
 
+@router.get(
+    "/accounts/{account_id}/duplicates", response={200: list[AccountOut], **ERRORS}, tags=["accounts"],
+    summary="Likely duplicate accounts (same domain or name)",
+)
+def account_duplicates(request: HttpRequest, account_id: int) -> list[Account]:
+    acting_user(request, Scope.READ)
+    return queries.account_duplicates(get_object_or_404(Account, pk=account_id))
+
+
 @router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"], summary="Create an account")
 def account_create(request: HttpRequest, payload: AccountFieldsIn) -> Status[Account]:
     user = acting_user(request, Scope.WRITE)

@@ -250,6 +250,14 @@ def test_duplicates_endpoint(rw):
     assert [c["id"] for c in rw.get(f"/contacts/{one}/duplicates").data] == [two]
 
 
+def test_account_duplicates(rw):
+    one = rw.post("/accounts", {"name": "Acme", "domain": "acme.io"}).data["id"]
+    two = rw.post("/accounts", {"name": "Acme Inc", "domain": "www.acme.io"}).data["id"]
+    three = rw.post("/accounts", {"name": "ACME"}).data["id"]
+    rw.post("/accounts", {"name": "Other", "domain": "other.io"})
+    assert sorted(a["id"] for a in rw.get(f"/accounts/{one}/duplicates").data) == [two, three]
+
+
 def test_account_bad_input(rw):
     for body, field in [
         ({"domain": "acme.io"}, "name"),
