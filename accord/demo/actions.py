@@ -20,7 +20,8 @@ from accord.contacts.models import Account, Contact
 from accord.core import clock
 from accord.core.models import AuditEntry
 from accord.demo.domain import people
-from accord.demo.domain.journeys import Era, working_time
+from accord.demo.domain import playbook as story
+from accord.demo.domain.journeys import Era
 from accord.demo.domain.plan import Plan, plan
 from accord.lifecycle.models import StageChange
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
@@ -29,19 +30,6 @@ from accord.playbook.models import PlaybookVersion, Signature, VersionStatus
 T = TypeVar("T")
 
 STAFF_SINCE_DAYS = 210  # the demo team has used Accord for about seven months
-V1_SINCE_DAYS = 200  # the default playbook came into force then
-# The second version: drafted, signed by both sides, then activated about four months ago.
-V2_DRAFTED_DAYS, V2_MARKETING_SIGNED_DAYS, V2_SALES_SIGNED_DAYS, V2_ACTIVATED_DAYS = 128, 126, 124, 122
-V2_NOTE = (
-    "Raised the MQL interest threshold from 40 to 50 points and lowered marketing's monthly MQL "
-    "commitment from 120 to 100: sales rejected too many MQLs that had only just crossed 40."
-)
-# Line edits that turn the default playbook's text into the second version's.
-V2_EDITS = (
-    ("- {field: score.interest, op: gte, value: 40}", "- {field: score.interest, op: gte, value: 50}"),
-    ("  high_interest: 40\n", "  high_interest: 50\n"),
-    ("    mqls: 120\n", "    mqls: 100\n"),
-)
 BATCH_SIZE = 1000
 CHUNK = 500  # contacts written (with their history) between two progress updates
 
@@ -125,15 +113,6 @@ def _teams(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None
         AuditEntry.objects.filter(object_type="accounts.team", object_id=str(team.pk), at__gt=since).update(at=since)
 
 
-def revised_source(source: str) -> str:
-    """The default playbook's text with the second version's edits; refuses if one does not apply."""
-    for old, new in V2_EDITS:
-        if source.count(old) != 1:
-            raise ValueError(f"the playbook text no longer contains {old.strip()!r} exactly once")
-        source = source.replace(old, new)
-    return source
-
-
 def _playbook(users: dict[str, User], now: dt.datetime, result: DemoResult) -> PlaybookVersion | None:
     """Draft, sign and activate version 2, backdated. Only on a workspace still on its first version."""
     versions = list(PlaybookVersion.objects.order_by("number"))
@@ -141,19 +120,15 @@ def _playbook(users: dict[str, User], now: dt.datetime, result: DemoResult) -> P
         return None
     v1 = versions[0]
     admin, marketing, sales = users[people.ADMIN], users[people.MARKETING], users[people.SALES_MANAGER]
-    draft = playbook_draft_create(source=revised_source(v1.source), note=V2_NOTE, acting_user=admin)
+    draft = playbook_draft_create(source=story.revised_source(v1.source), note=story.V2_NOTE, acting_user=admin)
     playbook_sign(version=draft, acting_user=marketing)
     playbook_sign(version=draft, acting_user=sales)
     v2 = playbook_activate(version=draft, acting_user=admin)
     result.playbook_rows = 3  # the version and its two signatures
 
-    moments: list[dt.datetime] = []
-    for days in (V2_DRAFTED_DAYS, V2_MARKETING_SIGNED_DAYS, V2_SALES_SIGNED_DAYS, V2_ACTIVATED_DAYS):
-        moment = working_time(now - dt.timedelta(days=days), "America/New_York").replace(second=0, microsecond=0)
-        moments.append(max(moment, moments[-1] + dt.timedelta(hours=1)) if moments else moment)
-    drafted, marketing_signed, sales_signed, activated = moments
+    drafted, marketing_signed, sales_signed, activated = story.v2_steps(now)
     if v1.activated_at is None:  # as the migration installed it: in force from before the demo's history
-        v1_since = now - dt.timedelta(days=V1_SINCE_DAYS)
+        v1_since = now - dt.timedelta(days=story.V1_SINCE_DAYS)
         PlaybookVersion.objects.filter(pk=v1.pk).update(created_at=v1_since, activated_at=v1_since)
     PlaybookVersion.objects.filter(pk=v1.pk).update(retired_at=activated)
     PlaybookVersion.objects.filter(pk=v2.pk).update(created_at=drafted, activated_at=activated)

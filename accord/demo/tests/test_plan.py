@@ -1,0 +1,117 @@
+"""The demo plan without a database: pure functions, several seeds, exact expectations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from accord.demo.domain import playbook as story
+from accord.demo.domain.journeys import Era, working_time
+from accord.demo.domain.plan import plan
+from accord.demo.domain.workspace import ascii_slug
+from accord.lifecycle.domain import MoveKind, transition
+from accord.playbook.domain.document import parse
+
+DEFAULT = (Path(__file__).resolve().parents[2] / "playbook" / "default.yaml").read_text(encoding="utf-8")
+NOW = dt.datetime(2025, 6, 2, 12, 0, tzinfo=dt.UTC)  # a Monday
+
+
+def eras() -> list[Era]:
+    return [
+        Era(1, parse(DEFAULT), NOW - dt.timedelta(days=story.V1_SINCE_DAYS)),
+        Era(2, parse(story.revised_source(DEFAULT)), story.v2_steps(NOW)[-1]),
+    ]
+
+
+def test_version_two_changes_only_the_mql_threshold_and_the_commitment() -> None:
+    v1, v2 = parse(DEFAULT).data, parse(story.revised_source(DEFAULT)).data
+
+    assert v2["mql"]["when"]["all"][1] == {"field": "score.interest", "op": "gte", "value": 50}
+    assert (v2["quadrants"]["high_interest"], v2["sla"]["marketing"]["mqls"]) == (50, 100)
+    assert {k for k in v1 if v1[k] != v2[k]} == {"mql", "quadrants", "sla"}
+
+
+def test_version_two_is_refused_when_the_default_text_moved_on() -> None:
+    with pytest.raises(ValueError, match="mqls: 120"):
+        story.revised_source(DEFAULT.replace("mqls: 120", "mqls: 90"))
+
+
+def test_version_two_steps_happen_in_order_in_new_york_office_hours() -> None:
+    steps = story.v2_steps(NOW)
+
+    assert list(steps) == sorted(steps) and len(set(steps)) == 4
+    for moment in steps:
+        local = moment.astimezone(dt.timezone(dt.timedelta(hours=-5)))  # EST; EDT is an hour later
+        assert local.weekday() < 5 and 8 <= local.hour < 18
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (dt.datetime(2025, 6, 2, 15, 0, tzinfo=dt.UTC), dt.datetime(2025, 6, 2, 15, 0, tzinfo=dt.UTC)),  # Mon 11:00
+        (dt.datetime(2025, 6, 2, 23, 20, tzinfo=dt.UTC), dt.datetime(2025, 6, 3, 14, 20, tzinfo=dt.UTC)),  # Mon 19:20
+        (dt.datetime(2025, 6, 7, 12, 5, tzinfo=dt.UTC), dt.datetime(2025, 6, 9, 15, 5, tzinfo=dt.UTC)),  # Sat 08:05
+        (dt.datetime(2025, 6, 3, 11, 0, tzinfo=dt.UTC), dt.datetime(2025, 6, 3, 14, 0, tzinfo=dt.UTC)),  # Tue 07:00
+    ],
+)
+def test_working_time_moves_to_the_next_office_morning(moment: dt.datetime, expected: dt.datetime) -> None:
+    assert working_time(moment, "America/New_York") == expected
+
+
+@pytest.mark.parametrize(("text", "slug"), [("Müller", "muller"), ("O'Brien", "obrien"), ("Yılmaz", "yilmaz"),
+                                            ("de Jong", "dejong"), ("Paweł", "pawel"), ("Min-jun", "minjun")])
+def test_ascii_slug(text: str, slug: str) -> None:
+    assert ascii_slug(text) == slug
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_plans_for_several_seeds_hold_only_legal_moves(seed: int) -> None:
+    the_eras = eras()
+    result = plan(seed=seed, contacts=1200, now=NOW, eras=the_eras)
+    playbooks = {era.number: era.playbook for era in the_eras}
+
+    emails = [p.email for p in result.people if p.email]
+    assert len(emails) == len(set(emails))
+    assert len({c.domain for c in result.companies}) == len(result.companies) == 150
+    stages: Counter[str] = Counter()
+    for person in result.people:
+        assert person.moves and person.moves[0].from_stage == "" and person.moves[0].at == person.created_at
+        for before, move in zip([None, *person.moves], person.moves, strict=False):
+            assert move.at <= NOW
+            assert move.version == (2 if move.at >= the_eras[1].since else 1)  # type: ignore[operator]
+            if before is not None:
+                assert (move.from_stage, before.at < move.at) == (before.to_stage, True)
+            row = transition(playbooks[move.version], move.from_stage or None, move.to_stage)
+            assert row.kind.value == move.kind
+            if row.kind is MoveKind.HAND_BACK:
+                assert row.reason_list is not None
+                assert playbooks[move.version].reason(row.reason_list, move.reason) is not None
+            if move.to_stage == "mql":
+                assert person.fit_grade in {"A", "B"} and person.consent is not False
+            stages[move.to_stage] += 1
+        if person.company is not None:
+            assert person.email is not None and person.email.endswith("@" + result.companies[person.company].domain)
+    assert {"visitor", "subscriber", "lead", "mql", "sql", "opportunity", "recycled", "disqualified"} <= set(stages)
+
+
+def test_the_same_seed_gives_the_same_plan_and_another_seed_another() -> None:
+    def summary(seed: int) -> list[tuple[object, ...]]:
+        result = plan(seed=seed, contacts=400, now=NOW, eras=eras())
+        return [(p.email, p.title, p.fit_grade, [(m.to_stage, m.at, m.reason) for m in p.moves]) for p in result.people]
+
+    assert summary(11) == summary(11)
+    assert summary(11) != summary(12)
+
+
+def test_taken_emails_and_domains_are_not_reused() -> None:
+    first = plan(seed=5, contacts=200, now=NOW, eras=eras())
+    emails = {p.email for p in first.people if p.email}
+    domains = {c.domain for c in first.companies}
+
+    again = plan(seed=5, contacts=200, now=NOW, eras=eras(), taken_emails=emails, taken_domains=domains)
+
+    assert not emails & {p.email for p in again.people}
+    assert not domains & {c.domain for c in again.companies}
