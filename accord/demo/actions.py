@@ -56,8 +56,13 @@ class DemoResult:
         )
 
 
-def demo_load(*, contacts: int, seed: int, progress: Callable[[int], None] | None = None) -> DemoResult:
-    """Create the demo workspace, adding to whatever is there. The same seed gives the same data."""
+Progress = Callable[[str, int, int], None]  # (step, how many more contacts, contacts in all)
+
+
+def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> DemoResult:
+    """Create the demo workspace, adding to whatever is there. The same seed gives the same data.
+
+    `progress` hears how far planning, then writing, has come, in contacts."""
     started = time.perf_counter()
     result = DemoResult()
     now = clock.now()
@@ -69,9 +74,10 @@ def demo_load(*, contacts: int, seed: int, progress: Callable[[int], None] | Non
         taken_emails = {e for e in Contact.objects.values_list("email", flat=True).iterator() if e}
         taken_domains = set(Account.objects.exclude(domain="").values_list("domain", flat=True).iterator())
         the_plan = plan(
-            seed=seed, contacts=contacts, now=now, eras=_eras(), taken_emails=taken_emails, taken_domains=taken_domains
+            seed=seed, contacts=contacts, now=now, eras=_eras(), taken_emails=taken_emails, taken_domains=taken_domains,
+            progress=(lambda n: progress("Planning", n, contacts)) if progress else None,
         )
-        _write(the_plan, users, result, progress)
+        _write(the_plan, users, result, (lambda n: progress("Writing", n, contacts)) if progress else None)
         result.audit_entries = AuditEntry.objects.filter(id__gt=audit_before).count()
     result.seconds = time.perf_counter() - started
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from accord.demo.domain import journeys, workspace
@@ -12,6 +12,7 @@ from accord.demo.domain.journeys import Era, Timeline
 from accord.demo.domain.workspace import CompanySeed, PersonSeed
 
 CONTACTS_PER_ACCOUNT = 8
+PROGRESS_EVERY = 250
 
 
 @dataclass
@@ -32,12 +33,13 @@ def plan(
     eras: Sequence[Era],
     taken_emails: set[str] | frozenset[str] = frozenset(),
     taken_domains: set[str] | frozenset[str] = frozenset(),
+    progress: Callable[[int], None] | None = None,
 ) -> Plan:
     """Plan `contacts` people at about one company per eight of them.
 
     The same seed gives the same companies, people and journeys; times are relative to `now`.
     Each part draws from its own random stream, and each journey from one keyed by the person,
-    so nothing one part does shifts the draws of another.
+    so nothing one part does shifts the draws of another. `progress(n)` hears of every n people planned.
     """
     window_start = now - dt.timedelta(days=workspace.WINDOW_DAYS)
     timeline = Timeline(eras)
@@ -53,7 +55,7 @@ def plan(
     people.sort(key=lambda p: (p.created_at, p.index))
     playbook = timeline.latest.playbook  # scores are kept by the version in force today
     router = journeys.Router()
-    for person in people:
+    for done, person in enumerate(people, start=1):
         company = companies[person.company] if person.company is not None else None
         facts = workspace.profile_facts(person, company)
         person.fit_score, person.fit_grade = workspace.fit(playbook, facts)
@@ -64,6 +66,8 @@ def plan(
             person.created_at = person.moves[0].at
         stage = person.moves[-1].to_stage if person.moves else None
         person.interest_score = journeys.final_interest(rng, person, stage)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(people)):
+            progress(done % PROGRESS_EVERY or PROGRESS_EVERY)
     first_seen: dict[int, dt.datetime] = {}
     for person in people:
         if person.company is not None and person.company not in first_seen:

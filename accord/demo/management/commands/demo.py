@@ -27,6 +27,27 @@ def _at_least(minimum: int) -> Any:
     return parse
 
 
+class _Bars:
+    """One progress bar per step on stderr; only on a terminal (tqdm hides it otherwise)."""
+
+    def __init__(self) -> None:
+        self.step = ""
+        self.bar: tqdm[Any] | None = None
+
+    def __call__(self, step: str, advance: int, total: int) -> None:
+        if step != self.step:
+            self.close()
+            self.step = step
+            self.bar = tqdm(total=total, desc=step, unit="contacts", file=sys.stderr, disable=None, leave=False)
+        if self.bar is not None:
+            self.bar.update(advance)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 class Command(BaseCommand):
     help = (
         "Load a demo workspace: a user per role (password accord-demo), sales and marketing teams, "
@@ -58,12 +79,13 @@ class Command(BaseCommand):
                 )
         count, seed = options["contacts"], options["seed"]
         self.stdout.write(f"Loading the demo workspace: {count:,} contacts, seed {seed}")
-        # The bar goes to the terminal only (tqdm hides it when stderr is not one).
-        with tqdm(total=count, unit="contacts", file=sys.stderr, disable=None, leave=False) as bar:
-            try:
-                result = actions.demo_load(contacts=count, seed=seed, progress=bar.update)
-            except AccordError as exc:
-                raise CommandError(exc.message) from None
+        bars = _Bars()
+        try:
+            result = actions.demo_load(contacts=count, seed=seed, progress=bars)
+        except AccordError as exc:
+            raise CommandError(exc.message) from None
+        finally:
+            bars.close()
         if result.playbook_version is not None:
             version = result.playbook_version
             signers = ", ".join(f"{s.user.display_name} ({s.side})" for s in version.signatures.select_related("user"))
