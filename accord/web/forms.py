@@ -35,7 +35,9 @@ class StageChangeForm(forms.Form):
     stage = forms.CharField(max_length=40, error_messages={"required": "choose a stage to move to"})
     reason = forms.CharField(required=False, max_length=40)
     note = forms.CharField(required=False, max_length=2000)
-    reengage_on = forms.DateField(required=False, error_messages={"invalid": "enter the date as YYYY-MM-DD"})
+    reengage_on = forms.DateField(
+        required=False, label="Re-engage date", error_messages={"invalid": "enter the date as YYYY-MM-DD"}
+    )
 
 
 class MergeForm(forms.Form):
@@ -81,6 +83,7 @@ class ApiKeyCreateForm(forms.Form):
 def first_error(form: forms.Form) -> str:
     """The form's first problem as one line: 'field: message'."""
     for name, errors in form.errors.items():
-        label = "" if name == "__all__" else f"{name}: "
+        field = form.fields.get(name)
+        label = "" if field is None else f"{field.label or name}: "
         return f"{label}{errors[0]}"
     return ""

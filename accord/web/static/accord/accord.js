@@ -28,6 +28,15 @@
     renderCharts(document);
   });
 
+  // Keep addresses short: a GET leaves out filters that are empty ("?q=ada", not "?q=ada&stage=&owner=").
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail;
+    if (!detail || String(detail.verb).toLowerCase() !== "get") { return; }
+    Object.keys(detail.parameters).forEach(function (name) {
+      if (detail.parameters[name] === "") { delete detail.parameters[name]; }
+    });
+  });
+
   // <form data-confirm="…">: ask before an irreversible write.
   document.addEventListener("submit", function (event) {
     var form = event.target;
