@@ -81,7 +81,7 @@ def history_rows(changes: Iterable[StageChange]) -> list[HistoryRow]:
         if change.by_user is not None:
             actor, by_rule = change.by_user.display_name, False
         else:
-            actor, by_rule = (f"rule {change.by_rule}" if change.by_rule else "the system"), True
+            actor, by_rule = rule_label(change.by_rule, playbook), True
         criteria = change.details.get("criteria") if isinstance(change.details, Mapping) else None
         rows.append(
             HistoryRow(
@@ -95,6 +95,19 @@ def history_rows(changes: Iterable[StageChange]) -> list[HistoryRow]:
             )
         )
     return rows
+
+
+def rule_label(rule: str, playbook: Playbook) -> str:
+    """Who moved a contact when no person did: 'the MQL rule', 'the entry criteria of Lead', 'rule tracking'."""
+    if not rule:
+        return "the system"
+    if rule == "mql":
+        return "the MQL rule"
+    kind, _, key = rule.partition(":")
+    if kind == "entry" and key:
+        stage = playbook.stage(key)
+        return f"the entry criteria of {stage.name if stage else key}"
+    return f"rule {rule}"
 
 
 def _reason_label(playbook: Playbook, change: StageChange) -> str:

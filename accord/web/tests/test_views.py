@@ -14,7 +14,7 @@ from accord.accounts.actions import apikey_create, team_create
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.contacts.models import Account, Contact, ContactMerge
 from accord.core import clock
-from accord.lifecycle.actions import contact_change_stage
+from accord.lifecycle.actions import contact_advance_by_rule, contact_change_stage
 from accord.lifecycle.models import StageChange
 from accord.playbook.actions import playbook_draft_create, playbook_sign
 from accord.playbook.models import PlaybookVersion, Signature, VersionStatus
@@ -272,6 +272,15 @@ def test_the_contact_page_shows_fields_scores_properties_and_stage(
     assert "seats 12" in body and "source webinar" in body
     assert "Put there under playbook v1" in body
     assert 'href="/playbook/versions/1/"' in html
+
+
+def test_moves_made_by_rules_name_the_rule(client_as: Any, contact: Contact) -> None:
+    contact_advance_by_rule(contact=contact, to_stage="lead", rule="entry:lead")
+
+    body = text(client_as("viewer").get(f"/contacts/{contact.pk}/"))
+
+    assert "Entered Lead" in body
+    assert "by the entry criteria of Lead · playbook v1" in body
 
 
 def test_a_viewer_sees_no_write_controls(client_as: Any, contact: Contact) -> None:
