@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.accounts.actions import (
@@ -60,6 +61,11 @@ def _failed(
     return render(request, PAGE, _context(failure=failure, **forms_kept), status=exc.status)
 
 
+def _back() -> HttpResponse:
+    """To the top of the page, where the flash message is (a form's #section would be inherited otherwise)."""
+    return redirect(f"{reverse('users')}#messages")
+
+
 def _valid(form: forms.Form) -> dict[str, Any]:
     if not form.is_valid():
         raise InvalidInput(first_error(form))
@@ -85,7 +91,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     except AccordError as exc:
         return _failed(request, "user", exc, user_form=form)
     messages.success(request, f"Created {user.email} as {ROLE_LABELS.get(user.role, user.role)}.")
-    return redirect("users")
+    return _back()
 
 
 @require_POST
@@ -98,7 +104,7 @@ def user_role_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AccordError as exc:
         return _failed(request, "role", exc, pk=pk)
     messages.success(request, f"{user.display_name} is now {ROLE_LABELS.get(user.role, user.role)}.")
-    return redirect("users")
+    return _back()
 
 
 @require_POST
@@ -114,7 +120,7 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
     except AccordError as exc:
         return _failed(request, "team", exc, team_form=form)
     messages.success(request, f"Created team {team.name}.")
-    return redirect("users")
+    return _back()
 
 
 @require_POST
@@ -127,7 +133,7 @@ def team_member_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AccordError as exc:
         return _failed(request, "member", exc, pk=pk)
     messages.success(request, f"Added {data['user'].display_name} to {team.name}.")
-    return redirect("users")
+    return _back()
 
 
 @require_POST
@@ -154,4 +160,4 @@ def key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AccordError as exc:
         return _failed(request, "revoke", exc, pk=pk)
     messages.success(request, f"Revoked the key {key.name} ({key.prefix}…). Calls with it now answer 401.")
-    return redirect("users")
+    return _back()
