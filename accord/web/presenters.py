@@ -70,14 +70,13 @@ class HistoryRow:
 
 def history_rows(changes: Iterable[StageChange]) -> list[HistoryRow]:
     """Each change with its stage names and reason label as the playbook version that made it wrote them."""
-    playbooks: dict[int, Playbook] = {}
+    playbooks: dict[int, tuple[Playbook, dict[str, StageLabel]]] = {}
     rows = []
     for change in changes:
         version = change.playbook_version
         if version.pk not in playbooks:
-            playbooks[version.pk] = version.playbook
-        playbook = playbooks[version.pk]
-        labels = stage_labels(playbook)
+            playbooks[version.pk] = (version.playbook, stage_labels(version.playbook))
+        playbook, labels = playbooks[version.pk]
         if change.by_user is not None:
             actor, by_rule = change.by_user.display_name, False
         else:

@@ -894,3 +894,24 @@ def test_an_admin_revokes_a_key(client_as: Any, users: dict[str, User]) -> None:
     assert "Revoked the key CRM sync" in body
     assert "Revoked " in body
     assert Client().get("/api/v1/contacts", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+# --------------------------------------------------------------------------- query counts
+
+
+def test_list_pages_do_not_query_per_row(
+    client_as: Any, users: dict[str, User], account: Account, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(60):
+        contact = make_contact(email=f"q{n}@acme.com", first_name="Q", account=account, owner=users["sales_rep"])
+        contact_change_stage(contact=contact, to_stage="lead", acting_user=users["marketing"])
+    client = client_as("viewer")
+
+    with django_assert_max_num_queries(8):
+        assert client.get("/contacts/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/accounts/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/contacts/{contact.pk}/").status_code == 200

@@ -77,9 +77,10 @@ def _lifecycle(
     *,
     error: AccordError | None = None,
     values: Mapping[str, Any] | None = None,
+    version: PlaybookVersion | None = None,
 ) -> dict[str, Any]:
     """The stage panel and the history: the part of the page a stage change re-renders."""
-    version = active_playbook()
+    version = version or active_playbook()
     labels = stage_labels(version.playbook)
     options = _options(version, contact, request)
     values = values or {}
@@ -106,7 +107,9 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
     version = active_playbook()
     duplicates = contact_duplicates(contact)
     return {
-        **_lifecycle(request, contact, error=extra.pop("error", None), values=extra.pop("values", None)),
+        **_lifecycle(
+            request, contact, error=extra.pop("error", None), values=extra.pop("values", None), version=version
+        ),
         "labels": stage_labels(version.playbook),
         "duplicates": duplicates,
         "can_merge": user.can(Capability.CONTACT_MERGE),
