@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accord.accounts.domain import Capability, Role, Side, parse_scopes
+from accord.accounts.domain import DESCRIPTIONS, Capability, Role, Side, parse_scopes
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -20,7 +20,7 @@ from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 def require(user: User | None, capability: Capability) -> None:
     """Refuse with 403 unless `user` holds `capability`. None means the system itself."""
     if user is not None and not user.can(capability):
-        raise PermissionDenied(f"your role ({user.role}) may not {capability.value.replace('_', ' ')}")
+        raise PermissionDenied(f"your role ({user.role}) may not {DESCRIPTIONS[capability]}")
 
 
 def _check_time_zone(name: str, field: str) -> None:
@@ -73,7 +73,12 @@ def user_set_role(*, user: User, role: str, acting_user: User | None) -> User:
     except ValueError:
         raise InvalidInput(f"unknown role {role!r}", field="role") from None
     with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
         old = user.role
+        if old == Role.ADMIN and new_role != Role.ADMIN:
+            admins = User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True)
+            if not admins.exclude(pk=user.pk).exists():
+                raise Conflict("this is the last active admin; make someone else an admin first", field="role")
         user.role = new_role
         user.save(update_fields=["role"])
         audit.record(action="user_set_role", obj=user, actor=acting_user, details={"from": old, "to": new_role})

@@ -28,6 +28,17 @@ class Capability(enum.StrEnum):
     USER_ADMIN = "user_admin"  # users, teams and API keys
 
 
+# What each capability lets a person do, in words for messages: "your role may not …".
+DESCRIPTIONS: dict[Capability, str] = {
+    Capability.CONTACT_WRITE: "create or edit contacts and accounts",
+    Capability.CONTACT_MERGE: "merge contacts",
+    Capability.STAGE_CHANGE: "move contacts between stages",
+    Capability.PLAYBOOK_DRAFT: "write playbook drafts",
+    Capability.PLAYBOOK_SIGN: "sign the playbook",
+    Capability.PLAYBOOK_ACTIVATE: "activate a playbook version",
+    Capability.USER_ADMIN: "manage users, teams and API keys",
+}
+
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ADMIN: frozenset(Capability),
     Role.MARKETING: frozenset(

@@ -16,6 +16,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Sign-in looks the email up as stored: trimmed and lower-case."""
+        return self.get(email=(username or "").strip().lower())
+
 
 class User(AbstractBaseUser):
     email = models.EmailField(unique=True)

@@ -209,7 +209,9 @@ def check_move(
         elif reengage_on <= today:
             raise IllegalMove("the re-engage date must be in the future", field="reengage_on")
     elif reengage_on is not None:
-        raise IllegalMove("only a move to recycled takes a re-engage date", field="reengage_on")
+        recycle = playbook.stage_of_kind(StageKind.RECYCLE)
+        where = recycle.name if recycle is not None else "a recycle stage"
+        raise IllegalMove(f"only a move to {where} takes a re-engage date", field="reengage_on")
     criteria = None
     condition = playbook.entry_condition(target) if row.kind is MoveKind.ADVANCE else None
     if condition is not None:

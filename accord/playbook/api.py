@@ -59,7 +59,8 @@ def draft_create(request: HttpRequest, payload: PlaybookSourceIn) -> Status[Play
 def draft_update(request: HttpRequest, number: int, payload: PlaybookSourceIn) -> PlaybookVersion:
     user = acting_user(request, Scope.ADMIN)
     version = queries.version_get(number)
-    actions.playbook_draft_update(version=version, source=_source(payload), note=payload.note or None, acting_user=user)
+    note = payload.note if "note" in payload.model_fields_set else None  # absent: keep the note
+    actions.playbook_draft_update(version=version, source=_source(payload), note=note, acting_user=user)
     return queries.version_get(number)
 
 

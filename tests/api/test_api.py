@@ -308,6 +308,13 @@ def test_playbook_endpoints(api_as, api_key):
     assert as_json.data == {"valid": True, "errors": []}
 
 
+def test_a_draft_note_is_kept_unless_sent(api_as):
+    admin = api_as("admin")
+    assert admin.post("/playbook/versions", {"source": DEFAULT, "note": "first"}).status_code == 201
+    assert admin.put("/playbook/versions/2", {"source": DEFAULT}).data["note"] == "first"
+    assert admin.put("/playbook/versions/2", {"source": DEFAULT, "note": ""}).data["note"] == ""
+
+
 def test_transition_table_endpoint(rw):
     rows = rw.get("/playbook/transitions").data
     row = next(r for r in rows if r["from_stage"] == "mql" and r["to_stage"] == "lead")

@@ -164,3 +164,30 @@ def test_apikey_command_prints_the_key_last(users, capsys):
 def test_apikey_command_needs_an_admin():
     with pytest.raises(CommandError, match="create one first"):
         call_command("apikey", "create", name="ci", scopes="read")
+
+
+@pytest.mark.django_db
+def test_sign_in_ignores_the_case_of_the_email(users, client):
+    assert client.login(username=" Marketing@Example.COM ", password="accord-test-password-1")
+    from django.contrib.auth import authenticate
+
+    assert authenticate(username="SALES_REP@example.com", password="accord-test-password-1") == users["sales_rep"]
+    assert authenticate(username="sales_rep@example.com", password="wrong") is None
+
+
+@pytest.mark.django_db
+def test_the_last_admin_cannot_be_demoted(users):
+    with pytest.raises(Conflict, match="last active admin") as caught:
+        actions.user_set_role(user=users["admin"], role="viewer", acting_user=users["admin"])
+    assert caught.value.field == "role"
+    assert User.objects.get(pk=users["admin"].pk).role == "admin"
+    second = actions.user_create(email="ops@example.com", role="admin", acting_user=users["admin"])
+    actions.user_set_role(user=users["admin"], role="marketing", acting_user=second)
+    assert User.objects.get(pk=users["admin"].pk).role == "marketing"
+
+
+@pytest.mark.django_db
+def test_refusals_say_what_the_role_may_not_do(users):
+    with pytest.raises(PermissionDenied) as caught:
+        actions.team_create(name="X", side="sales", acting_user=users["viewer"])
+    assert caught.value.message == "your role (viewer) may not manage users, teams and API keys"

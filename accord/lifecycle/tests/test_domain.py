@@ -191,7 +191,7 @@ def test_both_sides_may_hand_back_an_mql():
         ),
         (
             {"reengage_on": TODAY + dt.timedelta(days=3)},
-            "only a move to recycled takes a re-engage date",
+            "only a move to Recycled takes a re-engage date",
             "reengage_on",
         ),
         (

@@ -447,7 +447,7 @@ def test_a_viewer_posting_a_stage_change_gets_403_and_nothing_changes(client_as:
     response = client_as("viewer").post(f"/contacts/{contact.pk}/stage/", {"stage": "lead"}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 403
-    assert "Your role (viewer) may not stage change" in text(response)
+    assert "Your role (viewer) may not move contacts between stages" in text(response)
     assert StageChange.objects.count() == 0
     contact.refresh_from_db()
     assert contact.stage == ""
@@ -505,7 +505,7 @@ def test_a_sales_rep_may_not_merge(client_as: Any, contact: Contact) -> None:
     response = client.post(f"/contacts/{contact.pk}/merge/", {"drop": twin.pk})
 
     assert response.status_code == 403
-    assert "may not contact merge" in text(response)
+    assert "may not merge contacts" in text(response)
     assert Contact.objects.filter(pk=twin.pk).exists()
 
 
