@@ -35,7 +35,7 @@ def playbook_draft_create(*, source: str, note: str = "", acting_user: User | No
                 version = PlaybookVersion.objects.create(
                     number=number,
                     status=VersionStatus.DRAFT,
-                    document=dict(playbook.data),
+                    digest=playbook.digest,
                     source=source,
                     note=note.strip()[:500],
                     created_by=acting_user,
@@ -60,8 +60,8 @@ def playbook_draft_update(
             raise Conflict(f"version {version.number} is {version.status}; only a draft can be edited")
         withdrawn = list(version.signatures.values_list("side", flat=True))
         version.signatures.all().delete()
-        version.document, version.digest, version.source = dict(playbook.data), playbook.digest, source
-        fields = ["document", "digest", "source"]
+        version.digest, version.source = playbook.digest, source
+        fields = ["digest", "source"]
         if note is not None:
             version.note = note.strip()[:500]
             fields.append("note")

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from accord.core import clock
-from accord.playbook.domain.document import Playbook, validate
+from accord.playbook.domain.document import Playbook, parse
 
 
 class VersionStatus(enum.StrEnum):
@@ -25,9 +25,8 @@ class PlaybookVersion(models.Model):
     status = models.CharField(
         max_length=10, choices=[(s.value, s.value) for s in VersionStatus], default=VersionStatus.DRAFT
     )
-    document = models.JSONField()  # the validated playbook
-    digest = models.CharField(max_length=64)  # sha256 of the document, the key of the parse cache
-    source = models.TextField()  # the YAML as written, comments included
+    digest = models.CharField(max_length=64)  # sha256 of the validated document, the key of the parse cache
+    source = models.TextField()  # the YAML as written, comments included; the document is parsed from it
     note = models.CharField(max_length=500, blank=True)  # what this version changes
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,7 +54,7 @@ class PlaybookVersion(models.Model):
         """The parsed document, parsed once per process for each distinct content."""
         cached = _PARSED.get(self.digest) if self.digest else None
         if cached is None:
-            cached = validate(self.document)
+            cached = parse(self.source)
             if len(_PARSED) > 64:
                 _PARSED.clear()
             _PARSED[cached.digest] = cached

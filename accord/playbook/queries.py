@@ -10,8 +10,8 @@ from accord.playbook.models import PlaybookVersion, VersionStatus
 
 def active_playbook() -> PlaybookVersion:
     """The version in force. Migrations install one, so there always is one."""
-    # The document is parsed once per process (PlaybookVersion.playbook); skip loading it here.
-    version = PlaybookVersion.objects.filter(status=VersionStatus.ACTIVE).defer("document", "source").first()
+    # The source is parsed once per process (PlaybookVersion.playbook); load it only on a cache miss.
+    version = PlaybookVersion.objects.filter(status=VersionStatus.ACTIVE).defer("source").first()
     if version is None:
         raise NotFound("no playbook version is active; run `accord migrate` to install the default one")
     return version

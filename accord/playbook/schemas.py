@@ -34,6 +34,10 @@ class VersionDetailOut(VersionOut):
     document: dict[str, Any]
     source: str
 
+    @staticmethod
+    def resolve_document(obj: Any) -> dict[str, Any]:
+        return dict(obj.playbook.data)
+
 
 class PlaybookSourceIn(InputSchema):
     source: str | None = Field(None, description="The playbook as YAML text.", max_length=500_000)

@@ -22,7 +22,6 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('number', models.PositiveIntegerField(unique=True)),
                 ('status', models.CharField(choices=[('draft', 'draft'), ('signed', 'signed'), ('active', 'active'), ('retired', 'retired')], default=accord.playbook.models.VersionStatus['DRAFT'], max_length=10)),
-                ('document', models.JSONField()),
                 ('digest', models.CharField(max_length=64)),
                 ('source', models.TextField()),
                 ('note', models.CharField(blank=True, max_length=500)),

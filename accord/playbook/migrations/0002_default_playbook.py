@@ -14,7 +14,7 @@ def install(apps, schema_editor):  # type: ignore[no-untyped-def]
     source = (Path(__file__).resolve().parent.parent / "default.yaml").read_text(encoding="utf-8")
     playbook = parse(source)
     version_model.objects.create(
-        number=1, status="active", document=dict(playbook.data), digest=playbook.digest, source=source,
+        number=1, status="active", digest=playbook.digest, source=source,
         note="The default playbook that ships with Accord.",
     )
 

@@ -117,7 +117,7 @@ def test_activation_refuses_to_drop_a_stage_contacts_are_in(users):
 @pytest.mark.django_db
 def test_the_database_allows_one_active_version(users):
     with pytest.raises(IntegrityError), transaction.atomic():
-        PlaybookVersion.objects.create(number=9, status="active", document={}, source="")
+        PlaybookVersion.objects.create(number=9, status="active", digest="x", source="")
 
 
 @pytest.mark.django_db
@@ -155,3 +155,13 @@ def test_cli_validate_export_import_diff(tmp_path, capsys):
         call_command("playbook", "export", "--version", "7")
     with pytest.raises(CommandError, match="cannot read"):
         call_command("playbook", "validate", str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.django_db
+def test_a_version_keeps_the_order_it_was_written_in(users):
+    """The document is parsed from the YAML as written, so no database reorders its keys."""
+    version = actions.playbook_draft_create(source=DEFAULT, acting_user=users["admin"])
+    stored = PlaybookVersion.objects.get(pk=version.pk)
+    assert list(stored.playbook.data["sla"]["sales"]["first_contact_hours"]) == ["high", "normal", "low"]
+    assert stored.digest == stored.playbook.digest and len(stored.digest) == 64
+    assert stored.playbook.to_yaml() == active_playbook().playbook.to_yaml()
