@@ -19,21 +19,7 @@ from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.playbook.queries import active_playbook
 
-CONTACT_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "seniority",
-    "phone",
-    "country",
-    "account_id",
-    "owner_id",
-    "consent",
-    "hubspot_id",
-    "salesforce_id",
-    "properties",
-)
+CONTACT_FIELDS = domain.EDITABLE_FIELDS
 ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "annual_revenue", "country", "owner_id", "properties")
 _TEXT_LIMITS = {
     "first_name": 100,

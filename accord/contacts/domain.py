@@ -87,7 +87,8 @@ def canonical_email(email: str | None) -> str:
     return f"{local}@{domain}"
 
 
-MERGEABLE_FIELDS = (
+# The fields a person or an integration may set on a contact (the API's ContactFieldsIn).
+EDITABLE_FIELDS = (
     "email",
     "first_name",
     "last_name",
@@ -98,10 +99,12 @@ MERGEABLE_FIELDS = (
     "account_id",
     "owner_id",
     "consent",
-    "consent_at",
     "hubspot_id",
     "salesforce_id",
+    "properties",
 )
+# The single-valued ones a merge fills in, with the consent's date; properties merge key by key.
+MERGEABLE_FIELDS = (*(name for name in EDITABLE_FIELDS if name != "properties"), "consent_at")
 
 
 def merged_fields(keep: Mapping[str, Any], drop: Mapping[str, Any]) -> dict[str, Any]:
