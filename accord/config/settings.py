@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "accord.contacts",
     "accord.playbook",
     "accord.lifecycle",
+    "accord.campaigns",
+    "accord.tracking",
     "accord.web",
     "accord.demo",
 ]

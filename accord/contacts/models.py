@@ -66,6 +66,20 @@ class Contact(models.Model):
     fit_grade = models.CharField(max_length=1, blank=True)
     interest_score = models.FloatField(null=True, blank=True)
 
+    # Where the contact came from (first touch) and what brought them back most recently (last touch):
+    # UTM source / medium / campaign, or the referring site, or "direct". Maintained by tracking.
+    first_source = models.CharField(max_length=255, blank=True)
+    first_medium = models.CharField(max_length=255, blank=True)
+    first_campaign = models.CharField(max_length=255, blank=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_source = models.CharField(max_length=255, blank=True)
+    last_medium = models.CharField(max_length=255, blank=True)
+    last_campaign = models.CharField(max_length=255, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    first_offer = models.CharField(max_length=255, blank=True)  # the first asset they filled a form for
+    last_offer = models.CharField(max_length=255, blank=True)
+    forms_submitted = models.PositiveIntegerField(default=0)
+
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
 

@@ -174,6 +174,9 @@ def test_duplicate_email_is_409(rw):
 
 def test_stage_change_and_history(rw, api_as):
     contact_id = rw.post("/contacts", {"email": "a@acme.io"}).data["id"]
+    no_form = rw.post(f"/contacts/{contact_id}/stage", {"stage": "lead"})
+    assert no_form.status_code == 409 and "contact.forms_submitted ≥ 1 (is 0)" in no_form.data["detail"]
+    Contact.objects.filter(pk=contact_id).update(forms_submitted=1)
     moved = rw.post(f"/contacts/{contact_id}/stage", {"stage": "lead"})
     assert moved.status_code == 201
     assert (moved.data["from_stage"], moved.data["to_stage"], moved.data["kind"], moved.data["by_user"]) == (

@@ -231,6 +231,9 @@ def test_merge_keeps_all_history_of_both(users):
         data={"email": "ana.lee@gmail.com", "last_name": "Lee", "phone": "+1 555", "properties": {"a": 2, "b": 3}},
         acting_user=admin,
     )
+    Contact.objects.filter(pk__in=[keep.pk, drop.pk]).update(forms_submitted=1)
+    keep.refresh_from_db()
+    drop.refresh_from_db()
     contact_change_stage(contact=keep, to_stage="lead", acting_user=admin)
     contact_change_stage(contact=drop, to_stage="lead", acting_user=admin)
     drop.fit_grade, drop.interest_score = "A", 80

@@ -18,7 +18,11 @@ NOW = dt.datetime(2026, 3, 2, 14, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def contact(users):
-    return contact_create(data={"email": "ana@acme.io", "consent": True}, acting_user=users["admin"])
+    """A contact who filled in a form: the default playbook's lead criteria hold."""
+    created = contact_create(data={"email": "ana@acme.io", "consent": True}, acting_user=users["admin"])
+    Contact.objects.filter(pk=created.pk).update(forms_submitted=1)
+    created.refresh_from_db()
+    return created
 
 
 def qualify(contact: Contact) -> None:
@@ -119,6 +123,17 @@ def test_roles_decide_who_moves(users, contact):
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_a_lead_must_have_submitted_a_form(users):
+    contact = contact_create(data={"email": "bo@acme.io"}, acting_user=users["admin"])
+    with pytest.raises(Conflict, match=r"entry criteria of Lead: contact.forms_submitted ≥ 1 \(is 0\)"):
+        actions.contact_change_stage(contact=contact, to_stage="lead", acting_user=users["marketing"])
+    assert actions.contact_apply_rules(contact=contact) is None
+    Contact.objects.filter(pk=contact.pk).update(forms_submitted=2)
+    contact.refresh_from_db()
+    assert actions.contact_apply_rules(contact=contact).to_stage == "lead"
+
+
 def test_apply_rules_does_nothing_when_no_criteria_hold(users):
     contact = contact_create(data={"first_name": "Anonymous"}, acting_user=users["admin"])
     assert actions.contact_apply_rules(contact=contact) is None

@@ -224,10 +224,12 @@ def test_a_note_is_kept_trimmed():
 @pytest.mark.parametrize(
     ("source", "facts", "expected"),
     [
-        (None, {"contact.email": "a@b.co"}, "lead"),
-        (None, {"contact.email": "a@b.co", "contact.consent": True}, "lead"),
+        (None, {"contact.email": "a@b.co"}, None),
+        (None, {"contact.email": "a@b.co", "contact.consent": True}, "subscriber"),
+        (None, {"contact.email": "a@b.co", "contact.forms_submitted": 1}, "lead"),
+        (None, {"contact.email": "a@b.co", "contact.consent": True, "contact.forms_submitted": 1}, "lead"),
         (None, {}, None),
-        ("lead", {"contact.email": "a@b.co"}, None),
+        ("lead", {"contact.email": "a@b.co", "contact.forms_submitted": 3}, None),
         ("lead", QUALIFIED, "mql"),
         (None, QUALIFIED, "mql"),
         ("sql", QUALIFIED, None),  # rules never move anyone backwards

@@ -19,6 +19,15 @@ CONTACT_FIELDS: dict[str, FieldType] = {
     "contact.consent": B,
     "contact.owner": T,
     "contact.days_in_stage": N,
+    "contact.forms_submitted": N,
+    "contact.first_source": T,
+    "contact.first_medium": T,
+    "contact.first_campaign": T,
+    "contact.first_offer": T,
+    "contact.last_source": T,
+    "contact.last_medium": T,
+    "contact.last_campaign": T,
+    "contact.last_offer": T,
 }
 
 ACCOUNT_FIELDS: dict[str, FieldType] = {

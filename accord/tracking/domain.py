@@ -1,0 +1,322 @@
+"""Segment-format messages: validation, timestamps with clock-skew correction, the message key,
+campaign context, and where a touch came from. Pure code: no Django; `received_at` is passed in.
+
+A message that cannot be accepted raises `Rejected` with a reason naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from accord.contacts.domain import normalize_email
+
+
+class EventType(enum.StrEnum):
+    IDENTIFY = "identify"  # who someone is: a user id and traits such as email
+    TRACK = "track"  # something someone did: a named event with properties
+    PAGE = "page"  # a web page view
+    SCREEN = "screen"  # an app screen view
+    GROUP = "group"  # someone belongs to a company or group
+    ALIAS = "alias"  # two ids are the same person
+
+
+class IdentityKind(enum.StrEnum):
+    ANONYMOUS = "anonymous"  # a browser's or device's anonymous id
+    USER = "user"  # the sender's own id for a known person
+
+
+MAX_EVENT_BYTES = 32 * 1024
+# 500 KiB: the official clients stop filling a batch at 475,000 bytes of events but may go a
+# little past it with the last one, so a limit of exactly 500,000 would refuse honest batches.
+MAX_BATCH_BYTES = 500 * 1024
+MAX_BATCH_EVENTS = 2500
+MAX_ID_LENGTH = 255
+FORM_SUBMITTED = "Form Submitted"  # the track event the snippet sends for a captured form
+
+# uuid5 namespace for message ids that are not UUIDs themselves.
+_MESSAGE_NAMESPACE = uuid.UUID("3b0d5f1e-6a52-4d0c-9c44-5f2f0e6f8a10")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+class Rejected(ValueError):
+    """The message cannot be accepted; `reason` says why, naming the field."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Message:
+    """A validated message, ready to store."""
+
+    type: EventType
+    message_id: str
+    message_key: uuid.UUID
+    user_id: str
+    anonymous_id: str
+    name: str
+    timestamp: dt.datetime
+    original_timestamp: dt.datetime | None
+    sent_at: dt.datetime | None
+    received_at: dt.datetime
+    properties: dict[str, Any]
+    context: dict[str, Any]
+    url: str = ""
+    path: str = ""
+    referrer: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    offer: str = ""
+    previous_id: str = ""  # alias: the id the person had before
+    email: str | None = None  # identify: traits.email, normalised
+    traits: dict[str, Any] = field(default_factory=dict)
+    contact_id: int | None = None  # set by identity resolution
+    campaign_id: int | None = None  # set when utm_campaign names a campaign
+
+
+def message_key(message_id: str) -> uuid.UUID:
+    """The message id as a UUID: itself when it is one, else a stable uuid5 of it."""
+    try:
+        return uuid.UUID(message_id)
+    except ValueError:
+        return uuid.uuid5(_MESSAGE_NAMESPACE, message_id)
+
+
+def parse_time(value: Any, name: str) -> dt.datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime; None when absent. Naive times are UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise Rejected(f"{name}: must be an ISO 8601 date and time, not {value!r}"[:300])
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejected(f"{name}: must be an ISO 8601 date and time, not {value!r}"[:300]) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def corrected(original: dt.datetime | None, sent_at: dt.datetime | None, received_at: dt.datetime) -> dt.datetime:
+    """When the event happened on the server's clock: receivedAt − (sentAt − timestamp).
+
+    Without sentAt the sender's timestamp is taken as it is; without a timestamp, receivedAt.
+    Never later than receivedAt: an event cannot have happened after it arrived.
+    """
+    if original is None:
+        return received_at
+    when = original if sent_at is None else received_at - (sent_at - original)
+    return min(when, received_at)
+
+
+def _id(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise Rejected(f"{name}: must be text or a number")
+    text = str(value).strip()
+    if len(text) > MAX_ID_LENGTH:
+        raise Rejected(f"{name}: must be at most {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Rejected(f"{name}: must be an object")
+    return value
+
+
+def _text(value: Any, limit: int = 2048) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def parse(
+    raw: Any,
+    *,
+    received_at: dt.datetime,
+    expected_type: EventType | None = None,
+    sent_at: dt.datetime | None = None,
+    batch_context: Mapping[str, Any] | None = None,
+    client_ip: str = "",
+) -> Message:
+    """Validate one message. `expected_type` is the endpoint's type (/v1/track); None in a batch,
+    where each message names its own. `sent_at` and `batch_context` come from the batch."""
+    if not isinstance(raw, dict):
+        raise Rejected("must be an object")
+    kind = raw.get("type", expected_type.value if expected_type else None)
+    if kind is None:
+        raise Rejected("type: is required (identify, track, page, screen, group or alias)")
+    try:
+        event_type = EventType(kind)
+    except (ValueError, TypeError):
+        raise Rejected(
+            f"type: unknown type {kind!r}; use identify, track, page, screen, group or alias"[:300]
+        ) from None
+    if expected_type is not None and event_type is not expected_type:
+        raise Rejected(f"type: {kind!r} sent to the {expected_type.value} endpoint")
+
+    user_id = _id(raw.get("userId"), "userId")
+    anonymous_id = _id(raw.get("anonymousId"), "anonymousId")
+    previous_id = ""
+    if event_type is EventType.ALIAS:
+        previous_id = _id(raw.get("previousId"), "previousId")
+        if not previous_id or not user_id:
+            raise Rejected("alias needs both previousId and userId")
+    elif not user_id and not anonymous_id:
+        raise Rejected("userId or anonymousId is required")
+
+    properties = _object(raw.get("properties"), "properties")
+    traits = _object(raw.get("traits"), "traits")
+    context = _object(raw.get("context"), "context")
+    if batch_context:
+        context = {**batch_context, **context}
+    if client_ip and not context.get("ip"):
+        context = {**context, "ip": client_ip}
+    _object(raw.get("integrations"), "integrations")
+
+    name = ""
+    if event_type is EventType.TRACK:
+        event = raw.get("event")
+        if not isinstance(event, str) or not event.strip():
+            raise Rejected("event: a track call needs the event's name")
+        name = event.strip()[:255]
+    elif event_type in (EventType.PAGE, EventType.SCREEN):
+        value = raw.get("name")
+        if value is not None and not isinstance(value, str):
+            raise Rejected("name: must be text")
+        name = (value or "").strip()[:255]
+
+    email = None
+    if event_type is EventType.IDENTIFY:
+        raw_email = traits.get("email")
+        if raw_email is not None:
+            if not isinstance(raw_email, str):
+                raise Rejected("traits.email: must be text")
+            try:
+                email = normalize_email(raw_email)
+            except ValueError:
+                raise Rejected(f"traits.email: {raw_email!r} is not a valid email address"[:300]) from None
+
+    message_id = _id(raw.get("messageId"), "messageId") or str(uuid.uuid4())
+    original = parse_time(raw.get("timestamp", raw.get("originalTimestamp")), "timestamp")
+    own_sent_at = parse_time(raw.get("sentAt"), "sentAt") or sent_at
+
+    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    url = _text(properties.get("url")) or _text(page.get("url"))
+    path = _text(properties.get("path")) or _text(page.get("path")) or (urlsplit(url).path if url else "")
+    referrer = _text(properties.get("referrer")) or _text(page.get("referrer"))
+    campaign = context.get("campaign") if isinstance(context.get("campaign"), dict) else {}
+    utm = _utm(campaign, url)
+    offer = _text(properties.get("offer"), 255) if event_type is EventType.TRACK else ""
+
+    return Message(
+        type=event_type,
+        message_id=message_id,
+        message_key=message_key(message_id),
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        name=name,
+        timestamp=corrected(original, own_sent_at, received_at),
+        original_timestamp=original,
+        sent_at=own_sent_at,
+        received_at=received_at,
+        properties=traits if event_type in (EventType.IDENTIFY, EventType.GROUP) else properties,
+        context=context,
+        url=url,
+        path=path[:2048],
+        referrer=referrer,
+        offer=offer.strip(),
+        previous_id=previous_id,
+        email=email,
+        traits=traits,
+        **utm,
+    )
+
+
+_UTM_KEYS = {
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "name": "utm_campaign",
+    "term": "utm_term",
+    "content": "utm_content",
+}
+
+
+def _utm(campaign: Mapping[str, Any], url: str) -> dict[str, str]:
+    """UTM fields from context.campaign, else from the page URL's query string."""
+    found = {column: _text(campaign.get(key), 255).strip() for key, column in _UTM_KEYS.items()}
+    if not any(found.values()) and url and "utm_" in url:
+        query = parse_qs(urlsplit(url).query)
+        for column in _UTM_KEYS.values():
+            values = query.get(column)
+            if values:
+                found[column] = values[0][:255].strip()
+    return found
+
+
+SEARCH_ENGINES = {"google", "bing", "duckduckgo", "yahoo", "baidu", "yandex", "ecosia", "qwant", "startpage"}
+SOCIAL_NETWORKS = {
+    "linkedin": "linkedin",
+    "lnkd": "linkedin",
+    "facebook": "facebook",
+    "fb": "facebook",
+    "t": "twitter",
+    "twitter": "twitter",
+    "x": "twitter",
+    "instagram": "instagram",
+    "youtube": "youtube",
+    "reddit": "reddit",
+}
+
+
+@dataclass(frozen=True)
+class Touch:
+    """Where a visit came from: a UTM source / medium / campaign, a referring site, or direct."""
+
+    source: str
+    medium: str
+    campaign: str
+
+    @property
+    def is_direct(self) -> bool:
+        return self.source == "direct"
+
+
+DIRECT = Touch("direct", "(none)", "")
+
+
+def touch(message: Message, *, own_domains: frozenset[str] = frozenset()) -> Touch | None:
+    """The touch a message records: UTM tags win, then an outside referrer; a page view with
+    neither is direct; other messages without either record no touch."""
+    if message.utm_source or message.utm_medium or message.utm_campaign:
+        return Touch(
+            message.utm_source.lower() or "(not set)", message.utm_medium.lower() or "(not set)", message.utm_campaign
+        )
+    if message.referrer:
+        host = (urlsplit(message.referrer).hostname or "").lower().removeprefix("www.")
+        if host and host not in own_domains and (not message.url or host != _host(message.url)):
+            parts = host.split(".")
+            label = parts[-2] if len(parts) >= 2 else host
+            if label in SEARCH_ENGINES:
+                return Touch(label, "organic", "")
+            if label in SOCIAL_NETWORKS:
+                return Touch(SOCIAL_NETWORKS[label], "social", "")
+            return Touch(host, "referral", "")
+    return DIRECT if message.type is EventType.PAGE else None
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
