@@ -4,5 +4,6 @@ from accord.config.api import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("", include("accord.tracking.urls")),
     path("", include("accord.web.urls")),
 ]

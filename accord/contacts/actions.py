@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import json
 from collections.abc import Mapping
@@ -289,6 +290,61 @@ def _repoint(drop: Contact, keep: Contact) -> None:
             related._default_manager.filter(**{field_name: drop}, merged_from__isnull=True).update(merged_from=drop.pk)
         related._default_manager.filter(**{field_name: drop}).update(**updates)
     ContactMerge.objects.filter(kept=drop).update(kept=keep)
+
+
+_TRAIT_FIELDS = {
+    "firstName": "first_name", "first_name": "first_name", "firstname": "first_name",
+    "lastName": "last_name", "last_name": "last_name", "lastname": "last_name",
+    "title": "title", "jobTitle": "title", "job_title": "title",
+    "phone": "phone", "country": "country", "consent": "consent", "seniority": "seniority",
+}  # fmt: skip
+_TRAITS_NOT_KEPT = {"email", "id", "userId", "anonymousId", "password", "name", "address", "createdAt"}
+
+
+def contact_apply_traits(*, contact_id: int, traits: Mapping[str, Any], email: str | None, at: dt.datetime) -> None:
+    """Take what an identify call says about a person (Segment traits) onto their contact.
+
+    Known traits fill the contact's fields (the newest value wins); a trait whose value is not
+    valid for its field is kept as a custom property instead; other simple traits become custom
+    properties. The email is taken only when the contact has none and nobody else has it. No
+    audit row: this is the tracking stream, and the event itself is the record.
+    """
+    contact = Contact.objects.select_for_update(of=("self",)).get(pk=contact_id)
+    data: dict[str, Any] = {}
+    properties = dict(contact.properties or {})
+    name = traits.get("name")
+    if isinstance(name, str) and name.strip() and not traits.get("firstName") and not traits.get("first_name"):
+        first, _, last = name.strip().partition(" ")
+        data.update(first_name=first, **({"last_name": last} if last else {}))
+    for key, value in traits.items():
+        field = _TRAIT_FIELDS.get(key)
+        if field is not None and value not in (None, ""):
+            data[field] = value
+        elif key == "company":
+            company = value.get("name") if isinstance(value, Mapping) else value
+            if isinstance(company, str) and company.strip():
+                properties["company"] = company.strip()[:200]
+        elif key not in _TRAITS_NOT_KEPT and (value is None or isinstance(value, (str, int, float, bool))):
+            properties[str(key)[:100]] = value
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        try:
+            values.update(_clean_contact({name: value}))
+        except InvalidInput:
+            properties[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
+    if email and not contact.email and not Contact.objects.filter(email=email).exists():
+        values["email"] = email
+        if not contact.account_id:
+            account = account_for_domain(domain.company_domain(email))
+            values["account_id"] = account.pk if account else None
+    if "consent" in values and values["consent"] != contact.consent:
+        values["consent_at"] = at
+    if properties != (contact.properties or {}):
+        values["properties"] = properties
+    changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
+    if changed:
+        changed["updated_at"] = clock.now()
+        Contact.objects.filter(pk=contact.pk).update(**changed)
 
 
 def account_for_domain(company_domain: str) -> Account | None:

@@ -75,6 +75,7 @@ class Contact(models.Model):
     last_source = models.CharField(max_length=255, blank=True)
     last_medium = models.CharField(max_length=255, blank=True)
     last_campaign = models.CharField(max_length=255, blank=True)
+    last_touch_at = models.DateTimeField(null=True, blank=True)  # when the last non-direct touch happened
     last_seen_at = models.DateTimeField(null=True, blank=True)
     first_offer = models.CharField(max_length=255, blank=True)  # the first asset they filled a form for
     last_offer = models.CharField(max_length=255, blank=True)

@@ -214,11 +214,11 @@ def parse(
     original = parse_time(raw.get("timestamp", raw.get("originalTimestamp")), "timestamp")
     own_sent_at = parse_time(raw.get("sentAt"), "sentAt") or sent_at
 
-    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    page: dict[str, Any] = context["page"] if isinstance(context.get("page"), dict) else {}
     url = _text(properties.get("url")) or _text(page.get("url"))
     path = _text(properties.get("path")) or _text(page.get("path")) or (urlsplit(url).path if url else "")
     referrer = _text(properties.get("referrer")) or _text(page.get("referrer"))
-    campaign = context.get("campaign") if isinstance(context.get("campaign"), dict) else {}
+    campaign: dict[str, Any] = context["campaign"] if isinstance(context.get("campaign"), dict) else {}
     utm = _utm(campaign, url)
     offer = _text(properties.get("offer"), 255) if event_type is EventType.TRACK else ""
 
@@ -238,11 +238,15 @@ def parse(
         url=url,
         path=path[:2048],
         referrer=referrer,
+        utm_source=utm["utm_source"],
+        utm_medium=utm["utm_medium"],
+        utm_campaign=utm["utm_campaign"],
+        utm_term=utm["utm_term"],
+        utm_content=utm["utm_content"],
         offer=offer.strip(),
         previous_id=previous_id,
         email=email,
         traits=traits,
-        **utm,
     )
 
 

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-# The API authenticates on its own (keys or session, answering 401); static files and the
-# health check are public; everything else needs a signed-in user.
-PUBLIC_PREFIXES = ("/api/", "/static/", "/login/", "/healthz")
+# The API and the tracking endpoints (/v1/) authenticate on their own (keys or session, answering
+# 401); static files, the tracking snippet (/t.js) and the health check are public; everything else needs a signed-in user.
+PUBLIC_PREFIXES = ("/api/", "/static/", "/login/", "/healthz", "/v1/", "/t.js")
 
 
 class LoginRequiredMiddleware:

@@ -29,7 +29,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_production_with_a_key_starts(tmp_path):
-    result = run(SHOW, tmp_path, ACCORD_DEBUG="false", ACCORD_SECRET_KEY="k" * 50, ACCORD_ALLOWED_HOSTS="a.example, b.example")
+    result = run(
+        SHOW, tmp_path, ACCORD_DEBUG="false", ACCORD_SECRET_KEY="k" * 50, ACCORD_ALLOWED_HOSTS="a.example, b.example"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:3] == ["False", "['a.example',", "'b.example']"]
 

@@ -1,0 +1,173 @@
+"""Identity resolution: which contact each message is about.
+
+An anonymous id (a browser) stays anonymous until an identify (or a user id) ties it to a
+contact; then the anonymous history is linked to that contact. A user id the sender has not
+used before makes a new contact. When two contacts turn out to be one person (the same email,
+or an alias), they are merged through `contact_merge`, keeping the older one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from accord.contacts.actions import account_for_domain, contact_apply_traits, contact_merge
+from accord.contacts.domain import company_domain
+from accord.contacts.models import Contact
+from accord.tracking.domain import EventType, IdentityKind, Message
+from accord.tracking.models import Event, Identity
+
+ANON, USER = IdentityKind.ANONYMOUS.value, IdentityKind.USER.value
+Key = tuple[str, str]
+
+
+@dataclass
+class Resolution:
+    """What resolving a batch changed, for the steps after it."""
+
+    identified: set[int] = field(default_factory=set)  # contacts whose traits or ids changed
+    relinked: set[int] = field(default_factory=set)  # contacts that gained earlier anonymous events
+    merged: dict[int, int] = field(default_factory=dict)  # dropped contact id -> kept contact id
+
+
+class _Resolver:
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = messages
+        self.result = Resolution()
+        keys: set[Key] = set()
+        for m in messages:
+            if m.user_id:
+                keys.add((USER, m.user_id))
+            if m.anonymous_id:
+                keys.add((ANON, m.anonymous_id))
+            if m.previous_id:
+                keys.update({(USER, m.previous_id), (ANON, m.previous_id)})
+        self.known: dict[Key, int] = _load(keys)
+
+    def run(self) -> Resolution:
+        for m in self.messages:
+            if m.type is EventType.IDENTIFY:
+                m.contact_id = self.identify(m)
+            elif m.type is EventType.ALIAS:
+                m.contact_id = self.alias(m)
+            else:
+                m.contact_id = self.sender(m)
+        merged = self.result.merged
+        for m in self.messages:  # earlier messages of visitors identified later in the batch
+            if m.contact_id is None and m.anonymous_id:
+                m.contact_id = self.known.get((ANON, m.anonymous_id))
+            while m.contact_id in merged:
+                m.contact_id = merged[m.contact_id]
+        return self.result
+
+    # -- the three kinds of message
+
+    def sender(self, m: Message) -> int | None:
+        by_anonymous = self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None
+        if not m.user_id:
+            return by_anonymous
+        contact_id = self.known.get((USER, m.user_id))
+        if contact_id is None:
+            contact_id = by_anonymous if by_anonymous is not None else self.create(m)
+            self.link(USER, m.user_id, contact_id)
+        if m.anonymous_id and by_anonymous != contact_id:
+            self.link(ANON, m.anonymous_id, contact_id)
+        return contact_id
+
+    def identify(self, m: Message) -> int:
+        by_user = self.known.get((USER, m.user_id)) if m.user_id else None
+        by_email = _contact_with_email(m.email) if m.email else None
+        by_anonymous = self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None
+        target = by_user or by_email
+        if by_user and by_email and by_user != by_email:
+            target = self.merge(by_user, by_email)
+        if target is None and by_anonymous is not None and not self.claimed_by_another(by_anonymous, m):
+            target = by_anonymous
+        if target is None:
+            target = self.create(m)
+        if m.user_id and self.known.get((USER, m.user_id)) != target:
+            self.link(USER, m.user_id, target)
+        if m.anonymous_id and self.known.get((ANON, m.anonymous_id)) != target:
+            self.link(ANON, m.anonymous_id, target)
+        contact_apply_traits(contact_id=target, traits=m.traits, email=m.email, at=m.timestamp)
+        self.result.identified.add(target)
+        return target
+
+    def alias(self, m: Message) -> int:
+        before = self.known.get((USER, m.previous_id)) or self.known.get((ANON, m.previous_id))
+        after = self.known.get((USER, m.user_id))
+        if before and after and before != after:
+            return self.merge(before, after)
+        target = before or after or self.create(m)
+        if after is None:
+            self.link(USER, m.user_id, target)
+        if before is None:
+            self.link(ANON, m.previous_id, target)
+        self.result.identified.add(target)
+        return target
+
+    # -- steps
+
+    def claimed_by_another(self, contact_id: int, m: Message) -> bool:
+        """A browser shared by two people: its contact already has another email or user id."""
+        if m.email and Contact.objects.filter(pk=contact_id).exclude(email=None).exclude(email=m.email).exists():
+            return True
+        return bool(
+            m.user_id and Identity.objects.filter(contact_id=contact_id, kind=USER).exclude(value=m.user_id).exists()
+        )
+
+    def create(self, m: Message) -> int:
+        account = account_for_domain(company_domain(m.email)) if m.email else None
+        contact = Contact.objects.create(
+            email=m.email, account=account, created_at=m.received_at, updated_at=m.received_at
+        )
+        return contact.pk
+
+    def link(self, kind: str, value: str, contact_id: int) -> None:
+        Identity.objects.update_or_create(kind=kind, value=value, defaults={"contact_id": contact_id})
+        self.known[(kind, value)] = contact_id
+        if kind == ANON:
+            moved = Event.objects.filter(anonymous_id=value, contact__isnull=True).update(contact_id=contact_id)
+            if moved:
+                self.result.relinked.add(contact_id)
+
+    def merge(self, one: int, other: int) -> int:
+        older, newer = sorted(Contact.objects.filter(pk__in=[one, other]).order_by("created_at", "pk"), key=_age)
+        kept = contact_merge(keep=older, drop=newer, acting_user=None)
+        self.result.merged[newer.pk] = kept.pk
+        for key, contact_id in self.known.items():
+            if contact_id == newer.pk:
+                self.known[key] = kept.pk
+        for m in self.messages:
+            if m.contact_id == newer.pk:
+                m.contact_id = kept.pk
+        self.result.identified.discard(newer.pk)
+        self.result.relinked.add(kept.pk)
+        return kept.pk
+
+
+def _age(contact: Contact) -> tuple[object, int]:
+    return (contact.created_at, contact.pk)
+
+
+def _load(keys: Iterable[Key]) -> dict[Key, int]:
+    found: dict[Key, int] = {}
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, []).append(value)
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), 900):
+            rows = Identity.objects.filter(kind=kind, value__in=values[start : start + 900])
+            for value, contact_id in rows.values_list("value", "contact_id"):
+                found[(kind, value)] = contact_id
+    return found
+
+
+def _contact_with_email(email: str) -> int | None:
+    return Contact.objects.filter(email=email).values_list("pk", flat=True).first()
+
+
+def resolve(messages: list[Message]) -> Resolution:
+    """Set `contact_id` on every message whose sender is known, creating, linking and merging
+    contacts as identify and alias calls say. Runs inside the caller's transaction."""
+    return _Resolver(messages).run()

@@ -1,0 +1,208 @@
+"""The Segment HTTP Tracking API, independent of the web framework serving it.
+
+`handle(request)` takes the raw request (path, headers, body, client address) and returns a
+status and a JSON body; the Django view and the lean WSGI path both call it. `record(...)`
+validates, stores and hands on a list of messages; imports call it too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.db import transaction
+
+from accord.accounts.actions import apikey_authenticate
+from accord.accounts.domain import Scope
+from accord.accounts.models import ApiKey
+from accord.core import clock
+from accord.tracking import domain, identity, pipeline, store
+from accord.tracking.campaigns import campaign_ids
+
+ENDPOINTS: dict[str, domain.EventType | None] = {
+    "batch": None,
+    "import": None,
+    **{t.value: t for t in domain.EventType},
+}
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    endpoint: str  # "batch", "track", "identify"…
+    body: bytes
+    authorization: str = ""
+    content_encoding: str = ""
+    client_ip: str = ""
+
+
+@dataclass
+class Outcome:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+class IngestError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def handle(request: IngestRequest) -> tuple[int, dict[str, Any]]:
+    """Answer one request: 200 with what was accepted, or 4xx with a code and a message."""
+    try:
+        return 200, _handle(request)
+    except IngestError as exc:
+        return exc.status, {"success": False, "code": exc.code, "message": exc.message}
+
+
+def _handle(request: IngestRequest) -> dict[str, Any]:
+    if request.endpoint not in ENDPOINTS:
+        raise IngestError(404, "not_found", f"unknown endpoint /v1/{request.endpoint}")
+    expected = ENDPOINTS[request.endpoint]
+    limit = domain.MAX_BATCH_BYTES if expected is None else domain.MAX_EVENT_BYTES
+    body = _decode(request.body, request.content_encoding, limit)
+    try:
+        payload = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError as exc:
+        raise IngestError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise IngestError(400, "invalid_request", "the body must be a JSON object")
+    key = _authenticate(request.authorization, payload.get("writeKey"))
+    received_at = clock.now()
+    if expected is None:
+        items = payload.get("batch")
+        if not isinstance(items, list):
+            raise IngestError(400, "invalid_request", "batch: must be a list of messages")
+        if len(items) > domain.MAX_BATCH_EVENTS:
+            raise IngestError(400, "too_many_events", f"batch: at most {domain.MAX_BATCH_EVENTS} messages per request")
+        context = payload.get("context")
+        outcome = record(
+            items,
+            sent_with=key.prefix,
+            received_at=received_at,
+            sent_at=payload.get("sentAt"),
+            batch_context=context if isinstance(context, dict) else None,
+            client_ip=request.client_ip,
+            check_sizes=len(body) > domain.MAX_EVENT_BYTES,
+        )
+    else:
+        outcome = record(
+            [payload],
+            sent_with=key.prefix,
+            received_at=received_at,
+            expected_type=expected,
+            client_ip=request.client_ip,
+        )
+        if outcome.rejected:
+            raise IngestError(400, "invalid_message", outcome.rejected[0][1])
+    answer: dict[str, Any] = {"success": True, "accepted": outcome.accepted, "duplicates": outcome.duplicates}
+    if expected is None:
+        answer["rejected"] = [{"index": index, "reason": reason} for index, reason in outcome.rejected]
+    return answer
+
+
+def _decode(body: bytes, encoding: str, limit: int) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        window = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+        try:
+            inflater = zlib.decompressobj(window)
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            raise IngestError(400, "invalid_encoding", f"the body is not valid {encoding} data") from None
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise IngestError(413, "too_large", f"the body is larger than {limit} bytes once decompressed")
+    elif encoding not in ("", "identity"):
+        raise IngestError(415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported; use gzip")
+    if len(body) > limit:
+        raise IngestError(413, "too_large", f"the body is {len(body)} bytes; the limit here is {limit} bytes")
+    return body
+
+
+def _authenticate(header: str, body_key: Any) -> ApiKey:
+    secret = ""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise IngestError(401, "unauthorized", "the Authorization header is not valid Basic credentials") from None
+    elif scheme.lower() == "bearer" and value:
+        secret = value.strip()
+    elif isinstance(body_key, str):
+        secret = body_key
+    if not secret:
+        raise IngestError(
+            401, "unauthorized", "a write key is required: HTTP Basic with the key as user name, or writeKey"
+        )
+    key = apikey_authenticate(secret)
+    if key is None:
+        raise IngestError(401, "unauthorized", "the write key is unknown or revoked")
+    if not key.has_scope(Scope.TRACK):
+        raise IngestError(403, "forbidden", "this key lacks the 'track' scope")
+    return key
+
+
+def record(
+    items: list[Any],
+    *,
+    sent_with: str,
+    received_at: dt.datetime | None = None,
+    expected_type: domain.EventType | None = None,
+    sent_at: Any = None,
+    batch_context: Mapping[str, Any] | None = None,
+    client_ip: str = "",
+    check_sizes: bool = True,
+) -> Outcome:
+    """Validate `items` (Segment messages), store the valid ones once each, resolve who they are
+    about and hand them on — all in one transaction: either all valid ones land or none."""
+    received_at = received_at or clock.now()
+    outcome = Outcome()
+    try:
+        batch_sent_at = domain.parse_time(sent_at, "sentAt")
+    except domain.Rejected:
+        batch_sent_at = None
+    messages: list[domain.Message] = []
+    for index, item in enumerate(items):
+        try:
+            if check_sizes and len(orjson.dumps(item)) > domain.MAX_EVENT_BYTES:
+                raise domain.Rejected(f"the message is larger than {domain.MAX_EVENT_BYTES} bytes")
+            messages.append(
+                domain.parse(
+                    item,
+                    received_at=received_at,
+                    expected_type=expected_type,
+                    sent_at=batch_sent_at,
+                    batch_context=batch_context,
+                    client_ip=client_ip,
+                )
+            )
+        except domain.Rejected as exc:
+            outcome.rejected.append((index, exc.reason))
+    unique = store.unique(messages)
+    outcome.duplicates = len(messages) - len(unique)
+    if not unique:
+        return outcome
+    with transaction.atomic():
+        stored = store.already_stored(unique)
+        fresh = [m for m in unique if m.message_key not in stored]
+        if fresh:
+            resolution = identity.resolve(fresh)
+            ids = campaign_ids()
+            for m in fresh:
+                if m.utm_campaign:
+                    m.campaign_id = ids.get(m.utm_campaign.lower())
+            inserted = store.insert(fresh, sent_with=sent_with)
+            pipeline.accepted(inserted, resolution)
+        else:
+            inserted = []
+    outcome.accepted = len(inserted)
+    outcome.duplicates += len(unique) - len(inserted)
+    return outcome

@@ -1,0 +1,157 @@
+"""The one place where accepted events go next.
+
+`accepted(messages, resolution)` runs in the ingest transaction, right after the events are
+stored, with only the events this request really stored (never duplicates). Today it keeps
+each contact's first and last touch, offers and form count, links events to campaigns, and lets
+the stage rules move contacts whose facts changed (a form submission makes a lead). The scoring
+engine joins here next. Anything slow (email, webhooks) must be queued with
+`accord.core.tasks.after_commit`, never done inline: events must not wait for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import F
+
+from accord.contacts.models import Contact
+from accord.lifecycle.actions import contact_apply_rules
+from accord.tracking.domain import FORM_SUBMITTED, EventType, Message, Touch, touch
+from accord.tracking.identity import Resolution
+from accord.tracking.models import Event
+
+# last_seen_at moves at most this often, so a stream of page views does not rewrite the contact.
+SEEN_RESOLUTION = dt.timedelta(minutes=5)
+
+
+@dataclass
+class _Activity:
+    first: tuple[dt.datetime, Touch] | None = None
+    last: tuple[dt.datetime, Touch] | None = None
+    seen: dt.datetime | None = None
+    forms: int = 0
+    first_offer: tuple[dt.datetime, str] | None = None
+    last_offer: tuple[dt.datetime, str] | None = None
+
+
+def accepted(messages: list[Message], resolution: Resolution) -> None:
+    activity: dict[int, _Activity] = defaultdict(_Activity)
+    for m in messages:
+        if m.contact_id is None:
+            continue
+        a = activity[m.contact_id]
+        a.seen = max(a.seen, m.timestamp) if a.seen else m.timestamp
+        found = touch(m)
+        if found is not None:
+            if a.first is None or m.timestamp < a.first[0]:
+                a.first = (m.timestamp, found)
+            if not found.is_direct and (a.last is None or m.timestamp >= a.last[0]):
+                a.last = (m.timestamp, found)
+        if m.type is EventType.TRACK and m.name == FORM_SUBMITTED:
+            a.forms += 1
+            if m.offer:
+                if a.first_offer is None or m.timestamp < a.first_offer[0]:
+                    a.first_offer = (m.timestamp, m.offer)
+                if a.last_offer is None or m.timestamp >= a.last_offer[0]:
+                    a.last_offer = (m.timestamp, m.offer)
+    for contact_id in resolution.relinked:
+        _recompute(contact_id)
+    _save(activity, skip=resolution.relinked)
+    for contact_id in sorted({*resolution.identified, *(c for c, a in activity.items() if a.forms)}):
+        contact = Contact.objects.select_related("account", "owner").filter(pk=contact_id).first()
+        if contact is not None:
+            contact_apply_rules(contact=contact)
+
+
+def _save(activity: dict[int, _Activity], *, skip: set[int]) -> None:
+    ids = [c for c in activity if c not in skip]
+    if not ids:
+        return
+    contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only(*_FIELDS)}
+    for contact_id, a in activity.items():
+        contact = contacts.get(contact_id)
+        if contact is None:
+            continue
+        changed: dict[str, object] = {}
+        if a.first and (contact.first_seen_at is None or a.first[0] < contact.first_seen_at):
+            changed.update(_first(a.first))
+        if a.last and (contact.last_touch_at is None or a.last[0] >= contact.last_touch_at):
+            changed.update(_last(a.last))
+        if a.seen and (contact.last_seen_at is None or a.seen - contact.last_seen_at >= SEEN_RESOLUTION):
+            changed["last_seen_at"] = a.seen
+        if a.first_offer and not contact.first_offer:
+            changed["first_offer"] = a.first_offer[1]
+        if a.last_offer:
+            changed["last_offer"] = a.last_offer[1]
+        if a.forms:
+            changed["forms_submitted"] = F("forms_submitted") + a.forms
+        if changed:
+            Contact.objects.filter(pk=contact_id).update(**changed)
+
+
+_FIELDS = ("pk", "first_seen_at", "last_touch_at", "last_seen_at", "first_offer")
+
+
+def _last(last: tuple[dt.datetime, Touch]) -> dict[str, object]:
+    at, found = last
+    return {
+        "last_source": found.source,
+        "last_medium": found.medium,
+        "last_campaign": found.campaign,
+        "last_touch_at": at,
+    }
+
+
+def _first(first: tuple[dt.datetime, Touch]) -> dict[str, object]:
+    at, found = first
+    return {
+        "first_source": found.source,
+        "first_medium": found.medium,
+        "first_campaign": found.campaign,
+        "first_seen_at": at,
+    }
+
+
+def _recompute(contact_id: int) -> None:
+    """Rebuild a contact's attribution from all its events (after an anonymous history was linked
+    to it, or a merge): first and last touch, offers and form count."""
+    events = Event.objects.filter(contact_id=contact_id).order_by("timestamp", "id")
+    first: tuple[dt.datetime, Touch] | None = None
+    last: tuple[dt.datetime, Touch] | None = None
+    seen = None
+    forms = 0
+    offers: list[str] = []
+    for e in events.only(
+        "type", "name", "timestamp", "url", "referrer", "utm_source", "utm_medium", "utm_campaign", "offer"
+    ).iterator(chunk_size=2000):
+        found = touch(_as_message(e))
+        if found is not None:
+            if first is None:
+                first = (e.timestamp, found)
+            if not found.is_direct:
+                last = (e.timestamp, found)
+        seen = e.timestamp
+        if e.type == EventType.TRACK and e.name == FORM_SUBMITTED:
+            forms += 1
+            if e.offer:
+                offers.append(e.offer)
+    changed: dict[str, object] = {"forms_submitted": forms, "last_seen_at": seen}
+    if first:
+        changed.update(_first(first))
+    if last:
+        changed.update(_last(last))
+    if offers:
+        changed.update(first_offer=offers[0], last_offer=offers[-1])
+    Contact.objects.filter(pk=contact_id).update(**changed)
+
+
+def _as_message(e: Event) -> Message:
+    """The fields of a stored event that `touch` reads."""
+    return Message(
+        type=EventType(e.type), message_id="", message_key=None, user_id="", anonymous_id="", name=e.name,  # type: ignore[arg-type]
+        timestamp=e.timestamp, original_timestamp=None, sent_at=None, received_at=e.timestamp, properties={},
+        context={}, url=e.url, referrer=e.referrer, utm_source=e.utm_source, utm_medium=e.utm_medium,
+        utm_campaign=e.utm_campaign,
+    )  # fmt: skip

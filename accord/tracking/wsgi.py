@@ -1,0 +1,67 @@
+"""A lean WSGI path for POST /v1/*: the tracking endpoints without Django's request machinery.
+
+`accord.config.wsgi.application` sends those requests here; everything else goes to Django.
+It does what Django would around a request that matters here: database connections are
+checked before and after, and the body size is capped before it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import close_old_connections, reset_queries
+
+from accord.tracking.ingest import IngestRequest, handle
+from accord.tracking.views import CORS
+
+StartResponse = Callable[..., Any]
+_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type",
+            500: "Internal Server Error"}  # fmt: skip
+
+
+def wants(environ: dict[str, Any]) -> bool:
+    return environ.get("PATH_INFO", "").startswith("/v1/") and environ.get("REQUEST_METHOD") in ("POST", "OPTIONS")
+
+
+def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    if environ.get("REQUEST_METHOD") == "OPTIONS":
+        return _respond(start_response, 204, b"")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    if limit and length > limit:
+        body = {
+            "success": False,
+            "code": "too_large",
+            "message": f"request body is {length} bytes; the limit is {limit}",
+        }
+        return _respond(start_response, 413, orjson.dumps(body))
+    raw = environ["wsgi.input"].read(length) if length else b""
+    close_old_connections()
+    if settings.DEBUG:
+        reset_queries()
+    try:
+        status, answer = handle(
+            IngestRequest(
+                endpoint=environ["PATH_INFO"][4:].strip("/"),
+                body=raw,
+                authorization=environ.get("HTTP_AUTHORIZATION", ""),
+                content_encoding=environ.get("HTTP_CONTENT_ENCODING", ""),
+                client_ip=environ.get("REMOTE_ADDR", ""),
+            )
+        )
+    finally:
+        close_old_connections()
+    return _respond(start_response, status, orjson.dumps(answer))
+
+
+def _respond(start_response: StartResponse, status: int, body: bytes) -> Iterable[bytes]:
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *CORS.items()]
+    start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+    return [body]
