@@ -301,17 +301,12 @@ _TRAIT_FIELDS = {
 _TRAITS_NOT_KEPT = {"email", "id", "userId", "anonymousId", "password", "name", "address", "createdAt"}
 
 
-def contact_apply_traits(*, contact_id: int, traits: Mapping[str, Any], email: str | None, at: dt.datetime) -> None:
-    """Take what an identify call says about a person (Segment traits) onto their contact.
-
-    Known traits fill the contact's fields (the newest value wins); a trait whose value is not
-    valid for its field is kept as a custom property instead; other simple traits become custom
-    properties. The email is taken only when the contact has none and nobody else has it. No
-    audit row: this is the tracking stream, and the event itself is the record.
-    """
-    contact = Contact.objects.select_for_update(of=("self",)).get(pk=contact_id)
+def contact_fields_from_traits(
+    traits: Mapping[str, Any], *, at: dt.datetime, properties: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Contact fields and custom properties from Segment traits (see `contact_apply_traits`)."""
     data: dict[str, Any] = {}
-    properties = dict(contact.properties or {})
+    merged = dict(properties or {})
     name = traits.get("name")
     if isinstance(name, str) and name.strip() and not traits.get("firstName") and not traits.get("first_name"):
         first, _, last = name.strip().partition(" ")
@@ -323,28 +318,44 @@ def contact_apply_traits(*, contact_id: int, traits: Mapping[str, Any], email: s
         elif key == "company":
             company = value.get("name") if isinstance(value, Mapping) else value
             if isinstance(company, str) and company.strip():
-                properties["company"] = company.strip()[:200]
+                merged["company"] = company.strip()[:200]
         elif key not in _TRAITS_NOT_KEPT and (value is None or isinstance(value, (str, int, float, bool))):
-            properties[str(key)[:100]] = value
+            merged[str(key)[:100]] = value
     values: dict[str, Any] = {}
     for name, value in data.items():
         try:
             values.update(_clean_contact({name: value}))
         except InvalidInput:
-            properties[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
+            merged[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
+    if values.get("consent") is not None:
+        values["consent_at"] = at
+    return values, merged
+
+
+def contact_apply_traits(*, contact_id: int, traits: Mapping[str, Any], email: str | None, at: dt.datetime) -> bool:
+    """Take what an identify call says about a person (Segment traits) onto their contact.
+
+    Known traits fill the contact's fields (the newest value wins); a trait whose value is not
+    valid for its field is kept as a custom property instead; other simple traits become custom
+    properties. The email is taken only when the contact has none and nobody else has it. No
+    audit row: this is the tracking stream, and the event itself is the record.
+    """
+    contact = Contact.objects.get(pk=contact_id)  # the caller's transaction holds the identity rows
+    values, properties = contact_fields_from_traits(traits, at=at, properties=contact.properties)
     if email and not contact.email and not Contact.objects.filter(email=email).exists():
         values["email"] = email
         if not contact.account_id:
             account = account_for_domain(domain.company_domain(email))
             values["account_id"] = account.pk if account else None
-    if "consent" in values and values["consent"] != contact.consent:
-        values["consent_at"] = at
+    if "consent" in values and values["consent"] == contact.consent:
+        values.pop("consent_at", None)
     if properties != (contact.properties or {}):
         values["properties"] = properties
     changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
     if changed:
         changed["updated_at"] = clock.now()
         Contact.objects.filter(pk=contact.pk).update(**changed)
+    return "email" in changed or "consent" in changed
 
 
 def account_for_domain(company_domain: str) -> Account | None:

@@ -50,9 +50,12 @@ def contact_advance_by_rule(
     return _move(contact=contact, to_stage=to_stage, actor=domain.Actor(rule=rule), user=None, details=details)
 
 
-def contact_apply_rules(*, contact: Contact) -> StageChange | None:
-    """Move the contact as far up the funnel as the active playbook's entry criteria allow."""
-    version = active_playbook()
+def contact_apply_rules(*, contact: Contact, version: PlaybookVersion | None = None) -> StageChange | None:
+    """Move the contact as far up the funnel as the active playbook's entry criteria allow.
+
+    `version` saves looking the active playbook up again when many contacts are checked at once.
+    """
+    version = version or active_playbook()
     facts = contact_facts(contact, now=clock.now())
     target = domain.rule_target(version.playbook, from_key=contact.stage or None, facts=facts)
     if target is None:

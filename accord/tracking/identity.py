@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from accord.contacts.actions import account_for_domain, contact_apply_traits, contact_merge
+from accord.contacts.actions import contact_apply_traits, contact_fields_from_traits, contact_merge
 from accord.contacts.domain import company_domain
-from accord.contacts.models import Contact
+from accord.contacts.models import Account, Contact
 from accord.tracking.domain import EventType, IdentityKind, Message
 from accord.tracking.models import Event, Identity
 
@@ -25,7 +25,8 @@ Key = tuple[str, str]
 class Resolution:
     """What resolving a batch changed, for the steps after it."""
 
-    identified: set[int] = field(default_factory=set)  # contacts whose traits or ids changed
+    identified: set[int] = field(default_factory=set)  # contacts an identify or alias was about
+    qualified: set[int] = field(default_factory=set)  # contacts whose email or consent changed: rules may move them
     relinked: set[int] = field(default_factory=set)  # contacts that gained earlier anonymous events
     merged: dict[int, int] = field(default_factory=dict)  # dropped contact id -> kept contact id
 
@@ -43,6 +44,13 @@ class _Resolver:
             if m.previous_id:
                 keys.update({(USER, m.previous_id), (ANON, m.previous_id)})
         self.known: dict[Key, int] = _load(keys)
+        # Looked up once for the whole batch: contacts by the emails identify calls carry, and
+        # accounts by those emails' company domains.
+        emails = {m.email for m in messages if m.email}
+        self.by_email: dict[str, int] = (
+            dict(Contact.objects.filter(email__in=emails).values_list("email", "pk")) if emails else {}
+        )
+        self.accounts = _accounts_by_domain({company_domain(e) for e in emails} - {""})
 
     def run(self) -> Resolution:
         for m in self.messages:
@@ -76,20 +84,24 @@ class _Resolver:
 
     def identify(self, m: Message) -> int:
         by_user = self.known.get((USER, m.user_id)) if m.user_id else None
-        by_email = _contact_with_email(m.email) if m.email else None
+        by_email = self.by_email.get(m.email) if m.email else None
         by_anonymous = self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None
         target = by_user or by_email
         if by_user and by_email and by_user != by_email:
             target = self.merge(by_user, by_email)
         if target is None and by_anonymous is not None and not self.claimed_by_another(by_anonymous, m):
             target = by_anonymous
+        created = target is None
         if target is None:
             target = self.create(m)
         if m.user_id and self.known.get((USER, m.user_id)) != target:
             self.link(USER, m.user_id, target)
         if m.anonymous_id and self.known.get((ANON, m.anonymous_id)) != target:
             self.link(ANON, m.anonymous_id, target)
-        contact_apply_traits(contact_id=target, traits=m.traits, email=m.email, at=m.timestamp)
+        if created or contact_apply_traits(contact_id=target, traits=m.traits, email=m.email, at=m.timestamp):
+            self.result.qualified.add(target)
+        if m.email:
+            self.by_email.setdefault(m.email, target)
         self.result.identified.add(target)
         return target
 
@@ -117,14 +129,22 @@ class _Resolver:
         )
 
     def create(self, m: Message) -> int:
-        account = account_for_domain(company_domain(m.email)) if m.email else None
+        """A new contact, with what the message says about them (an identify call's traits)."""
+        fields, properties = contact_fields_from_traits(m.traits, at=m.timestamp)
+        account_id = self.accounts.get(company_domain(m.email)) if m.email else None
         contact = Contact.objects.create(
-            email=m.email, account=account, created_at=m.received_at, updated_at=m.received_at
-        )
+            email=m.email, account_id=account_id, properties=properties, created_at=m.received_at,
+            updated_at=m.received_at, **fields,
+        )  # fmt: skip
         return contact.pk
 
     def link(self, kind: str, value: str, contact_id: int) -> None:
-        Identity.objects.update_or_create(kind=kind, value=value, defaults={"contact_id": contact_id})
+        # The batch's ids were all looked up, so whether the row exists is known: no upsert round trip.
+        # Two requests creating the same id at once make one fail on the unique key; record() retries it.
+        if (kind, value) in self.known:
+            Identity.objects.filter(kind=kind, value=value).update(contact_id=contact_id)
+        else:
+            Identity.objects.bulk_create([Identity(kind=kind, value=value, contact_id=contact_id)])
         self.known[(kind, value)] = contact_id
         if kind == ANON:
             moved = Event.objects.filter(anonymous_id=value, contact__isnull=True).update(contact_id=contact_id)
@@ -142,6 +162,7 @@ class _Resolver:
             if m.contact_id == newer.pk:
                 m.contact_id = kept.pk
         self.result.identified.discard(newer.pk)
+        self.result.qualified.discard(newer.pk)
         self.result.relinked.add(kept.pk)
         return kept.pk
 
@@ -163,8 +184,14 @@ def _load(keys: Iterable[Key]) -> dict[Key, int]:
     return found
 
 
-def _contact_with_email(email: str) -> int | None:
-    return Contact.objects.filter(email=email).values_list("pk", flat=True).first()
+def _accounts_by_domain(domains: set[str]) -> dict[str, int]:
+    """Accounts by domain, for the domains exactly one account has."""
+    if not domains:
+        return {}
+    found: dict[str, list[int]] = {}
+    for domain, pk in Account.objects.filter(domain__in=domains).values_list("domain", "pk"):
+        found.setdefault(domain, []).append(pk)
+    return {domain: pks[0] for domain, pks in found.items() if len(pks) == 1}
 
 
 def resolve(messages: list[Message]) -> Resolution:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from accord.accounts.actions import apikey_authenticate
 from accord.accounts.domain import Scope
@@ -150,6 +151,34 @@ def _authenticate(header: str, body_key: Any) -> ApiKey:
     return key
 
 
+_ATTEMPTS = 4
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    cause = getattr(exc, "__cause__", None)
+    return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"} or "locked" in str(exc)
+
+
+def _store(messages: list[domain.Message], sent_with: str) -> list[domain.Message]:
+    with transaction.atomic():
+        # PostgreSQL finds repeats itself while storing (store.insert says which rows were new);
+        # elsewhere they are looked up first. Resolving a repeat again changes nothing.
+        stored = set() if connection.vendor == "postgresql" else store.already_stored(messages)
+        fresh = [m for m in messages if m.message_key not in stored]
+        if not fresh:
+            return []
+        resolution = identity.resolve(fresh)
+        ids = campaign_ids()
+        for m in fresh:
+            if m.utm_campaign:
+                m.campaign_id = ids.get(m.utm_campaign.lower())
+        inserted = store.insert(fresh, sent_with=sent_with)
+        pipeline.accepted(inserted, resolution)
+        return inserted
+
+
 def record(
     items: list[Any],
     *,
@@ -190,19 +219,18 @@ def record(
     outcome.duplicates = len(messages) - len(unique)
     if not unique:
         return outcome
-    with transaction.atomic():
-        stored = store.already_stored(unique)
-        fresh = [m for m in unique if m.message_key not in stored]
-        if fresh:
-            resolution = identity.resolve(fresh)
-            ids = campaign_ids()
-            for m in fresh:
-                if m.utm_campaign:
-                    m.campaign_id = ids.get(m.utm_campaign.lower())
-            inserted = store.insert(fresh, sent_with=sent_with)
-            pipeline.accepted(inserted, resolution)
-        else:
-            inserted = []
+    for attempt in range(_ATTEMPTS):
+        try:
+            inserted = _store(unique, sent_with)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            # Another request created the same contact or id at the same moment, or the database
+            # chose this transaction to break a deadlock: nothing of it was kept; start over.
+            if attempt == _ATTEMPTS - 1 or not _retryable(exc):
+                raise
+            for m in unique:
+                m.contact_id = None
+            time.sleep(0.01 * (attempt + 1))
     outcome.accepted = len(inserted)
     outcome.duplicates += len(unique) - len(inserted)
     return outcome

@@ -18,6 +18,7 @@ from django.db.models import F
 
 from accord.contacts.models import Contact
 from accord.lifecycle.actions import contact_apply_rules
+from accord.playbook.queries import active_playbook
 from accord.tracking.domain import FORM_SUBMITTED, EventType, Message, Touch, touch
 from accord.tracking.identity import Resolution
 from accord.tracking.models import Event
@@ -56,13 +57,16 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
                     a.first_offer = (m.timestamp, m.offer)
                 if a.last_offer is None or m.timestamp >= a.last_offer[0]:
                     a.last_offer = (m.timestamp, m.offer)
-    for contact_id in resolution.relinked:
+    # Contacts are always written in id order, so two requests touching the same contacts queue
+    # behind each other instead of deadlocking.
+    for contact_id in sorted(resolution.relinked):
         _recompute(contact_id)
     _save(activity, skip=resolution.relinked)
-    for contact_id in sorted({*resolution.identified, *(c for c, a in activity.items() if a.forms)}):
-        contact = Contact.objects.select_related("account", "owner").filter(pk=contact_id).first()
-        if contact is not None:
-            contact_apply_rules(contact=contact)
+    candidates = {*resolution.qualified, *resolution.relinked, *(c for c, a in activity.items() if a.forms)}
+    if candidates:
+        version = active_playbook()
+        for contact in Contact.objects.select_related("account", "owner").filter(pk__in=candidates).order_by("pk"):
+            contact_apply_rules(contact=contact, version=version)
 
 
 def _save(activity: dict[int, _Activity], *, skip: set[int]) -> None:
@@ -70,7 +74,7 @@ def _save(activity: dict[int, _Activity], *, skip: set[int]) -> None:
     if not ids:
         return
     contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only(*_FIELDS)}
-    for contact_id, a in activity.items():
+    for contact_id, a in sorted(activity.items()):
         contact = contacts.get(contact_id)
         if contact is None:
             continue
@@ -125,7 +129,7 @@ def _recompute(contact_id: int) -> None:
     offers: list[str] = []
     for e in events.only(
         "type", "name", "timestamp", "url", "referrer", "utm_source", "utm_medium", "utm_campaign", "offer"
-    ).iterator(chunk_size=2000):
+    ):
         found = touch(_as_message(e))
         if found is not None:
             if first is None:

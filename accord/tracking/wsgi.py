@@ -7,6 +7,7 @@ checked before and after, and the body size is capped before it is read.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ from accord.tracking.ingest import IngestRequest, handle
 from accord.tracking.views import CORS
 
 StartResponse = Callable[..., Any]
+logger = logging.getLogger("accord.tracking")
 _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
             404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type",
             500: "Internal Server Error"}  # fmt: skip
@@ -47,7 +49,7 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
     if settings.DEBUG:
         reset_queries()
     try:
-        status, answer = handle(
+        status, answer = _handle_safely(
             IngestRequest(
                 endpoint=environ["PATH_INFO"][4:].strip("/"),
                 body=raw,
@@ -59,6 +61,16 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
     finally:
         close_old_connections()
     return _respond(start_response, status, orjson.dumps(answer))
+
+
+def _handle_safely(request: IngestRequest) -> tuple[int, dict[str, Any]]:
+    """Like Django would, log an unexpected error and answer 500 — in JSON, so that clients (which
+    retry 5xx) can read it."""
+    try:
+        return handle(request)
+    except Exception:
+        logger.exception("tracking request failed")
+        return 500, {"success": False, "code": "server_error", "message": "the events were not stored; retry"}
 
 
 def _respond(start_response: StartResponse, status: int, body: bytes) -> Iterable[bytes]:

@@ -1,0 +1,204 @@
+"""Event ingest over HTTP: Segment batches from concurrent clients into a gunicorn-served Accord.
+
+1,000,000 events (ACCORD_BENCH_EVENTS) in /v1/batch requests of 500, from several client
+processes, through authentication, validation, identity resolution, storage and the pipeline.
+Baseline: a raw COPY of the same rows into an equivalent table in the same database and run.
+Then single-event /v1/track latency, and the server's memory at start and end.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from django.conf import settings
+from django.db import connection
+
+from accord.accounts.actions import apikey_create
+from accord.accounts.models import User
+from accord.tracking import domain, store
+from accord.tracking.models import Event
+from bench.support import figure, latencies, latency_line
+
+BATCH = 500
+CLIENTS = 4
+PORT = int(os.environ.get("ACCORD_BENCH_PORT", "8799"))
+PAGES = ["/", "/pricing", "/blog/revops-metrics", "/blog/mql-definition", "/customers/northwind", "/demo", "/docs"]
+SOURCES = [("google", "cpc", "brand"), ("linkedin", "paid_social", "q4-revops"), ("newsletter", "email", "nov-digest"), None, None]
+
+
+def _events(seed: int, count: int, visitors: int) -> list[dict[str, object]]:
+    """A realistic mix: mostly anonymous page views, some tracked actions, ~1% identify calls."""
+    rng = random.Random(seed)
+    now = time.time()
+    out = []
+    for _ in range(count):
+        visitor = rng.randrange(visitors)
+        anon = f"anon-{visitor}"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now - rng.random() * 3600)) + ".000Z"
+        roll = rng.random()
+        source = rng.choice(SOURCES)
+        context: dict[str, object] = {"userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0", "ip": "203.0.113.9",
+                                      "library": {"name": "accord.js", "version": "1.0.0"}}  # fmt: skip
+        if source:
+            context["campaign"] = {"source": source[0], "medium": source[1], "name": source[2]}
+        base = {"messageId": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "anonymousId": anon, "timestamp": stamp}
+        if roll < 0.01:
+            out.append({**base, "type": "identify", "userId": f"user-{visitor}",
+                        "traits": {"email": f"person{visitor}@company{visitor % 997}.example", "firstName": "Pat"}, "context": context})  # fmt: skip
+        elif roll < 0.08:
+            name = rng.choice(["Email Opened", "Email Clicked", "Webinar Attended", "Form Submitted"])
+            props = {"offer": "State of RevOps report", "form": "ebook"} if name == "Form Submitted" else {"campaign": "nov"}
+            out.append({**base, "type": "track", "event": name, "properties": props, "context": context})
+        else:
+            path = rng.choice(PAGES)
+            context["page"] = {"url": f"https://www.acme.example{path}", "path": path, "title": "Acme", "referrer": ""}
+            out.append({**base, "type": "page", "name": path, "properties": {"url": f"https://www.acme.example{path}", "path": path}, "context": context})  # fmt: skip
+    return out
+
+
+def _client(args: tuple[int, int, int, str]) -> tuple[int, int]:
+    """One client process: send `batches` batches of BATCH events over one keep-alive connection."""
+    seed, batches, visitors, key = args
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+    accepted = 0
+    for number in range(batches):
+        body = orjson.dumps({"batch": _events(seed * 100_000 + number, BATCH, visitors), "sentAt": _now()})
+        conn.request("POST", "/v1/batch", body=body, headers={"Authorization": auth, "Content-Type": "application/json"})
+        response = conn.getresponse()
+        answer = orjson.loads(response.read())
+        if response.status != 200:
+            raise RuntimeError(f"batch {number}: {response.status} {answer}")
+        accepted += int(answer["accepted"])
+    conn.close()
+    return seed, accepted
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the gunicorn master and its workers)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def _start_server() -> subprocess.Popen[bytes]:
+    db = settings.DATABASES["default"]
+    if connection.vendor == "postgresql":
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "ACCORD_DEBUG": "false", "ACCORD_SECRET_KEY": "bench-" + "x" * 40,
+           "ACCORD_ALLOWED_HOSTS": "127.0.0.1,localhost", "ACCORD_PORT": str(PORT), "ACCORD_ACCESS_LOG": "",
+           "ACCORD_WEB_WORKERS": "2", "ACCORD_WEB_THREADS": "4", "ACCORD_DB_CONN_MAX_AGE": "600"}  # fmt: skip
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    server = subprocess.Popen(
+        [gunicorn, "accord.config.wsgi:application", "--config", "python:accord.config.gunicorn", "--access-logfile", "/dev/null"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("ACCORD_BENCH_SERVER_LOG", os.devnull), "wb"),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+            probe.request("GET", "/healthz")
+            if probe.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("the server did not start (set ACCORD_BENCH_SERVER_LOG=FILE to see why)")
+
+
+def _raw_copy_rate(total: int, visitors: int) -> float:
+    """Rows/s of a plain COPY of the same rows into an equivalent table, 500 rows per transaction."""
+    received = domain.parse_time(_now(), "now")
+    assert received is not None
+    rows = []
+    for number in range(total // BATCH):
+        for item in _events(10_000_000 + number, BATCH, visitors):
+            rows.append(store._row(domain.parse(item, received_at=received), "bench"))
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_raw_event")
+        cursor.execute("CREATE TABLE bench_raw_event (LIKE tracking_event INCLUDING ALL)")
+    started = time.perf_counter()
+    raw = connection.connection
+    columns = ", ".join(store.COLUMNS)
+    for start in range(0, len(rows), BATCH):
+        with raw.transaction(), raw.cursor() as cursor, cursor.copy(f"COPY bench_raw_event ({columns}) FROM STDIN") as copy:
+            for row in rows[start : start + BATCH]:
+                copy.write_row(row)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_raw_event")
+    return len(rows) / elapsed
+
+
+def run() -> None:
+    default = 1_000_000 if connection.vendor == "postgresql" else 200_000
+    total = int(os.environ.get("ACCORD_BENCH_EVENTS", default))
+    total -= total % (BATCH * CLIENTS)
+    visitors = max(1000, total // 10)
+    admin = User.objects.create_user("bench-ingest@example.com", "x", role="admin")
+    _, key = apikey_create(name="bench ingest", scopes="track", acting_user=admin)
+    connection.close()  # the server and the clients open their own
+
+    server = _start_server()
+    try:
+        # warm up: each worker imports and connects
+        _client((999, 4, visitors, key))
+        before = Event.objects.count()
+        memory_start = _rss_mb(server.pid)
+        per_client = total // BATCH // CLIENTS
+        started = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
+            results = pool.map(_client, [(seed, per_client, visitors, key) for seed in range(CLIENTS)])
+        elapsed = time.perf_counter() - started
+        memory_end = _rss_mb(server.pid)
+        stored = Event.objects.count() - before
+        accepted = sum(n for _, n in results)
+
+        auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        single = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+
+        def one() -> None:
+            body = orjson.dumps({"anonymousId": f"lat-{random.random()}", "event": "Clicked", "properties": {"x": 1}})
+            single.request("POST", "/v1/track", body=body, headers={"Authorization": auth, "Content-Type": "application/json"})
+            response = single.getresponse()
+            response.read()
+            assert response.status == 200
+
+        track = latencies(one, 1000)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    rate = accepted / elapsed
+    copy_rate = _raw_copy_rate(min(total, 200_000), visitors)
+    print(f"   {total:,} events sent in {total // BATCH:,} batches of {BATCH} by {CLIENTS} clients; "
+          f"{accepted:,} accepted, {stored:,} rows stored, in {elapsed:.1f} s")  # fmt: skip
+    figure("events/s end-to-end over HTTP", rate, "events/s", baseline=copy_rate or None, baseline_label="raw COPY")
+    latency_line("single-event POST /v1/track", track)
+    print(f"   server memory (RSS, master + workers)          start {memory_start:,.0f} MB   end {memory_end:,.0f} MB")
