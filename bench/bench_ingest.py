@@ -1,7 +1,8 @@
 """Event ingest over HTTP: Segment batches from concurrent clients into a gunicorn-served Accord.
 
 1,000,000 events (ACCORD_BENCH_EVENTS) in /v1/batch requests of 500, from several client
-processes, through authentication, validation, identity resolution, storage and the pipeline.
+processes (each builds its batches before the clock starts), through authentication,
+validation, identity resolution, storage and the pipeline.
 Baseline: a raw COPY of the same rows into an equivalent table in the same database and run.
 Then single-event /v1/track latency, and the server's memory at start and end.
 """
@@ -19,6 +20,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -34,7 +36,13 @@ BATCH = 500
 CLIENTS = 4
 PORT = int(os.environ.get("ACCORD_BENCH_PORT", "8799"))
 PAGES = ["/", "/pricing", "/blog/revops-metrics", "/blog/mql-definition", "/customers/northwind", "/demo", "/docs"]
-SOURCES = [("google", "cpc", "brand"), ("linkedin", "paid_social", "q4-revops"), ("newsletter", "email", "nov-digest"), None, None]
+SOURCES = [
+    ("google", "cpc", "brand"),
+    ("linkedin", "paid_social", "q4-revops"),
+    ("newsletter", "email", "nov-digest"),
+    None,
+    None,
+]
 
 
 def _events(seed: int, count: int, visitors: int) -> list[dict[str, object]]:
@@ -52,37 +60,62 @@ def _events(seed: int, count: int, visitors: int) -> list[dict[str, object]]:
                                       "library": {"name": "accord.js", "version": "1.0.0"}}  # fmt: skip
         if source:
             context["campaign"] = {"source": source[0], "medium": source[1], "name": source[2]}
-        base = {"messageId": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "anonymousId": anon, "timestamp": stamp}
+        base = {
+            "messageId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "anonymousId": anon,
+            "timestamp": stamp,
+        }
         if roll < 0.01:
-            out.append({**base, "type": "identify", "userId": f"user-{visitor}",
-                        "traits": {"email": f"person{visitor}@company{visitor % 997}.example", "firstName": "Pat"}, "context": context})  # fmt: skip
+            traits = {"email": f"person{visitor}@company{visitor % 997}.example", "firstName": "Pat"}
+            out.append({**base, "type": "identify", "userId": f"user-{visitor}", "traits": traits, "context": context})
         elif roll < 0.08:
             name = rng.choice(["Email Opened", "Email Clicked", "Webinar Attended", "Form Submitted"])
-            props = {"offer": "State of RevOps report", "form": "ebook"} if name == "Form Submitted" else {"campaign": "nov"}
+            props = (
+                {"offer": "State of RevOps report", "form": "ebook"}
+                if name == "Form Submitted"
+                else {"campaign": "nov"}
+            )
             out.append({**base, "type": "track", "event": name, "properties": props, "context": context})
         else:
             path = rng.choice(PAGES)
-            context["page"] = {"url": f"https://www.acme.example{path}", "path": path, "title": "Acme", "referrer": ""}
-            out.append({**base, "type": "page", "name": path, "properties": {"url": f"https://www.acme.example{path}", "path": path}, "context": context})  # fmt: skip
+            url = f"https://www.acme.example{path}"
+            context["page"] = {"url": url, "path": path, "title": "Acme", "referrer": ""}
+            page = {"type": "page", "name": path, "properties": {"url": url, "path": path}, "context": context}
+            out.append({**base, **page})
     return out
 
 
-def _client(args: tuple[int, int, int, str]) -> tuple[int, int]:
-    """One client process: send `batches` batches of BATCH events over one keep-alive connection."""
-    seed, batches, visitors, key = args
+def _bodies(seed: int, batches: int, visitors: int) -> list[bytes]:
+    return [
+        orjson.dumps({"batch": _events(seed * 100_000 + number, BATCH, visitors), "sentAt": _now()})
+        for number in range(batches)
+    ]
+
+
+def _send(bodies: list[bytes], key: str) -> int:
+    """POST each body to /v1/batch over one keep-alive connection; the number of events accepted."""
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
     accepted = 0
-    for number in range(batches):
-        body = orjson.dumps({"batch": _events(seed * 100_000 + number, BATCH, visitors), "sentAt": _now()})
-        conn.request("POST", "/v1/batch", body=body, headers={"Authorization": auth, "Content-Type": "application/json"})
+    for number, body in enumerate(bodies):
+        conn.request(
+            "POST", "/v1/batch", body=body, headers={"Authorization": auth, "Content-Type": "application/json"}
+        )
         response = conn.getresponse()
         answer = orjson.loads(response.read())
         if response.status != 200:
             raise RuntimeError(f"batch {number}: {response.status} {answer}")
         accepted += int(answer["accepted"])
     conn.close()
-    return seed, accepted
+    return accepted
+
+
+def _client(seed: int, batches: int, visitors: int, key: str, ready: Any, go: Any, results: Any) -> None:
+    """One client process: build its batches first, then send them when every client is ready."""
+    bodies = _bodies(seed, batches, visitors)
+    ready.put(seed)
+    go.wait()
+    results.put(_send(bodies, key))
 
 
 def _now() -> str:
@@ -113,10 +146,11 @@ def _start_server() -> subprocess.Popen[bytes]:
            "ACCORD_ALLOWED_HOSTS": "127.0.0.1,localhost", "ACCORD_PORT": str(PORT), "ACCORD_ACCESS_LOG": "",
            "ACCORD_WEB_WORKERS": "2", "ACCORD_WEB_THREADS": "4", "ACCORD_DB_CONN_MAX_AGE": "600"}  # fmt: skip
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    server = subprocess.Popen(
-        [gunicorn, "accord.config.wsgi:application", "--config", "python:accord.config.gunicorn", "--access-logfile", "/dev/null"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("ACCORD_BENCH_SERVER_LOG", os.devnull), "wb"),
-    )  # fmt: skip
+    command = [gunicorn, "accord.config.wsgi:application", "--config", "python:accord.config.gunicorn"]
+    with Path(os.environ.get("ACCORD_BENCH_SERVER_LOG", os.devnull)).open("wb") as log:
+        server = subprocess.Popen(
+            [*command, "--access-logfile", "/dev/null"], env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -147,7 +181,11 @@ def _raw_copy_rate(total: int, visitors: int) -> float:
     raw = connection.connection
     columns = ", ".join(store.COLUMNS)
     for start in range(0, len(rows), BATCH):
-        with raw.transaction(), raw.cursor() as cursor, cursor.copy(f"COPY bench_raw_event ({columns}) FROM STDIN") as copy:
+        with (
+            raw.transaction(),
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY bench_raw_event ({columns}) FROM STDIN") as copy,
+        ):
             for row in rows[start : start + BATCH]:
                 copy.write_row(row)
     elapsed = time.perf_counter() - started
@@ -168,24 +206,38 @@ def run() -> None:
     server = _start_server()
     try:
         # warm up: each worker imports and connects
-        _client((999, 4, visitors, key))
+        _send(_bodies(999, 4, visitors), key)
         before = Event.objects.count()
+        connection.close()
         memory_start = _rss_mb(server.pid)
         per_client = total // BATCH // CLIENTS
+        context = multiprocessing.get_context("fork")
+        ready, results, go = context.Queue(), context.Queue(), context.Event()
+        clients = [
+            context.Process(target=_client, args=(seed, per_client, visitors, key, ready, go, results))
+            for seed in range(CLIENTS)
+        ]
+        for client in clients:
+            client.start()
+        for _ in clients:
+            ready.get(timeout=600)  # every client has built its batches
         started = time.perf_counter()
-        with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
-            results = pool.map(_client, [(seed, per_client, visitors, key) for seed in range(CLIENTS)])
+        go.set()
+        accepted = sum(results.get(timeout=3600) for _ in clients)
         elapsed = time.perf_counter() - started
+        for client in clients:
+            client.join()
         memory_end = _rss_mb(server.pid)
         stored = Event.objects.count() - before
-        accepted = sum(n for _, n in results)
 
         auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
         single = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
 
         def one() -> None:
             body = orjson.dumps({"anonymousId": f"lat-{random.random()}", "event": "Clicked", "properties": {"x": 1}})
-            single.request("POST", "/v1/track", body=body, headers={"Authorization": auth, "Content-Type": "application/json"})
+            single.request(
+                "POST", "/v1/track", body=body, headers={"Authorization": auth, "Content-Type": "application/json"}
+            )
             response = single.getresponse()
             response.read()
             assert response.status == 200

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from accord.contacts.actions import contact_apply_traits, contact_fields_from_traits, contact_merge
 from accord.contacts.domain import company_domain
 from accord.contacts.models import Account, Contact
@@ -44,12 +46,15 @@ class _Resolver:
             if m.previous_id:
                 keys.update({(USER, m.previous_id), (ANON, m.previous_id)})
         self.known: dict[Key, int] = _load(keys)
+        self.stored: set[Key] = set(self.known)  # ids that have an Identity row already
+        self.pending: set[Key] = set()  # ids linked in this batch, written together by flush()
         # Looked up once for the whole batch: contacts by the emails identify calls carry, and
         # accounts by those emails' company domains.
         emails = {m.email for m in messages if m.email}
-        self.by_email: dict[str, int] = (
-            dict(Contact.objects.filter(email__in=emails).values_list("email", "pk")) if emails else {}
-        )
+        self.by_email: dict[str, int] = {}
+        if emails:
+            for email, pk in Contact.objects.filter(email__in=emails).values_list("email", "pk"):
+                self.by_email[email or ""] = pk
         self.accounts = _accounts_by_domain({company_domain(e) for e in emails} - {""})
 
     def run(self) -> Resolution:
@@ -60,6 +65,7 @@ class _Resolver:
                 m.contact_id = self.alias(m)
             else:
                 m.contact_id = self.sender(m)
+        self.flush()
         merged = self.result.merged
         for m in self.messages:  # earlier messages of visitors identified later in the batch
             if m.contact_id is None and m.anonymous_id:
@@ -139,19 +145,31 @@ class _Resolver:
         return contact.pk
 
     def link(self, kind: str, value: str, contact_id: int) -> None:
-        # The batch's ids were all looked up, so whether the row exists is known: no upsert round trip.
-        # Two requests creating the same id at once make one fail on the unique key; record() retries it.
-        if (kind, value) in self.known:
-            Identity.objects.filter(kind=kind, value=value).update(contact_id=contact_id)
-        else:
-            Identity.objects.bulk_create([Identity(kind=kind, value=value, contact_id=contact_id)])
         self.known[(kind, value)] = contact_id
-        if kind == ANON:
-            moved = Event.objects.filter(anonymous_id=value, contact__isnull=True).update(contact_id=contact_id)
-            if moved:
+        self.pending.add((kind, value))
+
+    def flush(self) -> None:
+        """Write the batch's new and changed ids at once, and link anonymous histories.
+
+        The batch's ids were all looked up first, so whether each row exists is known: no upsert.
+        Two requests creating the same id at once make one fail on the unique key; record() retries it.
+        """
+        new = sorted(k for k in self.pending if k not in self.stored)
+        Identity.objects.bulk_create([Identity(kind=k, value=v, contact_id=self.known[(k, v)]) for k, v in new])
+        for kind, value in sorted(k for k in self.pending if k in self.stored):
+            Identity.objects.filter(kind=kind, value=value).update(contact_id=self.known[(kind, value)])
+        by_contact: dict[int, list[str]] = {}
+        for kind, value in self.pending:
+            if kind == ANON:
+                by_contact.setdefault(self.known[(kind, value)], []).append(value)
+        for contact_id, values in sorted(by_contact.items()):
+            if Event.objects.filter(anonymous_id__in=values, contact__isnull=True).update(contact_id=contact_id):
                 self.result.relinked.add(contact_id)
+        self.stored.update(self.pending)
+        self.pending.clear()
 
     def merge(self, one: int, other: int) -> int:
+        self.flush()  # the merge re-points stored rows: store this batch's first
         older, newer = sorted(Contact.objects.filter(pk__in=[one, other]).order_by("created_at", "pk"), key=_age)
         kept = contact_merge(keep=older, drop=newer, acting_user=None)
         self.result.merged[newer.pk] = kept.pk
@@ -177,10 +195,20 @@ def _load(keys: Iterable[Key]) -> dict[Key, int]:
     for kind, value in keys:
         by_kind.setdefault(kind, []).append(value)
     for kind, values in by_kind.items():
+        if connection.vendor == "postgresql":  # one array parameter instead of hundreds
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT value, contact_id FROM tracking_identity WHERE kind = %s AND value = ANY(%s)",
+                    [kind, values],
+                )
+                rows: Iterable[tuple[str, int]] = cursor.fetchall()
+                found.update(((kind, value), contact_id) for value, contact_id in rows)
+            continue
         for start in range(0, len(values), 900):
-            rows = Identity.objects.filter(kind=kind, value__in=values[start : start + 900])
-            for value, contact_id in rows.values_list("value", "contact_id"):
-                found[(kind, value)] = contact_id
+            rows = Identity.objects.filter(kind=kind, value__in=values[start : start + 900]).values_list(
+                "value", "contact_id"
+            )
+            found.update(((kind, value), contact_id) for value, contact_id in rows)
     return found
 
 
