@@ -312,12 +312,13 @@ def touch(message: Message, *, own_domains: frozenset[str] = frozenset()) -> Tou
     if message.referrer:
         host = (urlsplit(message.referrer).hostname or "").lower().removeprefix("www.")
         if host and host not in own_domains and (not message.url or host != _host(message.url)):
-            parts = host.split(".")
-            label = parts[-2] if len(parts) >= 2 else host
-            if label in SEARCH_ENGINES:
-                return Touch(label, "organic", "")
-            if label in SOCIAL_NETWORKS:
-                return Touch(SOCIAL_NETWORKS[label], "social", "")
+            labels = host.split(".")[:-1]  # "www.google.co.uk" -> google, co
+            engine = next((label for label in labels if label in SEARCH_ENGINES), None)
+            if engine:
+                return Touch(engine, "organic", "")
+            network = next((SOCIAL_NETWORKS[label] for label in labels if label in SOCIAL_NETWORKS), None)
+            if network:
+                return Touch(network, "social", "")
             return Touch(host, "referral", "")
     return DIRECT if message.type is EventType.PAGE else None
 
