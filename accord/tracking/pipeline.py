@@ -74,6 +74,7 @@ def _save(activity: dict[int, _Activity], *, skip: set[int]) -> None:
     if not ids:
         return
     contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only(*_FIELDS)}
+    seen_only: list[Contact] = []  # the common case, written together in one statement
     for contact_id, a in sorted(activity.items()):
         contact = contacts.get(contact_id)
         if contact is None:
@@ -91,8 +92,13 @@ def _save(activity: dict[int, _Activity], *, skip: set[int]) -> None:
             changed["last_offer"] = a.last_offer[1]
         if a.forms:
             changed["forms_submitted"] = F("forms_submitted") + a.forms
-        if changed:
+        if list(changed) == ["last_seen_at"]:
+            contact.last_seen_at = a.seen
+            seen_only.append(contact)
+        elif changed:
             Contact.objects.filter(pk=contact_id).update(**changed)
+    if seen_only:
+        Contact.objects.bulk_update(seen_only, ["last_seen_at"], batch_size=500)
 
 
 _FIELDS = ("pk", "first_seen_at", "last_touch_at", "last_seen_at", "first_offer")
