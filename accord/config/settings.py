@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accord.lifecycle",
     "accord.campaigns",
     "accord.tracking",
+    "accord.imports",
     "accord.web",
     "accord.demo",
 ]
