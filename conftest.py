@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from accord.accounts.domain import Role
+
+# Property tests check rules, not speed: no per-example deadline (a loaded CI machine would trip it).
+hypothesis_settings.register_profile("accord", deadline=None)
+hypothesis_settings.load_profile("accord")
 
 PASSWORD = "accord-test-password-1"
 CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
