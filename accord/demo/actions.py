@@ -1,5 +1,6 @@
-"""Writes of the demo workspace: its people and teams, the playbook's second version, then
-accounts, contacts and their stage history in bulk, all in one transaction."""
+"""Writes of the demo workspace: its people and teams, the playbook's second version, the campaign
+calendar, then accounts, contacts, their stage history, events and identities in bulk, all in
+one transaction."""
 
 from __future__ import annotations
 
@@ -7,30 +8,38 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import orjson
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from accord.accounts.actions import team_add_member, team_create
 from accord.accounts.domain import Side
 from accord.accounts.models import Membership, Team, User
+from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
 from accord.core import clock
 from accord.core.models import AuditEntry
 from accord.demo.domain import people
 from accord.demo.domain import playbook as story
+from accord.demo.domain.campaigns import CampaignSeed
 from accord.demo.domain.journeys import Era
 from accord.demo.domain.plan import Plan, plan
+from accord.demo.domain.workspace import PersonSeed
 from accord.lifecycle.models import StageChange
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
 from accord.playbook.models import PlaybookVersion, Signature, VersionStatus
+from accord.tracking.campaigns import forget as forget_campaigns
+from accord.tracking.domain import Message
+from accord.tracking.models import Event, Identity
 
 T = TypeVar("T")
 
 STAFF_SINCE_DAYS = 210  # the demo team has used Accord for about seven months
 BATCH_SIZE = 1000
+EVENT_BATCH_SIZE = 2000
 CHUNK = 500  # contacts written (with their history) between two progress updates
 
 
@@ -44,6 +53,9 @@ class DemoResult:
     memberships: int = 0
     playbook_rows: int = 0
     audit_entries: int = 0
+    campaigns: int = 0
+    events: int = 0
+    identities: int = 0
     playbook_version: PlaybookVersion | None = None  # the version the demo created, if it did
     seconds: float = 0.0
     by_stage: dict[str, int] = field(default_factory=dict)
@@ -52,7 +64,7 @@ class DemoResult:
     def rows(self) -> int:
         return (
             self.contacts + self.accounts + self.stage_changes + self.users + self.teams + self.memberships
-            + self.playbook_rows + self.audit_entries
+            + self.playbook_rows + self.audit_entries + self.campaigns + self.events + self.identities
         )
 
 
@@ -73,11 +85,20 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
         result.playbook_version = _playbook(users, now, result)
         taken_emails = {e for e in Contact.objects.values_list("email", flat=True).iterator() if e}
         taken_domains = set(Account.objects.exclude(domain="").values_list("domain", flat=True).iterator())
+        # A second load into the same workspace draws other message and anonymous ids.
+        last_event = Event.objects.aggregate(n=Max("id"))["n"]
         the_plan = plan(
             seed=seed, contacts=contacts, now=now, eras=_eras(), taken_emails=taken_emails, taken_domains=taken_domains,
+            salt=f"after-event-{last_event}:" if last_event else "",
             progress=(lambda n: progress("Planning", n, contacts)) if progress else None,
         )
-        _write(the_plan, users, result, (lambda n: progress("Writing", n, contacts)) if progress else None)
+        campaigns = _campaigns(the_plan.campaigns, users[people.MARKETING], now, result)
+        messages = _write(the_plan, users, result, (lambda n: progress("Writing", n, contacts)) if progress else None)
+        messages += [(m, None) for m in the_plan.strays]
+        total = len(messages)
+        result.events = _write_events(
+            messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None
+        )
         result.audit_entries = AuditEntry.objects.filter(id__gt=audit_before).count()
     result.seconds = time.perf_counter() - started
     return result
@@ -157,6 +178,90 @@ def _eras() -> list[Era]:
     return [Era(number=v.number, playbook=v.playbook, since=v.activated_at) for v in versions]
 
 
+def _campaigns(seeds: Sequence[CampaignSeed], owner: User, now: dt.datetime, result: DemoResult) -> dict[str, int]:
+    """The calendar's campaigns by lower-case utm_campaign; ones the workspace has already are kept as they are."""
+    rows = Campaign.objects.exclude(utm_campaign="").values_list("pk", "utm_campaign")
+    existing = {utm.lower(): pk for pk, utm in rows}
+    created = 0
+    for seed in seeds:
+        if seed.utm_campaign.lower() in existing:
+            continue
+        campaign = Campaign.objects.create(
+            name=seed.name, utm_campaign=seed.utm_campaign.lower(), channel=seed.channel, offer=seed.offer,
+            persona=seed.persona, starts_on=seed.starts_on, ends_on=seed.ends_on, talking_points=seed.talking_points,
+            key_data_point=seed.key_data_point, owner=owner,
+            created_at=min(now, dt.datetime.combine(seed.starts_on, dt.time(9), tzinfo=dt.UTC) - dt.timedelta(days=14)),
+        )
+        existing[campaign.utm_campaign] = campaign.pk
+        created += 1
+    forget_campaigns()  # the tracking API's cache of campaign ids
+    result.campaigns = created
+    return existing
+
+
+EVENT_COLUMNS = (
+    "message_id", "message_key", "type", "name", "user_id", "anonymous_id", "contact_id", "timestamp",
+    "original_timestamp", "sent_at", "received_at", "url", "path", "referrer", "utm_source", "utm_medium",
+    "utm_campaign", "utm_term", "utm_content", "campaign_id", "offer", "properties", "context", "sent_with",
+)
+
+
+def _event_row(m: Message, contact_id: int | None, campaigns: dict[str, int]) -> tuple[object, ...]:
+    campaign_id = campaigns.get(m.utm_campaign.lower()) if m.utm_campaign else None
+    return (
+        m.message_id, m.message_key, m.type.value, m.name, m.user_id, m.anonymous_id, contact_id, m.timestamp,
+        m.original_timestamp, m.sent_at, m.received_at, m.url, m.path, m.referrer, m.utm_source, m.utm_medium,
+        m.utm_campaign, m.utm_term, m.utm_content, campaign_id, m.offer, orjson.dumps(m.properties).decode(),
+        orjson.dumps(m.context).decode(), "",
+    )
+
+
+def _plain_time(value: dt.datetime | None) -> str | None:
+    """A time as Django stores it where the database has no time zone type: naive UTC text."""
+    return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def _plain_row(m: Message, contact_id: int | None, campaigns: dict[str, int]) -> tuple[object, ...]:
+    """`_event_row` as a database without native UUID and time zone types stores it (SQLite)."""
+    campaign_id = campaigns.get(m.utm_campaign.lower()) if m.utm_campaign else None
+    return (
+        m.message_id, m.message_key.hex, m.type.value, m.name, m.user_id, m.anonymous_id, contact_id,
+        _plain_time(m.timestamp), _plain_time(m.original_timestamp), _plain_time(m.sent_at),
+        _plain_time(m.received_at), m.url, m.path, m.referrer, m.utm_source, m.utm_medium, m.utm_campaign,
+        m.utm_term, m.utm_content, campaign_id, m.offer, orjson.dumps(m.properties).decode(),
+        orjson.dumps(m.context).decode(), "",
+    )
+
+
+def _write_events(
+    messages: Sequence[tuple[Message, int | None]], campaigns: dict[str, int],
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Events in the order they were received, so their ids follow arrival as ingest's do.
+
+    Straight to the table: COPY on PostgreSQL, one prepared INSERT on the others (SQLite), as
+    the model's fields would store them; the ORM's bulk_create would take several times longer.
+    """
+    ordered = sorted(messages, key=lambda pair: (pair[0].received_at, pair[0].timestamp))
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in EVENT_COLUMNS)
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        for start in range(0, len(ordered), EVENT_BATCH_SIZE):
+            batch = ordered[start:start + EVENT_BATCH_SIZE]
+            if postgres:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for m, contact_id in batch:
+                        copy.write_row(_event_row(m, contact_id, campaigns))
+            else:
+                marks = ", ".join(["%s"] * len(EVENT_COLUMNS))
+                rows: list[Any] = [_plain_row(m, contact_id, campaigns) for m, contact_id in batch]
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+            if progress is not None:
+                progress(len(batch))
+    return len(ordered)
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -164,7 +269,9 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 def _write(
     the_plan: Plan, users: dict[str, User], result: DemoResult, progress: Callable[[int], None] | None
-) -> None:
+) -> list[tuple[Message, int | None]]:
+    """Accounts, contacts, stage changes and identities; returns each contact's messages with its id."""
+    messages: list[tuple[Message, int | None]] = []
     versions = {v.number: v for v in PlaybookVersion.objects.all()}
     accounts = [
         Account(
@@ -186,13 +293,15 @@ def _write(
                     seniority=p.seniority, phone=p.phone, country=p.country,
                     account=accounts[p.company] if p.company is not None else None,
                     owner=users[p.owner] if p.owner else None,
-                    consent=p.consent, consent_at=p.created_at if p.consent is not None else None,
+                    consent=p.consent,
+                    consent_at=(p.consent_at or p.created_at) if p.consent is not None else None,
                     properties=p.properties,
                     stage=last.to_stage if last else "",
                     stage_changed_at=last.at if last else None,
                     reengage_on=last.reengage_on if last else None,
                     playbook_version=versions[last.version] if last else None,
                     fit_score=p.fit_score, fit_grade=p.fit_grade, interest_score=p.interest_score,
+                    **_attribution(p),
                     created_at=p.created_at, updated_at=last.at if last else p.created_at,
                 )
             )
@@ -208,9 +317,34 @@ def _write(
             for m in p.moves
         ]
         StageChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
+        messages += [(m, row.pk) for p, row in zip(chunk, rows, strict=True) for m in p.messages]
+        identities = [
+            Identity(kind=i.kind, value=i.value, contact=row, first_seen_at=i.first_seen_at)
+            for p, row in zip(chunk, rows, strict=True)
+            for i in p.identities
+        ]
+        Identity.objects.bulk_create(identities, batch_size=BATCH_SIZE)
         result.contacts += len(rows)
         result.stage_changes += len(changes)
+        result.identities += len(identities)
         for row in rows:
             result.by_stage[row.stage] = result.by_stage.get(row.stage, 0) + 1
         if progress is not None:
             progress(len(rows))
+    return messages
+
+
+def _attribution(p: PersonSeed) -> dict[str, object]:
+    """The contact's first and last touch, offers and form count, as its events give them."""
+    a = p.attribution
+    if a is None:
+        return {}
+    first = a.first[1] if a.first else None
+    last = a.last[1] if a.last else None
+    return {
+        "first_source": first.source if first else "", "first_medium": first.medium if first else "",
+        "first_campaign": first.campaign if first else "", "first_seen_at": a.first[0] if a.first else None,
+        "last_source": last.source if last else "", "last_medium": last.medium if last else "",
+        "last_campaign": last.campaign if last else "", "last_seen_at": a.seen,
+        "first_offer": a.first_offer, "last_offer": a.last_offer, "forms_submitted": a.forms,
+    }

@@ -19,6 +19,7 @@ from typing import Any
 
 from accord.accounts.domain import acts_for
 from accord.demo.domain import people, words
+from accord.demo.domain.activity import Activity
 from accord.demo.domain.workspace import CompanySeed, PersonSeed, pick
 from accord.lifecycle.domain import Actor, IllegalMove, check_move
 from accord.playbook.domain import conditions
@@ -79,6 +80,8 @@ SOURCES: dict[str, Source] = {
     "Content syndication": Source(mql=0.8, accept=0.34, opportunity=0.42, win=0.18, visitor_first=0.0),
     "Email": Source(mql=0.9, accept=0.52, opportunity=0.55, win=0.25, visitor_first=0.2),
     "Partner": Source(mql=1.25, accept=0.66, opportunity=0.66, win=0.34, visitor_first=0.05),
+    "Organic social": Source(mql=0.8, accept=0.45, opportunity=0.5, win=0.2, visitor_first=0.5),
+    "Direct": Source(mql=1.2, accept=0.6, opportunity=0.6, win=0.3, visitor_first=0.4),
 }
 
 REJECT = {"not_decision_maker": 34, "no_budget": 24, "wrong_contact_data": 12, "already_in_pipeline": 14, "other": 8}
@@ -146,13 +149,22 @@ class Router:
 
 
 class Journey:
-    """One person's moves so far; `move()` appends a move only if the stage machine allows it."""
+    """One person's moves so far; `move()` appends a move only if the stage machine allows it.
 
-    def __init__(self, rng: random.Random, timeline: Timeline, facts: Mapping[str, Any], now: dt.datetime) -> None:
+    With an `Activity`, the person's events happen alongside: before each move the activity is
+    brought up to that moment, and the move is checked with the facts its events give then
+    (forms submitted, first and last touch, offers).
+    """
+
+    def __init__(
+        self, rng: random.Random, timeline: Timeline, facts: Mapping[str, Any], now: dt.datetime,
+        activity: Activity | None = None,
+    ) -> None:
         self.rng = rng
         self.timeline = timeline
         self.facts = dict(facts)
         self.now = now
+        self.activity = activity
         self.moves: list[MoveSeed] = []
 
     @property
@@ -162,6 +174,10 @@ class Journey:
     @property
     def last_at(self) -> dt.datetime | None:
         return self.moves[-1].at if self.moves else None
+
+    def open(self, at: dt.datetime) -> bool:
+        """Whether a move at `at` could still happen: not in the future, after the last move."""
+        return at <= self.now and (self.last_at is None or at > self.last_at)
 
     def move(
         self,
@@ -176,10 +192,13 @@ class Journey:
         interest: float | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> bool:
-        if at > self.now or (self.last_at is not None and at <= self.last_at):
+        if not self.open(at):
             return False
         era = self.timeline.at(at)
         facts = {**self.facts, "contact.stage": self.stage or "", "score.interest": interest}
+        if self.activity is not None:
+            self.activity.advance(at)
+            facts.update(self.activity.attribution.facts())
         if self.last_at is not None:
             facts["contact.days_in_stage"] = (at - self.last_at).days
         actor = Actor(rule=rule) if rule else Actor(sides=acts_for(people.user(user).role) if user else frozenset())
@@ -200,6 +219,8 @@ class Journey:
                 note=checked.note, reengage_on=checked.reengage_on, details=record,
             )
         )
+        if self.activity is not None:
+            self.activity.moved(to_stage, at)
         return True
 
 
@@ -238,26 +259,46 @@ def journey(
     timeline: Timeline,
     router: Router,
     now: dt.datetime,
+    activity: Activity | None = None,
 ) -> list[MoveSeed]:
-    """The person's history from first touch to today. Sets seed.owner and seed.properties as it goes."""
-    j = Journey(rng, timeline, facts, now)
+    """The person's history from first touch to today. Sets seed.owner and seed.properties as it goes.
+
+    With an `activity`, each move comes with the events that explain it, placed just before it:
+    the first page view before the visitor stage, the sign-up before subscriber, a form
+    submission before lead, and interest (a demo request, an offer, the pricing page) before an MQL.
+    """
+    act = activity
+    j = Journey(rng, timeline, facts, now, act)
     source = SOURCES.get(seed.lead_source, SOURCES["Organic search"])
     start = seed.created_at
     if seed.anonymous:
+        if act is not None and j.open(start):
+            act.first_visit(start)
         j.move("visitor", start, rule="tracking")
+        _finish(act)
         return j.moves
     # Marketing's half: first touch, maybe a newsletter sign-up, then a form for an offer.
     if rng.random() < source.visitor_first:
+        if act is not None and j.open(start):
+            act.first_visit(start)
         j.move("visitor", start, rule="tracking")
         start = start + _hours(rng, 30, 1.4)
     newsletter = seed.consent is True and (seed.lead_source == "Email" or rng.random() < 0.18)
     if newsletter:
+        if act is not None and j.open(start):
+            act.subscribe(start)
         j.move("subscriber", start, rule="entry:subscriber")
         if rng.random() < 0.55:
-            j.move("lead", start + _days(rng, 3, 60), rule="entry:lead")
+            at = start + _days(rng, 3, 60)
+            if act is not None and j.stage == "subscriber" and j.open(at):
+                act.form(at)
+            j.move("lead", at, rule="entry:lead")
     else:
+        if act is not None and j.open(start):
+            act.form(start)
         j.move("lead", start, rule="entry:lead")
     if j.stage not in {"lead", "subscriber"} or j.last_at is None:
+        _finish(act)
         return j.moves
     grade = seed.fit_grade
     spam_risk = 0.12 if grade == "D" and company is None else 0.03 if grade in {"C", "D"} else 0.005
@@ -267,8 +308,10 @@ def journey(
         at = working_time(j.last_at + _days(rng, 0.2, 9), "America/New_York")
         j.move("disqualified", at, user=people.MARKETING, reason=reason,
                note=_note(rng, "disqualify", reason, timeline.at(at).playbook))
+        _finish(act)
         return j.moves
     if grade not in {"A", "B"} or seed.consent is False:
+        _finish(act)
         return j.moves
     # The MQL rule fires once interest builds up.
     chance = (0.6 if grade == "A" else 0.36) * source.mql
@@ -277,13 +320,31 @@ def journey(
     if timeline.at(at) is not timeline.eras[0]:
         chance *= 0.82  # the stricter threshold of the newer version lets fewer through
     if draw >= min(chance, 0.95):
+        _finish(act)
         return j.moves
     _sales(j, rng, seed, company, source, at, router=router, cycle=1)
+    _finish(act)
     return j.moves
+
+
+def _finish(activity: Activity | None) -> None:
+    if activity is not None:
+        activity.finish()
+
+
+# What tips interest over the MQL line, by the stage the contact is in. Before lead, only a form
+# does (the first form is what a lead is); a recycled contact's form would make it a lead again.
+TRIGGERS: dict[str, tuple[tuple[str, float], ...]] = {
+    "subscriber": (("demo", 45), ("content", 55)),
+    "lead": (("demo", 40), ("content", 25), ("pricing", 35)),
+    "recycled": (("pricing", 100),),
+}
 
 
 def _mql(j: Journey, rng: random.Random, at: dt.datetime) -> bool:
     interest = round(rng.uniform(*MQL_INTEREST), 1)
+    if j.activity is not None and j.open(at) and j.stage in TRIGGERS:
+        j.activity.engage(at, kinds=TRIGGERS[j.stage])
     return j.move("mql", at, rule="mql", interest=interest)
 
 

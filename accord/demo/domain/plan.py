@@ -7,11 +7,15 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from accord.demo.domain import journeys, workspace
+from accord.demo.domain import activity, journeys, workspace
+from accord.demo.domain import campaigns as calendar
+from accord.demo.domain.campaigns import CampaignSeed
 from accord.demo.domain.journeys import Era, Timeline
 from accord.demo.domain.workspace import CompanySeed, PersonSeed
+from accord.tracking.domain import Message
 
 CONTACTS_PER_ACCOUNT = 8
+STRAYS_PER_CONTACT = 0.4  # browsers that visit without ever saying who they are
 PROGRESS_EVERY = 250
 
 
@@ -19,10 +23,16 @@ PROGRESS_EVERY = 250
 class Plan:
     companies: list[CompanySeed]
     people: list[PersonSeed]  # in the order they arrived
+    campaigns: list[CampaignSeed]
+    strays: list[Message]  # page views of visitors who never identified
 
     @property
     def moves(self) -> int:
         return sum(len(p.moves) for p in self.people)
+
+    @property
+    def events(self) -> int:
+        return sum(len(p.messages) for p in self.people) + len(self.strays)
 
 
 def plan(
@@ -33,23 +43,28 @@ def plan(
     eras: Sequence[Era],
     taken_emails: set[str] | frozenset[str] = frozenset(),
     taken_domains: set[str] | frozenset[str] = frozenset(),
+    salt: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> Plan:
-    """Plan `contacts` people at about one company per eight of them.
+    """Plan `contacts` people at about one company per eight of them, with their activity.
 
-    The same seed gives the same companies, people and journeys; times are relative to `now`.
-    Each part draws from its own random stream, and each journey from one keyed by the person,
-    so nothing one part does shifts the draws of another. `progress(n)` hears of every n people planned.
+    The same seed gives the same companies, people, journeys and events; times are relative to
+    `now`. Each part draws from its own random stream, and each journey and each person's
+    activity from one keyed by the person, so nothing one part does shifts the draws of another.
+    `salt` changes the activity streams only (message and anonymous ids), for a second load into
+    the same workspace. `progress(n)` hears of every n people planned.
     """
     window_start = now - dt.timedelta(days=workspace.WINDOW_DAYS)
     timeline = Timeline(eras)
+    campaigns = calendar.calendar(now, workspace.WINDOW_DAYS)
+    sends = activity.mailings(campaigns, window_start, now)
     company_count = max(1, round(contacts / CONTACTS_PER_ACCOUNT)) if contacts else 0
     companies = workspace.companies(
         random.Random(f"{seed}:companies"), company_count, set(taken_domains), window_start=window_start
     )
     people = (
         workspace.population(random.Random(f"{seed}:people"), contacts, companies, set(taken_emails),
-                             window_start=window_start)
+                             window_start=window_start, campaigns=campaigns)
         if companies else []
     )
     people.sort(key=lambda p: (p.created_at, p.index))
@@ -61,7 +76,18 @@ def plan(
         person.fit_score, person.fit_grade = workspace.fit(playbook, facts)
         facts["score.fit"], facts["score.grade"] = person.fit_score, person.fit_grade or None
         rng = random.Random(f"{seed}:journey:{person.index}")
-        person.moves = journeys.journey(rng, person, company, facts, timeline=timeline, router=router, now=now)
+        act = activity.Activity(
+            random.Random(f"{seed}:{salt}activity:{person.index}"), start=window_start, now=now, campaigns=campaigns,
+            sends=sends, lead_source=person.lead_source, country=person.country, email=person.email,
+            traits=_traits(person, company), consent=person.consent,
+        )
+        person.moves = journeys.journey(
+            rng, person, company, facts, timeline=timeline, router=router, now=now, activity=act
+        )
+        person.messages, person.identities, person.attribution = act.messages, act.identities, act.attribution
+        person.consent_at = act.consent_at
+        if act.attribution.first is not None:
+            person.properties["lead_source"] = activity.lead_source(act.attribution.first[1].medium)
         if person.moves:
             person.created_at = person.moves[0].at
         stage = person.moves[-1].to_stage if person.moves else None
@@ -75,4 +101,20 @@ def plan(
     for index, company in enumerate(companies):
         if index in first_seen:
             company.created_at = first_seen[index] - dt.timedelta(hours=1 + (index % 72))
-    return Plan(companies=companies, people=people)
+    strays = activity.stray_visits(
+        random.Random(f"{seed}:{salt}strays"), round(contacts * STRAYS_PER_CONTACT), start=window_start, now=now,
+        campaigns=campaigns,
+    )
+    return Plan(companies=companies, people=people, campaigns=campaigns, strays=strays)
+
+
+def _traits(person: PersonSeed, company: CompanySeed | None) -> dict[str, str]:
+    """What a form tells about its sender: the identify call's traits."""
+    if person.email is None:
+        return {}
+    traits = {"email": person.email, "firstName": person.first_name, "lastName": person.last_name}
+    if person.title:
+        traits["title"] = person.title
+    if company is not None:
+        traits["company"] = company.name
+    return traits

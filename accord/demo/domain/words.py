@@ -1,4 +1,4 @@
-"""The vocabulary the demo draws from: names, places, companies, job titles, sources and notes."""
+"""The vocabulary the demo draws from: names, places, companies, job titles and notes."""
 
 from __future__ import annotations
 
@@ -314,50 +314,6 @@ TITLES: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {
 }
 # The top of a small company.
 FOUNDER_TITLES = ("Founder & CEO", "Co-founder", "CEO", "Owner", "Managing Director")
-
-# --------------------------------------------------------------------------- sources and offers
-
-OFFERS = (
-    "State of RevOps report",
-    "MQL definition workbook",
-    "Sales and marketing SLA template",
-    "Webinar: Fixing the hand-off",
-    "Funnel math calculator",
-    "Case study: How Northwind doubled SQLs",
-    "Lead scoring guide",
-    "Product tour video",
-    "Demo request",
-    "Pricing page",
-    "Newsletter",
-)
-
-# Offers that each source usually pulls people in with.
-SOURCE_OFFERS: dict[str, tuple[str, ...]] = {
-    "Organic search": (
-        "State of RevOps report", "Lead scoring guide", "Funnel math calculator", "MQL definition workbook",
-        "Pricing page", "Newsletter",
-    ),
-    "Paid search": ("Demo request", "Pricing page", "Funnel math calculator", "Sales and marketing SLA template"),
-    "Paid social": ("State of RevOps report", "Lead scoring guide", "MQL definition workbook", "Product tour video"),
-    "Webinar": ("Webinar: Fixing the hand-off",),
-    "Referral": ("Demo request", "Case study: How Northwind doubled SQLs", "Product tour video"),
-    "Events": ("Case study: How Northwind doubled SQLs", "Demo request", "State of RevOps report"),
-    "Content syndication": ("State of RevOps report", "Lead scoring guide", "Sales and marketing SLA template"),
-    "Email": ("Newsletter", "Webinar: Fixing the hand-off", "Case study: How Northwind doubled SQLs"),
-    "Partner": ("Demo request", "Case study: How Northwind doubled SQLs", "Sales and marketing SLA template"),
-}
-
-UTM: dict[str, tuple[str, str]] = {  # source -> (utm_source, utm_medium)
-    "Organic search": ("google", "organic"),
-    "Paid search": ("google", "cpc"),
-    "Paid social": ("linkedin", "paid_social"),
-    "Webinar": ("webinar", "event"),
-    "Referral": ("customer", "referral"),
-    "Events": ("saastr", "event"),
-    "Content syndication": ("techtarget", "syndication"),
-    "Email": ("newsletter", "email"),
-    "Partner": ("partner", "referral"),
-}
 
 # --------------------------------------------------------------------------- notes on hand-backs
 

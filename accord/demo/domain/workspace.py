@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from accord.demo.domain import campaigns as calendar
 from accord.demo.domain import people, words
+from accord.demo.domain.campaigns import CampaignSeed
 from accord.playbook.domain import conditions
 from accord.playbook.domain.document import Playbook
 
@@ -64,6 +66,10 @@ class PersonSeed:
     interest_score: float | None = None
     owner: str | None = None  # a rep's email, once the contact reached MQL
     moves: list[Any] = field(default_factory=list)  # journeys.MoveSeed
+    messages: list[Any] = field(default_factory=list)  # tracking.domain.Message, in time order
+    identities: list[Any] = field(default_factory=list)  # activity.IdentitySeed
+    attribution: Any = None  # activity.Attribution, from the messages
+    consent_at: dt.datetime | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -258,9 +264,10 @@ class _Mailboxes:
 
 SOURCES_WEIGHTS = {
     "Organic search": 22, "Paid search": 12, "Paid social": 16, "Webinar": 11, "Referral": 6,
-    "Events": 8, "Content syndication": 10, "Email": 8, "Partner": 7,
+    "Events": 8, "Content syndication": 10, "Email": 8, "Partner": 7, "Organic social": 5, "Direct": 6,
 }
-FIRST_PAGES = ("/", "/pricing", "/blog/what-is-an-mql", "/blog/sales-marketing-sla", "/product/scoring", "/customers")
+# Lead sources that campaigns on dates bring in (a webinar, a trade show): those people arrive then.
+DATED_SOURCES = {"Webinar": "webinar", "Events": "event"}
 
 
 def person(
@@ -272,22 +279,25 @@ def person(
     mailboxes: _Mailboxes,
     *,
     window_start: dt.datetime,
+    campaigns: Sequence[CampaignSeed] = (),
 ) -> PersonSeed:
-    """One person: anonymous visitor, free-mail sign-up or someone at one of the companies."""
+    """One person: anonymous visitor, free-mail sign-up or someone at one of the companies.
+
+    `lead_source` says how they first came; the journey's first touch follows it, and people a
+    dated campaign brings in (a webinar, a trade show) arrive while it runs."""
     kind = rng.random()
     # Slightly more people arrive recently: the funnel grows.
     created_at = window_start + dt.timedelta(seconds=WINDOW_DAYS * 86400 * (rng.random() ** 0.8))
     source = pick(rng, SOURCES_WEIGHTS)
-    utm_source, utm_medium = words.UTM[source]
+    channel = DATED_SOURCES.get(source)
+    if channel and campaigns and not any(c.channel == channel and c.running(created_at.date()) for c in campaigns):
+        window_end = window_start + dt.timedelta(days=WINDOW_DAYS)
+        created_at = calendar.dated_moment(rng, campaigns, channel, window_start, window_end) or created_at
     if kind < 0.05:
         return PersonSeed(
             index=index, email=None, first_name="", last_name="", title="", seniority="", phone="",
             country=pick(rng, {c: spec[0] for c, spec in words.COUNTRIES.items()}), company=None, consent=None,
-            lead_source=source, created_at=created_at,
-            properties={
-                "anonymous_id": f"anon-{rng.getrandbits(48):012x}", "lead_source": source,
-                "first_page": rng.choice(FIRST_PAGES), "utm_source": utm_source, "utm_medium": utm_medium,
-            },
+            lead_source=source, created_at=created_at, properties={"lead_source": source},
         )
     company_index: int | None = None
     if kind >= 0.16:
@@ -321,10 +331,7 @@ def person(
     phone = _phone(rng, country) if rng.random() < 0.65 else ""
     consent_draw = rng.random()
     consent = True if consent_draw < 0.84 else (False if consent_draw < 0.90 else None)
-    offer = rng.choice(words.SOURCE_OFFERS[source])
-    properties: dict[str, Any] = {
-        "lead_source": source, "first_offer": offer, "utm_source": utm_source, "utm_medium": utm_medium,
-    }
+    properties: dict[str, Any] = {"lead_source": source}
     return PersonSeed(
         index=index, email=email, first_name=first, last_name=last, title=title, seniority=seniority,
         phone=phone, country=country, company=company_index, consent=consent, lead_source=source,
@@ -333,7 +340,8 @@ def person(
 
 
 def population(
-    rng: random.Random, count: int, companies: list[CompanySeed], taken_emails: set[str], *, window_start: dt.datetime
+    rng: random.Random, count: int, companies: list[CompanySeed], taken_emails: set[str], *, window_start: dt.datetime,
+    campaigns: Sequence[CampaignSeed] = (),
 ) -> list[PersonSeed]:
     weights = [c.employees**0.35 for c in companies]
     cumulative, total = [], 0.0
@@ -342,7 +350,10 @@ def population(
         cumulative.append(total)
     counts = [0] * len(companies)
     mailboxes = _Mailboxes(taken_emails)
-    return [person(rng, i, companies, cumulative, counts, mailboxes, window_start=window_start) for i in range(count)]
+    return [
+        person(rng, i, companies, cumulative, counts, mailboxes, window_start=window_start, campaigns=campaigns)
+        for i in range(count)
+    ]
 
 
 # --------------------------------------------------------------------------- facts and fit
@@ -364,6 +375,15 @@ def profile_facts(seed: PersonSeed, company: CompanySeed | None) -> dict[str, An
         "contact.consent": seed.consent,
         "contact.owner": None,
         "contact.days_in_stage": None,
+        "contact.forms_submitted": 0,
+        "contact.first_source": "",
+        "contact.first_medium": "",
+        "contact.first_campaign": "",
+        "contact.first_offer": "",
+        "contact.last_source": "",
+        "contact.last_medium": "",
+        "contact.last_campaign": "",
+        "contact.last_offer": "",
         "contact.properties": seed.properties,
         "score.fit": None,
         "score.grade": None,

@@ -12,19 +12,25 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import Count
 from django.test import Client
 
 from accord.accounts.domain import Role, Side, acts_for
 from accord.accounts.models import Team, User
+from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
 from accord.contacts.queries import contact_facts
 from accord.core import clock
 from accord.core.models import AuditEntry
 from accord.demo.domain import people
+from accord.demo.domain.activity import LIBRARY, SITE, lead_source
+from accord.demo.domain.workspace import WINDOW_DAYS
 from accord.lifecycle.domain import MoveKind, rule_target, transition
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain import conditions
 from accord.playbook.models import PlaybookVersion, VersionStatus
+from accord.tracking.domain import FORM_SUBMITTED, EventType, Message, Touch, message_key, touch
+from accord.tracking.models import Event, Identity
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +46,29 @@ def demo(**options: Any) -> str:
 
 
 def row_counts() -> dict[str, int]:
-    models = (Contact, Account, StageChange, User, Team, PlaybookVersion, AuditEntry)
+    models = (Contact, Account, StageChange, User, Team, PlaybookVersion, AuditEntry, Campaign, Event, Identity)
     return {model.__name__: model.objects.count() for model in models}
+
+
+def as_message(e: Event) -> Message:
+    """The stored event as the message `touch` reads."""
+    return Message(
+        type=EventType(e.type), message_id=e.message_id, message_key=e.message_key, user_id=e.user_id,
+        anonymous_id=e.anonymous_id, name=e.name, timestamp=e.timestamp, original_timestamp=e.original_timestamp,
+        sent_at=e.sent_at, received_at=e.received_at, properties=e.properties, context=e.context, url=e.url,
+        path=e.path, referrer=e.referrer, utm_source=e.utm_source, utm_medium=e.utm_medium,
+        utm_campaign=e.utm_campaign, offer=e.offer,
+    )
+
+
+def events_by_contact() -> dict[int | None, list[Event]]:
+    found: dict[int | None, list[Event]] = defaultdict(list)
+    for event in Event.objects.select_related("campaign").order_by("timestamp", "id"):
+        found[event.contact_id].append(event)
+    return found
+
+
+FUNNEL_FROM_LEAD = {"lead", "mql", "sql", "opportunity", "customer"}
 
 
 def test_creates_a_user_per_role_who_can_log_in_with_the_demo_password() -> None:
@@ -178,8 +205,13 @@ def test_the_same_seed_gives_the_same_workspace() -> None:
                     "contact__email", "to_stage", "at", "by_user__email", "reason"
                 )
             )
+            events = list(
+                Event.objects.order_by("id").values_list(
+                    "message_id", "contact__email", "anonymous_id", "type", "name", "timestamp", "received_at", "url"
+                )
+            )
             transaction.set_rollback(True)
-        return [*people, *moves]
+        return [*people, *moves, *events]
 
     first, again, other = run(SEED), run(SEED), run(SEED + 1)
 
@@ -211,6 +243,8 @@ def test_a_loaded_workspace_is_refused_without_force_and_added_to_with_it() -> N
     after = row_counts()
     assert after["Contact"] == 2 * CONTACTS
     assert (after["User"], after["Team"], after["PlaybookVersion"]) == (before["User"], before["Team"], 2)
+    assert after["Campaign"] == before["Campaign"]  # the calendar is there already
+    assert after["Event"] > before["Event"] and after["Identity"] > before["Identity"]
 
 
 def test_zero_contacts_still_sets_up_the_people_and_the_playbook() -> None:
@@ -220,3 +254,152 @@ def test_zero_contacts_still_sets_up_the_people_and_the_playbook() -> None:
     assert User.objects.count() == len(people.USERS)
     assert PlaybookVersion.objects.get(status=VersionStatus.ACTIVE).number == 2
     assert "Wrote" in output
+
+
+# --------------------------------------------------------------------------- events
+
+
+def test_every_lead_submitted_a_form_just_before_becoming_one() -> None:
+    with clock.frozen(NOW):
+        demo()
+
+    events = events_by_contact()
+    leads = 0
+    for contact in Contact.objects.all():
+        forms = [e for e in events[contact.pk] if e.type == "track" and e.name == FORM_SUBMITTED]
+        assert contact.forms_submitted == len(forms), contact.email
+        assert (contact.first_offer, contact.last_offer) == (
+            (forms[0].offer, forms[-1].offer) if forms else ("", "")
+        ), contact.email
+        assert all(f.offer and f.properties["offer"] == f.offer and f.properties["form"] for f in forms)
+        changes = list(StageChange.objects.filter(contact=contact).order_by("at", "id"))
+        entered = next((c for c in changes if c.to_stage in FUNNEL_FROM_LEAD), None)
+        if entered is None:
+            assert not forms, f"{contact.email} submitted a form but never became a lead"
+            continue
+        before = [f for f in forms if f.timestamp < entered.at]
+        assert before, f"{contact.email} reached {entered.to_stage} without a form"
+        trigger = before[-1]
+        assert trigger.received_at < entered.at, contact.email
+        if entered.by_rule == "entry:lead":
+            leads += 1
+            assert entered.at - trigger.received_at < dt.timedelta(seconds=10), contact.email
+            criteria = {p["text"]: p["actual"] for p in entered.details["criteria"]["parts"]}
+            assert criteria["contact.forms_submitted ≥ 1"] == len(before)
+        identify = [e for e in events[contact.pk] if e.type == "identify"]
+        assert len(identify) == 1 and identify[0].timestamp <= trigger.timestamp, contact.email
+        assert identify[0].properties["email"] == contact.email
+    assert leads > CONTACTS / 2
+
+
+def test_first_and_last_touch_and_the_lead_source_agree_with_the_events() -> None:
+    with clock.frozen(NOW):
+        demo()
+
+    events = events_by_contact()
+    sources: defaultdict[str, int] = defaultdict(int)
+    for contact in Contact.objects.all():
+        touches = [(e, t) for e in events[contact.pk] if (t := touch(as_message(e))) is not None]
+        assert touches, contact.email
+        first_event, first = touches[0]
+        assert (contact.first_source, contact.first_medium, contact.first_campaign, contact.first_seen_at) == (
+            first.source, first.medium, first.campaign, first_event.timestamp
+        ), contact.email
+        outside = [t for _, t in touches if not t.is_direct]
+        last = outside[-1] if outside else Touch("", "", "")
+        assert (contact.last_source, contact.last_medium, contact.last_campaign) == (
+            last.source, last.medium, last.campaign
+        ), contact.email
+        assert contact.last_seen_at == max(e.timestamp for e in events[contact.pk])
+        assert contact.properties["lead_source"] == lead_source(contact.first_medium), contact.email
+        sources[contact.first_medium] += 1
+    # Several kinds of first touch: campaigns, search, social, referral sites and direct visits.
+    assert {"organic", "social", "referral", "(none)", "cpc", "paid_social", "email"} <= set(sources)
+
+
+def test_events_look_like_what_the_tracking_api_receives() -> None:
+    with clock.frozen(NOW):
+        demo()
+
+    events = list(Event.objects.order_by("id"))
+    assert 10 * CONTACTS <= len(events) <= 30 * CONTACTS
+    assert len({e.message_key for e in events}) == len(events)
+    campaigns = {c.pk: c for c in Campaign.objects.all()}
+    anonymous_ids = {i.contact_id: i.value for i in Identity.objects.filter(kind="anonymous")}
+    user_ids = {i.contact_id: i.value for i in Identity.objects.filter(kind="user")}
+    start = NOW - dt.timedelta(days=WINDOW_DAYS + 1)
+    for before, e in zip([None, *events], events, strict=False):
+        assert e.message_key == message_key(e.message_id)
+        assert start <= e.timestamp <= e.received_at <= NOW, e
+        assert e.original_timestamp is not None and e.sent_at is not None
+        # The timestamp is corrected for the sender's clock: receivedAt - (sentAt - timestamp).
+        assert abs(e.timestamp - (e.received_at - (e.sent_at - e.original_timestamp))) < dt.timedelta(milliseconds=1)
+        if before is not None:
+            assert before.received_at <= e.received_at  # stored in the order they arrived
+        assert e.context["library"] == LIBRARY and e.context["userAgent"] and e.context["ip"]
+        if e.anonymous_id:  # from the browser: the page it happened on
+            page = e.context["page"]
+            assert page["url"].startswith(SITE + page["path"]) and page["title"] and e.path == page["path"]
+            if e.type == "page":
+                assert e.properties["url"] == page["url"] == e.url
+        else:
+            assert e.name in {"Email Opened", "Email Clicked", "Webinar Attended"} and e.user_id, e
+        if e.utm_campaign:
+            assert e.campaign_id is not None and campaigns[e.campaign_id].utm_campaign == e.utm_campaign
+            assert e.context["campaign"]["name"] == e.utm_campaign and f"utm_campaign={e.utm_campaign}" in e.url
+        else:
+            assert e.campaign_id is None
+        if e.contact_id is None:
+            assert e.type == "page" and not e.user_id  # a visitor who never said who they are
+            assert e.anonymous_id not in anonymous_ids.values()
+        else:
+            if e.anonymous_id:
+                assert anonymous_ids[e.contact_id] == e.anonymous_id
+            if e.user_id:
+                assert user_ids[e.contact_id] == e.user_id
+    per_contact = list(Contact.objects.annotate(n=Count("events")).values_list("n", flat=True))
+    assert min(per_contact) >= 1 and max(per_contact) <= 250
+    assert sorted(per_contact)[len(per_contact) // 2] >= 5
+    names = {e.name for e in events if e.type == "track"}
+    assert {FORM_SUBMITTED, "Email Opened", "Email Clicked", "Demo Requested", "Webinar Attended", "Subscribed",
+            "Unsubscribed"} <= names
+    assert {e.path for e in events} >= {"/", "/pricing", "/demo", "/blog/what-is-an-mql", "/customers/northwind"}
+    assert sum(e.contact_id is None for e in events) > 0
+
+
+def test_anonymous_history_belongs_to_the_contact_from_the_identify_on() -> None:
+    with clock.frozen(NOW):
+        demo()
+
+    for contact in Contact.objects.prefetch_related("identities"):
+        events = list(Event.objects.filter(contact=contact).order_by("timestamp", "id"))
+        kinds = {i.kind: i for i in contact.identities.all()}
+        assert set(kinds) == ({"anonymous", "user"} if any(e.type == "identify" for e in events) else {"anonymous"})
+        if "user" not in kinds:
+            assert not any(e.user_id for e in events)
+            continue
+        identified = kinds["user"].first_seen_at
+        assert kinds["user"].value == contact.email and kinds["anonymous"].first_seen_at <= identified
+        for e in events:
+            if e.anonymous_id:  # the browser sends the user id once the identify told it
+                assert bool(e.user_id) == (e.timestamp >= identified - dt.timedelta(seconds=1)), e
+
+
+def test_campaigns_fill_the_calendar_and_belong_to_marketing() -> None:
+    with clock.frozen(NOW):
+        demo()
+
+    campaigns = list(Campaign.objects.select_related("owner"))
+    assert 8 <= len(campaigns) <= 12
+    personas = {p["key"] for p in PlaybookVersion.objects.get(status=VersionStatus.ACTIVE).playbook.data["personas"]}
+    window = (NOW - dt.timedelta(days=WINDOW_DAYS)).date()
+    for c in campaigns:
+        assert c.owner is not None and c.owner.email == people.MARKETING
+        assert c.name and c.utm_campaign == c.utm_campaign.lower() and c.channel and c.offer
+        assert c.persona in personas and c.talking_points and c.key_data_point
+        assert c.starts_on is not None and c.starts_on <= NOW.date()
+        assert c.ends_on is None or c.ends_on >= c.starts_on
+    assert len({c.channel for c in campaigns}) >= 6
+    assert sum(window <= c.starts_on for c in campaigns) >= 6  # most start within the six months
+    used = set(Event.objects.exclude(campaign=None).values_list("campaign_id", flat=True))
+    assert used == {c.pk for c in campaigns}

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from accord.demo.domain import playbook as story
+from accord.demo.domain.activity import lead_source
 from accord.demo.domain.journeys import Era, working_time
 from accord.demo.domain.plan import plan
 from accord.demo.domain.workspace import ascii_slug
 from accord.lifecycle.domain import MoveKind, transition
 from accord.playbook.domain.document import parse
+from accord.tracking.domain import FORM_SUBMITTED, EventType
 
 DEFAULT = (Path(__file__).resolve().parents[2] / "playbook" / "default.yaml").read_text(encoding="utf-8")
 NOW = dt.datetime(2025, 6, 2, 12, 0, tzinfo=dt.UTC)  # a Monday
@@ -115,3 +117,46 @@ def test_taken_emails_and_domains_are_not_reused() -> None:
 
     assert not emails & {p.email for p in again.people}
     assert not domains & {c.domain for c in again.companies}
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_each_persons_events_explain_their_moves(seed: int) -> None:
+    result = plan(seed=seed, contacts=600, now=NOW, eras=eras())
+
+    ids: set[str] = set()
+    for person in result.people:
+        messages = person.messages
+        ids.update(m.message_id for m in messages)
+        forms = [m for m in messages if m.type is EventType.TRACK and m.name == FORM_SUBMITTED]
+        for move in person.moves:
+            if move.to_stage == "lead" and move.by_rule == "entry:lead":
+                before = [m for m in forms if m.received_at < move.at]
+                assert before and move.at - before[-1].received_at < dt.timedelta(seconds=10), person.email
+                parts = {p["text"]: p["actual"] for p in move.details["criteria"]["parts"]}
+                assert parts["contact.forms_submitted ≥ 1"] == len(before)
+            if move.to_stage == "subscriber":
+                signed_up = [m for m in messages if m.name == "Subscribed" and m.received_at < move.at]
+                assert len(signed_up) == 1 and not [m for m in forms if m.received_at < move.at], person.email
+            if move.to_stage == "visitor":
+                assert messages[0].type is EventType.PAGE and messages[0].received_at < move.at
+        if person.email is None:
+            assert not forms and all(not m.user_id for m in messages)
+        attribution = person.attribution
+        assert attribution.forms == len(forms)
+        assert attribution.first is not None
+        # The first touch is the source the person was drawn with, and the property says so.
+        assert lead_source(attribution.first[1].medium) == person.lead_source == person.properties["lead_source"]
+        if forms:
+            assert (attribution.first_offer, attribution.last_offer) == (forms[0].offer, forms[-1].offer)
+    assert len(ids) == result.events - len(result.strays)  # no message id twice
+    assert all(not m.user_id for m in result.strays) and len(result.strays) == len({m.message_id for m in result.strays})
+
+
+def test_dated_campaigns_bring_people_in_while_they_run() -> None:
+    result = plan(seed=6, contacts=800, now=NOW, eras=eras())
+
+    for person in result.people:
+        if person.lead_source in {"Webinar", "Events"}:
+            first = person.attribution.first[1]
+            campaign = next(c for c in result.campaigns if c.utm_campaign == first.campaign)
+            assert campaign.running(person.attribution.first[0].date()), person.email

@@ -38,7 +38,8 @@ class _Bars:
         if step != self.step:
             self.close()
             self.step = step
-            self.bar = tqdm(total=total, desc=step, unit="contacts", file=sys.stderr, disable=None, leave=False)
+            unit = "events" if step.endswith("events") else "contacts"
+            self.bar = tqdm(total=total, desc=step, unit=unit, file=sys.stderr, disable=None, leave=False)
         if self.bar is not None:
             self.bar.update(advance)
 
@@ -51,7 +52,8 @@ class _Bars:
 class Command(BaseCommand):
     help = (
         "Load a demo workspace: a user per role (password accord-demo), sales and marketing teams, "
-        "a second playbook version, accounts and contacts with six months of stage history. "
+        "a second playbook version, a campaign calendar, accounts and contacts with six months of stage "
+        "history and of web, form and email events. "
         "The same --seed gives the same data."
     )
 
@@ -96,7 +98,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Contacts by stage: {stages or 'none'}.")
         self.stdout.write(
             f"Wrote {result.rows:,} rows in {result.seconds:.1f} s: {result.contacts:,} contacts, "
-            f"{result.stage_changes:,} stage changes, {result.accounts:,} accounts, {result.users} users, "
+            f"{result.stage_changes:,} stage changes, {result.events:,} events, {result.identities:,} identities, "
+            f"{result.accounts:,} accounts, {result.campaigns} campaigns, {result.users} users, "
             f"{result.teams} teams, {result.memberships} team memberships, {result.playbook_rows} playbook rows, "
             f"{result.audit_entries} audit entries."
         )
