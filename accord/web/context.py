@@ -19,7 +19,8 @@ ROLE_LABELS: dict[str, str] = {
 
 # The URL prefix that makes each section the current one.
 _PREFIXES = {
-    "home": None, "contacts": "/contacts/", "accounts": "/accounts/", "playbook": "/playbook/", "users": "/admin/",
+    "home": None, "activity": "/activity/", "contacts": "/contacts/", "accounts": "/accounts/",
+    "playbook": "/playbook/", "users": "/admin/",
 }
 
 
@@ -34,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav": []}
     items = [
         ("home", "Overview", "/"),
+        ("activity", "Activity", "/activity/"),
         ("contacts", "Contacts", "/contacts/"),
         ("accounts", "Accounts", "/accounts/"),
         ("playbook", "Playbook", "/playbook/"),

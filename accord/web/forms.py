@@ -26,6 +26,16 @@ class ContactFilterForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1)
 
 
+class ActivityFilterForm(forms.Form):
+    type = forms.ChoiceField(
+        required=False,
+        choices=[("", "All"), ("page", "Page views"), ("track", "Tracked events"), ("identify", "Identifies")],
+    )
+    after = forms.IntegerField(required=False, min_value=0)
+    # Last: from here on, `forms` in this class body names the field, not the module.
+    forms = forms.BooleanField(required=False)
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
     page = forms.IntegerField(required=False, min_value=1)

@@ -7,7 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
 # The API and the tracking endpoints (/v1/) authenticate on their own (keys or session, answering
-# 401); static files, the tracking snippet (/t.js) and the health check are public; everything else needs a signed-in user.
+# 401); static files, the tracking snippet (/t.js) and the health check are public; everything
+# else needs a signed-in user.
 PUBLIC_PREFIXES = ("/api/", "/static/", "/login/", "/healthz", "/v1/", "/t.js")
 
 

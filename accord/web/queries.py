@@ -1,20 +1,26 @@
-"""Reads the screens need that no app offers: counts by stage, weekly moves, recent moves."""
+"""Reads the screens need that no app offers: counts by stage, weekly moves, recent moves, a
+contact's timeline, the live activity feed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import TruncMinute, TruncWeek
 
 from accord.accounts.models import ApiKey, Team, User
+from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
 from accord.lifecycle.domain import MoveKind
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain.document import Playbook, StageKind
-from accord.web.presenters import StageLabel, stage_label, stage_labels
+from accord.tracking.domain import FORM_SUBMITTED
+from accord.tracking.models import Event
+from accord.web.presenters import EventRow, HistoryRow, StageLabel, event_row, history_rows, stage_label, stage_labels
 
 
 @dataclass(frozen=True)
@@ -145,3 +151,183 @@ def teams_with_members() -> QuerySet[Team]:
 
 def api_keys() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+# --------------------------------------------------------------------------- a contact's timeline
+
+TIMELINE_PAGE = 50
+CURSOR = re.compile(r"^([es])([1-9][0-9]{0,18})$")  # e<event id> or s<stage change id>
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[EventRow | HistoryRow]  # newest first
+    next_cursor: str  # the last item's key, to ask for older ones; "" when there are none
+
+
+def contact_timeline(contact: Contact, *, cursor: str = "", limit: int = TIMELINE_PAGE) -> TimelinePage:
+    """The contact's events and stage changes in one list, newest first, `limit` at a time.
+
+    Items are ordered by time, a stage change before an event of the same instant (it follows
+    the event that caused it), then by id; `cursor` is the key of the last item already shown.
+    Each list reads from its (contact, time) index, at most `limit + 1` rows.
+    """
+    events = Event.objects.filter(contact=contact).select_related("campaign").defer("context")
+    changes = StageChange.objects.filter(contact=contact).select_related("by_user", "playbook_version")
+    match = CURSOR.match(cursor)
+    if match:
+        kind, pk = match.group(1), int(match.group(2))
+        if kind == "e":
+            at = Event.objects.filter(pk=pk, contact=contact).values_list("timestamp", flat=True).first()
+            if at is None:
+                return TimelinePage([], "")
+            events = events.filter(Q(timestamp__lt=at) | Q(timestamp=at, id__lt=pk))
+            changes = changes.filter(at__lt=at)
+        else:
+            at = StageChange.objects.filter(pk=pk, contact=contact).values_list("at", flat=True).first()
+            if at is None:
+                return TimelinePage([], "")
+            events = events.filter(timestamp__lte=at)
+            changes = changes.filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
+    found_events = list(events.order_by("-timestamp", "-id")[: limit + 1])
+    found_changes = list(changes.order_by("-at", "-id")[: limit + 1])
+    items: list[EventRow | HistoryRow] = [event_row(e) for e in found_events]
+    items += history_rows(found_changes)
+    items.sort(key=lambda item: (item.at, item.is_stage, int(item.key[1:])), reverse=True)
+    more = len(items) > limit
+    items = items[:limit]
+    return TimelinePage(items, items[-1].key if more and items else "")
+
+
+def campaign_names(utm_values: Iterable[str]) -> dict[str, str]:
+    """Campaign names by lower-case utm_campaign, for the values given."""
+    wanted = {v.lower() for v in utm_values if v}
+    if not wanted:
+        return {}
+    rows = Campaign.objects.filter(utm_campaign__in=wanted).values_list("utm_campaign", "name")
+    return {utm.lower(): name for utm, name in rows}
+
+
+# --------------------------------------------------------------------------- the live activity feed
+
+ACTIVITY_LIMIT = 100
+ACTIVITY_TYPES = {"page": "Page views", "track": "Tracked events", "identify": "Identifies"}
+
+
+def recent_events(
+    *, kind: str = "", forms_only: bool = False, after: int | None = None, upto: int | None = None,
+    limit: int = ACTIVITY_LIMIT,
+) -> list[Event]:
+    """The newest events across everyone, newest first (by id, the order they were stored in):
+    at most `limit`, only those with an id above `after` and up to `upto` when given."""
+    return list(recent_events_query(kind=kind, forms_only=forms_only, after=after, upto=upto, limit=limit))
+
+
+def recent_events_query(
+    *, kind: str = "", forms_only: bool = False, after: int | None = None, upto: int | None = None,
+    limit: int = ACTIVITY_LIMIT,
+) -> QuerySet[Event]:
+    """`recent_events` as a query. It walks the primary key backwards and stops at `limit`
+    (no sort), so it costs the same with a hundred events or millions; the contact and the
+    campaign come by their primary keys."""
+    events = Event.objects.select_related("contact", "campaign").only(
+        *EVENT_COLUMNS, "contact__first_name", "contact__last_name", "contact__email", "campaign__name"
+    )
+    if kind:
+        events = events.filter(type=kind)
+    if forms_only:
+        events = events.filter(type="track", name=FORM_SUBMITTED)
+    if after is not None:
+        events = events.filter(id__gt=after)
+    if upto is not None:
+        events = events.filter(id__lte=upto)
+    return events.order_by("-id")[:limit]
+
+
+# What the feed shows of an event (not its context, which can be large).
+EVENT_COLUMNS = (
+    "id", "type", "name", "user_id", "anonymous_id", "contact_id", "timestamp", "url", "path", "referrer",
+    "utm_source", "utm_medium", "utm_campaign", "campaign_id", "offer", "properties",
+)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many events happened in a period, and of which kinds."""
+
+    total: int
+    pages: int
+    forms: int
+    emails: int
+
+    @property
+    def other(self) -> int:
+        return self.total - self.pages - self.forms - self.emails
+
+
+def events_since(since: dt.datetime, now: dt.datetime) -> Tally:
+    """The events that happened after `since`, up to `now`, counted by kind."""
+    rows = (
+        Event.objects.filter(timestamp__gt=since, timestamp__lte=now)
+        .order_by()
+        .values("type", "name")
+        .annotate(n=Count("id"))
+    )
+    total = pages = forms = emails = 0
+    for row in rows:
+        total += row["n"]
+        if row["type"] == "page":
+            pages += row["n"]
+        elif row["type"] == "track" and row["name"] == FORM_SUBMITTED:
+            forms += row["n"]
+        elif row["type"] == "track" and row["name"].startswith("Email "):
+            emails += row["n"]
+    return Tally(total, pages, forms, emails)
+
+
+def newest_event_id() -> int:
+    return Event.objects.aggregate(n=Max("id"))["n"] or 0
+
+
+@dataclass(frozen=True)
+class Minute:
+    start: dt.datetime
+    count: int
+
+
+def events_per_minute(*, now: dt.datetime, minutes: int = 60) -> list[Minute]:
+    """Events that happened in each of the last `minutes` minutes, oldest first, the current one last."""
+    end = now.replace(second=0, microsecond=0)
+    since = end - dt.timedelta(minutes=minutes - 1)
+    rows = (
+        Event.objects.filter(timestamp__gte=since, timestamp__lte=now)
+        .annotate(minute=TruncMinute("timestamp", tzinfo=dt.UTC))
+        .order_by()
+        .values("minute")
+        .annotate(n=Count("id"))
+    )
+    found = {row["minute"].astimezone(dt.UTC): row["n"] for row in rows}
+    return [Minute(since + dt.timedelta(minutes=i), found.get(since + dt.timedelta(minutes=i), 0))
+            for i in range(minutes)]
+
+
+def minutes_chart(minutes: list[Minute]) -> dict[str, Any]:
+    """A Plotly figure: events per minute as small bars."""
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [f"{m.start:%H:%M}" for m in minutes],
+                "y": [m.count for m in minutes],
+                "marker": {"color": "#3454d1"},
+                "hovertemplate": "%{x}: %{y} events<extra></extra>",
+            }
+        ],
+        "layout": {
+            "margin": {"l": 32, "r": 8, "t": 8, "b": 32},
+            "height": 160,
+            "bargap": 0.15,
+            "xaxis": {"type": "category", "nticks": 7, "tickangle": 0},
+            "yaxis": {"rangemode": "tozero", "gridcolor": "#e4e7ec", "tickformat": "d"},
+        },
+    }

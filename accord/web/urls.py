@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accord.web.views import accounts, admin, base, contacts, overview, playbook
+from accord.web.views import accounts, activity, admin, base, contacts, overview, playbook
 
 urlpatterns = [
     path(
@@ -25,7 +25,9 @@ urlpatterns = [
     path("healthz", base.healthz, name="healthz"),
     path("", overview.home, name="home"),
     path("contacts/", contacts.contact_list_view, name="contacts"),
+    path("activity/", activity.activity, name="activity"),
     path("contacts/<int:pk>/", contacts.contact_detail, name="contact"),
+    path("contacts/<int:pk>/timeline/", contacts.contact_timeline_view, name="contact_timeline"),
     path("contacts/<int:pk>/stage/", contacts.contact_stage_change, name="contact_stage"),
     path("contacts/<int:pk>/stage/fields/", contacts.contact_move_fields, name="contact_move_fields"),
     path("contacts/<int:pk>/merge/", contacts.contact_merge_view, name="contact_merge"),

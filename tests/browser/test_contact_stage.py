@@ -14,19 +14,24 @@ from accord.lifecycle.models import StageChange
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_changing_a_stage_adds_a_row_to_the_history(page: Any, login: Any, ada: Contact) -> None:
+STAGE_CHANGES = "#timeline-items > li.timeline__item--stage"
+
+
+def test_changing_a_stage_adds_a_row_to_the_timeline(page: Any, login: Any, ada: Contact) -> None:
     login(page, "marketing")
     page.goto("/contacts/")
     page.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace")).to_be_visible()
-    expect(page.locator("#stage-history")).to_have_text("No stage changes yet.")
+    expect(page.locator("#timeline-items")).to_have_text(
+        "Nothing has happened yet: no visits, forms, emails or stage changes."
+    )
 
     page.get_by_label("Move to").select_option(label="Lead")
     expect(page.locator("#move-fields")).to_contain_text("Entry criteria, checked on save")
     page.get_by_label("Note").fill("Downloaded the pricing guide")
     page.get_by_role("button", name="Change stage").click()
 
-    history = page.locator("#stage-history > li")
+    history = page.locator(STAGE_CHANGES)
     expect(history).to_have_count(1)
     expect(history.first).to_contain_text("Lead")
     expect(history.first).to_contain_text("by Marketing")
@@ -58,8 +63,8 @@ def test_a_hand_back_asks_for_the_reason_of_the_chosen_stage(page: Any, login: A
     page.get_by_label("Note").fill("Moving to a new role next month")
     page.get_by_role("button", name="Change stage").click()
 
-    expect(page.locator("#stage-history > li").first).to_contain_text("Recycled")
-    expect(page.locator("#stage-history > li").first).to_contain_text("Moving to a new role next month")
+    expect(page.locator(STAGE_CHANGES).first).to_contain_text("Recycled")
+    expect(page.locator(STAGE_CHANGES).first).to_contain_text("Moving to a new role next month")
     assert StageChange.objects.filter(contact=ada).count() == 2
 
 
@@ -72,7 +77,7 @@ def test_an_illegal_move_shows_why_next_to_the_form(page: Any, login: Any, ada: 
     page.get_by_role("button", name="Change stage").click()
 
     expect(page.get_by_role("alert")).to_contain_text("does not meet the entry criteria of MQL")
-    expect(page.locator("#stage-history > li")).to_have_count(1)
+    expect(page.locator(STAGE_CHANGES)).to_have_count(1)
     assert StageChange.objects.filter(contact=ada).count() == 1
 
 
@@ -80,6 +85,6 @@ def test_a_viewer_sees_no_stage_form(page: Any, login: Any, ada: Contact) -> Non
     login(page, "viewer")
     page.goto(f"/contacts/{ada.pk}/")
 
-    expect(page.get_by_role("heading", name="Stage history")).to_be_visible()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
     expect(page.get_by_label("Move to")).to_have_count(0)
     expect(page.get_by_role("button", name="Change stage")).to_have_count(0)

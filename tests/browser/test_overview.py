@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_overview_renders_the_funnel_chart(page: Any, login: Any, users: Any) -> None:
     for n in range(3):
-        contact = Contact.objects.create(email=f"p{n}@example.org", first_name=f"Person{n}")
+        contact = Contact.objects.create(email=f"p{n}@example.org", first_name=f"Person{n}", forms_submitted=1)
         contact_change_stage(contact=contact, to_stage="lead", acting_user=users["marketing"])
 
     login(page, "viewer")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django import template
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from accord.core import clock
 from accord.web.presenters import StageLabel, stage_label
 
 register = template.Library()
@@ -84,3 +88,66 @@ def query(context: template.Context, **changes: Any) -> str:
             params[key] = str(value)
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+# Line icons on a 24-pixel grid, drawn with the current text colour.
+ICONS: dict[str, str] = {
+    "page": '<path d="M6 3h8l4 4v14H6z"/><path d="M14 3v4h4M9 12h6M9 16h6"/>',
+    "form": '<rect x="5" y="4" width="14" height="17" rx="2"/><path d="M9 2h6v4H9zM9 11h6M9 15h4"/>',
+    "mail": '<rect x="3" y="5" width="18" height="14" rx="2"/><path d="m3 7 9 6 9-6"/>',
+    "click": '<path d="M9 3v11l3-3 2.5 6 2-1-2.5-6H18z"/>',
+    "video": '<rect x="3" y="6" width="13" height="12" rx="2"/><path d="m16 10 5-3v10l-5-3z"/>',
+    "calendar": '<rect x="4" y="5" width="16" height="16" rx="2"/><path d="M4 10h16M9 3v4M15 3v4"/>',
+    "user": '<circle cx="12" cy="8" r="4"/><path d="M4 21c1.5-4 4.5-6 8-6s6.5 2 8 6"/>',
+    "bell": '<path d="M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z"/><path d="M10 21a2 2 0 0 0 4 0"/>',
+    "unsubscribe": '<circle cx="12" cy="12" r="9"/><path d="m9 9 6 6m0-6-6 6"/>',
+    "stage": '<path d="M4 12h14m-6-6 6 6-6 6"/>',
+    "back": '<path d="M20 12H6m6-6-6 6 6 6"/>',
+    "bolt": '<path d="M13 3 5 14h6l-1 7 8-11h-6z"/>',
+}
+
+
+@register.simple_tag
+def icon(name: str) -> SafeString:
+    """An inline line icon; decorative, so hidden from screen readers (the text beside it says what it is)."""
+    paths = ICONS.get(name, ICONS["bolt"])
+    return format_html(
+        '<svg class="icon" viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" '
+        'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">{}</svg>',
+        mark_safe(paths),  # constant markup from ICONS above
+    )
+
+
+def ago_text(value: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, in one unit: "just now", "12 s ago", "5 min ago", "3 h ago", "2 days ago".
+    accord.js keeps the same wording up to date on live pages."""
+    seconds = int((now - value).total_seconds())
+    if seconds < 1:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    if days < 30:
+        return f"{days} day{'s' if days != 1 else ''} ago"
+    if days < 365:
+        months = days // 30
+        return f"{months} month{'s' if months != 1 else ''} ago"
+    years = days // 365
+    return f"{years} year{'s' if years != 1 else ''} ago"
+
+
+@register.simple_tag
+def when(value: dt.datetime | None) -> SafeString:
+    """A moment as relative and absolute time: "3 h ago · 12 Mar 2025, 14:03"."""
+    if value is None:
+        return format_html('<span class="muted">{}</span>', "—")
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}"><span data-ago>{}</span> · {}</time>',
+        value.isoformat(), date_format(local, "j M Y, H:i:s e"), ago_text(value, clock.now()),
+        date_format(local, "j M Y, H:i"),
+    )

@@ -20,7 +20,7 @@ def account(db: Any) -> Account:
 def contact(account: Account, users: dict[str, Any]) -> Contact:
     return Contact.objects.create(
         email="ada@acme.com", first_name="Ada", last_name="Lovelace", title="VP Marketing", seniority="vp",
-        account=account, owner=users["sales_rep"], consent=True,
+        account=account, owner=users["sales_rep"], consent=True, forms_submitted=1,
     )
 
 

@@ -1,4 +1,4 @@
-"""Contacts: the searchable list, one contact's page, its stage changes and merges."""
+"""Contacts: the searchable list, one contact's page with its timeline, stage changes and merges."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from accord.contacts.queries import contact_duplicates, contact_list
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.lifecycle.actions import contact_change_stage
 from accord.lifecycle.domain import MoveKind
-from accord.lifecycle.queries import MoveOption, move_options, stage_history
+from accord.lifecycle.queries import MoveOption, move_options
 from accord.playbook.domain.conditions import describe
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.web import queries
 from accord.web.forms import ContactFilterForm, MergeForm, StageChangeForm, first_error
-from accord.web.presenters import history_rows, stage_label, stage_labels
+from accord.web.presenters import stage_label, stage_labels
 from accord.web.views.base import acting, htmx, paginate, partial_wanted
 
 LIST = "web/contacts/list.html"
@@ -78,8 +78,9 @@ def _lifecycle(
     error: AccordError | None = None,
     values: Mapping[str, Any] | None = None,
     version: PlaybookVersion | None = None,
+    cursor: str = "",
 ) -> dict[str, Any]:
-    """The stage panel and the history: the part of the page a stage change re-renders."""
+    """The stage panel and the timeline: the part of the page a stage change re-renders."""
     version = version or active_playbook()
     labels = stage_labels(version.playbook)
     options = _options(version, contact, request)
@@ -88,7 +89,8 @@ def _lifecycle(
     return {
         "contact": contact,
         "current": stage_label(labels, contact.stage),
-        "history": list(reversed(history_rows(stage_history(contact)))),
+        "timeline": queries.contact_timeline(contact, cursor=cursor),
+        "older": bool(cursor),
         "can_move": acting(request).can(Capability.STAGE_CHANGE),
         "forward": [o for o in options if o.kind is MoveKind.ADVANCE],
         "hand_backs": [o for o in options if o.kind is MoveKind.HAND_BACK],
@@ -106,21 +108,34 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
     user = acting(request)
     version = active_playbook()
     duplicates = contact_duplicates(contact)
+    campaigns = queries.campaign_names([contact.first_campaign, contact.last_campaign])
     return {
         **_lifecycle(
-            request, contact, error=extra.pop("error", None), values=extra.pop("values", None), version=version
+            request, contact, error=extra.pop("error", None), values=extra.pop("values", None), version=version,
+            cursor=extra.pop("cursor", ""),
         ),
         "labels": stage_labels(version.playbook),
         "duplicates": duplicates,
         "can_merge": user.can(Capability.CONTACT_MERGE),
         "properties": sorted((contact.properties or {}).items()),
+        "first_campaign": campaigns.get(contact.first_campaign.lower(), contact.first_campaign),
+        "last_campaign": campaigns.get(contact.last_campaign.lower(), contact.last_campaign),
         **extra,
     }
 
 
 @require_GET
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, DETAIL, _page_context(request, _contact(pk)))
+    """The contact's page; `?cursor=` shows its timeline from an older item on (without JavaScript)."""
+    return render(request, DETAIL, _page_context(request, _contact(pk), cursor=request.GET.get("cursor", "")))
+
+
+@require_GET
+def contact_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next items of a contact's timeline, older than `cursor`, for "Show older"."""
+    contact = get_object_or_404(Contact.objects.only("pk"), pk=pk)
+    page = queries.contact_timeline(contact, cursor=request.GET.get("cursor", ""))
+    return render(request, f"{DETAIL}#timeline_page", {"contact": contact, "timeline": page})
 
 
 @require_GET

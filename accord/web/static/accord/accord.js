@@ -1,4 +1,4 @@
-/* Accord's few behaviours: Plotly charts from JSON islands, confirmations, copy buttons. */
+/* Accord's few behaviours: Plotly charts from JSON islands, confirmations, copy buttons, live lists. */
 (function () {
   "use strict";
 
@@ -13,20 +13,82 @@
     hoverlabel: { font: { size: 13 } }
   };
 
+  function draw(el) {
+    var source = document.getElementById(el.getAttribute("data-plotly"));
+    if (!source || !window.Plotly) { return; }
+    var spec = JSON.parse(source.textContent);
+    var layout = Object.assign({}, BASE_LAYOUT, spec.layout || {});
+    window.Plotly.react(el, spec.data, layout, { displayModeBar: false, responsive: true });
+  }
+
   function renderCharts(root) {
-    if (!window.Plotly) { return; }
-    root.querySelectorAll("[data-plotly]").forEach(function (el) {
-      var source = document.getElementById(el.getAttribute("data-plotly"));
-      if (!source) { return; }
-      var spec = JSON.parse(source.textContent);
-      var layout = Object.assign({}, BASE_LAYOUT, spec.layout || {});
-      window.Plotly.newPlot(el, spec.data, layout, { displayModeBar: false, responsive: true });
-    });
+    root.querySelectorAll("[data-plotly]").forEach(draw);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     renderCharts(document);
   });
+
+  // A chart's data swapped in out of band (a live page's poll): draw the chart again.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var swapped = event.detail && event.detail.target;
+    if (!swapped) { return; }
+    document.querySelectorAll("[data-plotly]").forEach(function (el) {
+      var source = document.getElementById(el.getAttribute("data-plotly"));
+      if (source && (swapped === source || swapped.contains(source))) { draw(el); }
+    });
+  });
+
+  // <ol data-keep="100">: after new items arrive on top, mark them and keep only the newest N.
+  // Lists that come with the page (or a filter's swap) start with every item already seen.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (!root || !root.querySelectorAll) { return; }
+    root.querySelectorAll("[data-keep]").forEach(function (list) {
+      list.querySelectorAll(":scope > li").forEach(function (item) { item.setAttribute("data-seen", ""); });
+      list.setAttribute("data-ready", "");
+    });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.detail && event.detail.target;
+    if (!list || !list.hasAttribute || !list.hasAttribute("data-keep")) { return; }
+    var keep = parseInt(list.getAttribute("data-keep"), 10);
+    var items = list.querySelectorAll(":scope > li[id^='event-']");
+    items.forEach(function (item) {
+      if (!item.hasAttribute("data-seen")) {
+        item.setAttribute("data-seen", "");
+        if (list.hasAttribute("data-ready")) {
+          item.classList.add("is-new");
+          setTimeout(function () { item.classList.remove("is-new"); }, 3000);
+        }
+      }
+    });
+    for (var i = keep; i < items.length; i++) { items[i].remove(); }
+    list.setAttribute("data-ready", "");
+  });
+
+  // <span data-ago> inside <time datetime>: keep "12 s ago" true while the page stays open
+  // (the same wording as the server's `when` tag).
+  function ago(seconds) {
+    if (seconds < 1) { return "just now"; }
+    if (seconds < 60) { return seconds + " s ago"; }
+    if (seconds < 3600) { return Math.floor(seconds / 60) + " min ago"; }
+    if (seconds < 86400) { return Math.floor(seconds / 3600) + " h ago"; }
+    var days = Math.floor(seconds / 86400);
+    if (days < 30) { return days + (days === 1 ? " day ago" : " days ago"); }
+    if (days < 365) { var months = Math.floor(days / 30); return months + (months === 1 ? " month ago" : " months ago"); }
+    var years = Math.floor(days / 365);
+    return years + (years === 1 ? " year ago" : " years ago");
+  }
+
+  setInterval(function () {
+    var now = Date.now();
+    document.querySelectorAll("time[datetime] > [data-ago]").forEach(function (el) {
+      var at = Date.parse(el.parentElement.getAttribute("datetime"));
+      if (!isNaN(at)) { el.textContent = ago(Math.floor((now - at) / 1000)); }
+    });
+  }, 10000);
 
   // Keep addresses short: a GET leaves out filters that are empty ("?q=ada", not "?q=ada&stage=&owner=").
   document.addEventListener("htmx:configRequest", function (event) {
