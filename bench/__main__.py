@@ -1,8 +1,9 @@
 """`make bench`: run every benchmark in bench/ against a fresh database and print its figures.
 
-The database is PostgreSQL: ACCORD_BENCH_DATABASE_URL (or ACCORD_TEST_DATABASE_URL), else a local
-server on 127.0.0.1:5432 when one answers; otherwise a temporary SQLite file. Each benchmark measures its own baseline in the same run and
-prints the ratio. Nothing here asserts a timing.
+The database is PostgreSQL: ACCORD_BENCH_DATABASE_URL (or ACCORD_TEST_DATABASE_URL), else a
+local server on 127.0.0.1:5432 when one answers; otherwise a temporary SQLite file. Each
+benchmark measures its own baseline in the same run and prints the ratio. Nothing here asserts
+a timing.
 """
 
 from __future__ import annotations
