@@ -17,7 +17,10 @@ def run() -> None:
     admin = User.objects.create_user("bench-admin@example.com", "x", role="admin")
     _, key = apikey_create(name="bench", scopes="read,write", acting_user=admin)
     Contact.objects.bulk_create(
-        [Contact(email=f"api{i}@bench{i % 89}.example", first_name=f"P{i}", consent=True) for i in range(CONTACTS)],
+        [
+            Contact(email=f"api{i}@bench{i % 89}.example", first_name=f"P{i}", consent=True, forms_submitted=1)
+            for i in range(CONTACTS)
+        ],
         batch_size=2000,
     )
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")

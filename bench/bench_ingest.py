@@ -118,6 +118,26 @@ def _client(seed: int, batches: int, visitors: int, key: str, ready: Any, go: An
     results.put(_send(bodies, key))
 
 
+def _track_latencies(key: str, count: int = 1000) -> list[float]:
+    """Milliseconds for single-event POST /v1/track calls, one after another on one connection."""
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    single = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+
+    def one() -> None:
+        body = orjson.dumps({"anonymousId": f"lat-{random.random()}", "event": "Clicked", "properties": {"x": 1}})
+        single.request(
+            "POST", "/v1/track", body=body, headers={"Authorization": auth, "Content-Type": "application/json"}
+        )
+        response = single.getresponse()
+        response.read()
+        assert response.status == 200
+
+    try:
+        return latencies(one, count)
+    finally:
+        single.close()
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
 
@@ -206,8 +226,9 @@ def run() -> None:
 
     server = _start_server()
     try:
-        # warm up: each worker imports and connects
+        # warm up: each worker imports and connects; then single events on the idle server
         _send(_bodies(999, 4, visitors), key)
+        track_idle = _track_latencies(key)
         before = Event.objects.count()
         connection.close()
         memory_start = _rss_mb(server.pid)
@@ -231,19 +252,7 @@ def run() -> None:
         memory_end = _rss_mb(server.pid)
         stored = Event.objects.count() - before
 
-        auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-        single = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-
-        def one() -> None:
-            body = orjson.dumps({"anonymousId": f"lat-{random.random()}", "event": "Clicked", "properties": {"x": 1}})
-            single.request(
-                "POST", "/v1/track", body=body, headers={"Authorization": auth, "Content-Type": "application/json"}
-            )
-            response = single.getresponse()
-            response.read()
-            assert response.status == 200
-
-        track = latencies(one, 1000)
+        track_loaded = _track_latencies(key)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -253,5 +262,6 @@ def run() -> None:
     print(f"   {total:,} events sent in {total // BATCH:,} batches of {BATCH} by {CLIENTS} clients; "
           f"{accepted:,} accepted, {stored:,} rows stored, in {elapsed:.1f} s")  # fmt: skip
     figure("events/s end-to-end over HTTP", rate, "events/s", baseline=copy_rate or None, baseline_label="raw COPY")
-    latency_line("single-event POST /v1/track", track)
+    latency_line("single-event POST /v1/track, idle server", track_idle)
+    latency_line("the same after the 1M-event load", track_loaded)
     print(f"   server memory (RSS, master + workers)          start {memory_start:,.0f} MB   end {memory_end:,.0f} MB")
