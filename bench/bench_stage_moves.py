@@ -18,10 +18,10 @@ CONTACTS = 3_000
 def run() -> None:
     user = User.objects.create_user("bench-marketing@example.com", "x", role="marketing")
     Contact.objects.bulk_create(
-        [Contact(email=f"person{i}@bench{i % 97}.example", consent=True, forms_submitted=1) for i in range(CONTACTS)],
+        [Contact(email=f"mover{i}@bench{i % 97}.example", consent=True, forms_submitted=1) for i in range(CONTACTS)],
         batch_size=1000,
     )
-    contacts = list(Contact.objects.filter(email__startswith="person").order_by("pk"))
+    contacts = list(Contact.objects.filter(email__startswith="mover").order_by("pk"))
     half = CONTACTS // 2
 
     with stopwatch() as engine:
