@@ -325,3 +325,33 @@ def touch(message: Message, *, own_domains: frozenset[str] = frozenset()) -> Tou
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+@dataclass
+class Attribution:
+    """What a contact's events say about where they came from: folded one message at a time, in
+    any order. The first touch is the earliest; the last touch the latest that is not direct."""
+
+    first: tuple[dt.datetime, Touch] | None = None
+    last: tuple[dt.datetime, Touch] | None = None
+    seen: dt.datetime | None = None
+    forms: int = 0
+    first_offer: tuple[dt.datetime, str] | None = None
+    last_offer: tuple[dt.datetime, str] | None = None
+
+    def add(self, m: Message) -> None:
+        at = m.timestamp
+        self.seen = max(self.seen, at) if self.seen else at
+        found = touch(m)
+        if found is not None:
+            if self.first is None or at < self.first[0]:
+                self.first = (at, found)
+            if not found.is_direct and (self.last is None or at >= self.last[0]):
+                self.last = (at, found)
+        if m.type is EventType.TRACK and m.name == FORM_SUBMITTED:
+            self.forms += 1
+            if m.offer:
+                if self.first_offer is None or at < self.first_offer[0]:
+                    self.first_offer = (at, m.offer)
+                if self.last_offer is None or at >= self.last_offer[0]:
+                    self.last_offer = (at, m.offer)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.db.models import F
 
 from accord.contacts.models import Contact
 from accord.lifecycle.actions import contact_apply_rules
 from accord.playbook.queries import active_playbook
-from accord.tracking.domain import FORM_SUBMITTED, EventType, Message, Touch, touch
+from accord.tracking.domain import Attribution, EventType, Message, Touch
 from accord.tracking.identity import Resolution
 from accord.tracking.models import Event
 
@@ -27,36 +26,11 @@ from accord.tracking.models import Event
 SEEN_RESOLUTION = dt.timedelta(minutes=5)
 
 
-@dataclass
-class _Activity:
-    first: tuple[dt.datetime, Touch] | None = None
-    last: tuple[dt.datetime, Touch] | None = None
-    seen: dt.datetime | None = None
-    forms: int = 0
-    first_offer: tuple[dt.datetime, str] | None = None
-    last_offer: tuple[dt.datetime, str] | None = None
-
-
 def accepted(messages: list[Message], resolution: Resolution) -> None:
-    activity: dict[int, _Activity] = defaultdict(_Activity)
+    activity: dict[int, Attribution] = defaultdict(Attribution)
     for m in messages:
-        if m.contact_id is None:
-            continue
-        a = activity[m.contact_id]
-        a.seen = max(a.seen, m.timestamp) if a.seen else m.timestamp
-        found = touch(m)
-        if found is not None:
-            if a.first is None or m.timestamp < a.first[0]:
-                a.first = (m.timestamp, found)
-            if not found.is_direct and (a.last is None or m.timestamp >= a.last[0]):
-                a.last = (m.timestamp, found)
-        if m.type is EventType.TRACK and m.name == FORM_SUBMITTED:
-            a.forms += 1
-            if m.offer:
-                if a.first_offer is None or m.timestamp < a.first_offer[0]:
-                    a.first_offer = (m.timestamp, m.offer)
-                if a.last_offer is None or m.timestamp >= a.last_offer[0]:
-                    a.last_offer = (m.timestamp, m.offer)
+        if m.contact_id is not None:
+            activity[m.contact_id].add(m)
     # Contacts are always written in id order, so two requests touching the same contacts queue
     # behind each other instead of deadlocking.
     for contact_id in sorted(resolution.relinked):
@@ -69,7 +43,7 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
             contact_apply_rules(contact=contact, version=version)
 
 
-def _save(activity: dict[int, _Activity], *, skip: set[int]) -> None:
+def _save(activity: dict[int, Attribution], *, skip: set[int]) -> None:
     ids = [c for c in activity if c not in skip]
     if not ids:
         return
@@ -127,33 +101,19 @@ def _first(first: tuple[dt.datetime, Touch]) -> dict[str, object]:
 def _recompute(contact_id: int) -> None:
     """Rebuild a contact's attribution from all its events (after an anonymous history was linked
     to it, or a merge): first and last touch, offers and form count."""
-    events = Event.objects.filter(contact_id=contact_id).order_by("timestamp", "id")
-    first: tuple[dt.datetime, Touch] | None = None
-    last: tuple[dt.datetime, Touch] | None = None
-    seen = None
-    forms = 0
-    offers: list[str] = []
-    for e in events.only(
+    found = Attribution()
+    events = Event.objects.filter(contact_id=contact_id).only(
         "type", "name", "timestamp", "url", "referrer", "utm_source", "utm_medium", "utm_campaign", "offer"
-    ):
-        found = touch(_as_message(e))
-        if found is not None:
-            if first is None:
-                first = (e.timestamp, found)
-            if not found.is_direct:
-                last = (e.timestamp, found)
-        seen = e.timestamp
-        if e.type == EventType.TRACK and e.name == FORM_SUBMITTED:
-            forms += 1
-            if e.offer:
-                offers.append(e.offer)
-    changed: dict[str, object] = {"forms_submitted": forms, "last_seen_at": seen}
-    if first:
-        changed.update(_first(first))
-    if last:
-        changed.update(_last(last))
-    if offers:
-        changed.update(first_offer=offers[0], last_offer=offers[-1])
+    )
+    for event in events:
+        found.add(_as_message(event))
+    changed: dict[str, object] = {"forms_submitted": found.forms, "last_seen_at": found.seen}
+    if found.first:
+        changed.update(_first(found.first))
+    if found.last:
+        changed.update(_last(found.last))
+    if found.first_offer and found.last_offer:
+        changed.update(first_offer=found.first_offer[1], last_offer=found.last_offer[1])
     Contact.objects.filter(pk=contact_id).update(**changed)
 
 
@@ -163,5 +123,5 @@ def _as_message(e: Event) -> Message:
         type=EventType(e.type), message_id="", message_key=None, user_id="", anonymous_id="", name=e.name,  # type: ignore[arg-type]
         timestamp=e.timestamp, original_timestamp=None, sent_at=None, received_at=e.timestamp, properties={},
         context={}, url=e.url, referrer=e.referrer, utm_source=e.utm_source, utm_medium=e.utm_medium,
-        utm_campaign=e.utm_campaign,
+        utm_campaign=e.utm_campaign, offer=e.offer,
     )  # fmt: skip
