@@ -346,5 +346,5 @@ def _attribution(p: PersonSeed) -> dict[str, object]:
         "first_campaign": first.campaign if first else "", "first_seen_at": a.first[0] if a.first else None,
         "last_source": last.source if last else "", "last_medium": last.medium if last else "",
         "last_campaign": last.campaign if last else "", "last_seen_at": a.seen,
-        "first_offer": a.first_offer, "last_offer": a.last_offer, "forms_submitted": a.forms,
+        "first_offer": a.first_offer_name, "last_offer": a.last_offer_name, "forms_submitted": a.forms,
     }

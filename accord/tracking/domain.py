@@ -339,6 +339,14 @@ class Attribution:
     first_offer: tuple[dt.datetime, str] | None = None
     last_offer: tuple[dt.datetime, str] | None = None
 
+    @property
+    def first_offer_name(self) -> str:
+        return self.first_offer[1] if self.first_offer else ""
+
+    @property
+    def last_offer_name(self) -> str:
+        return self.last_offer[1] if self.last_offer else ""
+
     def add(self, m: Message) -> None:
         at = m.timestamp
         self.seen = max(self.seen, at) if self.seen else at

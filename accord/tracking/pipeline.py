@@ -112,8 +112,8 @@ def _recompute(contact_id: int) -> None:
         changed.update(_first(found.first))
     if found.last:
         changed.update(_last(found.last))
-    if found.first_offer and found.last_offer:
-        changed.update(first_offer=found.first_offer[1], last_offer=found.last_offer[1])
+    if found.forms:
+        changed.update(first_offer=found.first_offer_name, last_offer=found.last_offer_name)
     Contact.objects.filter(pk=contact_id).update(**changed)
 
 

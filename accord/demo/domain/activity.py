@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 from accord.demo.domain.campaigns import CampaignSeed, slug
 from accord.demo.domain.campaigns import pick as pick_campaign
-from accord.tracking.domain import FORM_SUBMITTED, EventType, Message, Touch, parse, touch
+from accord.tracking.domain import FORM_SUBMITTED, Message, parse
+from accord.tracking.domain import Attribution as TrackedAttribution
 
 SITE = "https://www.demo.accord.test"
 BRAND = "Accord Demo"
@@ -35,8 +36,13 @@ LIBRARY = {"name": "accord.js", "version": "1.4.2"}
 # --------------------------------------------------------------------------- the website
 
 CONTENT_OFFERS = (
-    "State of RevOps report", "MQL definition workbook", "Sales and marketing SLA template",
-    "Funnel math calculator", "Case study: How Northwind doubled SQLs", "Lead scoring guide", "Product tour video",
+    "State of RevOps report",
+    "MQL definition workbook",
+    "Sales and marketing SLA template",
+    "Funnel math calculator",
+    "Case study: How Northwind doubled SQLs",
+    "Lead scoring guide",
+    "Product tour video",
 )
 DEMO_OFFER = "Demo request"
 BLOG = {
@@ -90,10 +96,30 @@ def title(path: str) -> str:
 
 
 # Where a page leads next: early in the funnel people read, later they compare and ask for a demo.
-EARLY_WALK = (("/blog", 8), ("/", 12), ("/product", 12), ("/product/scoring", 8), ("/customers", 8),
-              ("/pricing", 10), ("/about", 3), ("/demo", 2), *((p, 6) for p in BLOG), *((p, 3) for p in CUSTOMERS))
-LATE_WALK = (("/pricing", 26), ("/product", 12), ("/product/sla", 10), ("/product/scoring", 8), ("/customers", 8),
-             ("/demo", 8), ("/", 6), ("/about", 3), *((p, 2) for p in BLOG), *((p, 7) for p in CUSTOMERS))
+EARLY_WALK = (
+    ("/blog", 8),
+    ("/", 12),
+    ("/product", 12),
+    ("/product/scoring", 8),
+    ("/customers", 8),
+    ("/pricing", 10),
+    ("/about", 3),
+    ("/demo", 2),
+    *((p, 6) for p in BLOG),
+    *((p, 3) for p in CUSTOMERS),
+)
+LATE_WALK = (
+    ("/pricing", 26),
+    ("/product", 12),
+    ("/product/sla", 10),
+    ("/product/scoring", 8),
+    ("/customers", 8),
+    ("/demo", 8),
+    ("/", 6),
+    ("/about", 3),
+    *((p, 2) for p in BLOG),
+    *((p, 7) for p in CUSTOMERS),
+)
 LATE_STAGES = frozenset({"mql", "sql", "opportunity", "customer"})
 
 # --------------------------------------------------------------------------- where visits come from
@@ -101,8 +127,10 @@ LATE_STAGES = frozenset({"mql", "sql", "opportunity", "customer"})
 SEARCH = (("https://www.google.com/", 80), ("https://www.bing.com/", 14), ("https://duckduckgo.com/", 6))
 SOCIAL = (("https://www.linkedin.com/", 72), ("https://lnkd.in/", 10), ("https://t.co/", 18))
 REFERRALS = (
-    ("https://www.g2.com/categories/lead-management", 38), ("https://www.capterra.com/lead-scoring-software/", 24),
-    ("https://revopscoop.com/best-tools-for-revops", 22), ("https://news.ycombinator.com/", 16),
+    ("https://www.g2.com/categories/lead-management", 38),
+    ("https://www.capterra.com/lead-scoring-software/", 24),
+    ("https://revopscoop.com/best-tools-for-revops", 22),
+    ("https://news.ycombinator.com/", 16),
 )
 SEARCH_HOSTS = frozenset(r for r, _ in SEARCH)
 SOCIAL_HOSTS = frozenset(r for r, _ in SOCIAL)
@@ -113,14 +141,27 @@ LAND_SOCIAL = (*((p, 14) for p in BLOG), ("/", 16))
 LAND_REFERRAL = (("/", 45), ("/pricing", 30), ("/customers", 15), ("/customers/northwind", 10))
 # Lead source (as the contact property `lead_source` names it) -> campaign channel, for UTM-tagged sources.
 SOURCE_CHANNEL = {
-    "Paid search": "paid_search", "Paid social": "paid_social", "Webinar": "webinar", "Events": "event",
-    "Content syndication": "content_syndication", "Email": "email", "Partner": "partner",
+    "Paid search": "paid_search",
+    "Paid social": "paid_social",
+    "Webinar": "webinar",
+    "Events": "event",
+    "Content syndication": "content_syndication",
+    "Email": "email",
+    "Partner": "partner",
 }
 # The lead source a first touch stands for, by its medium.
 LEAD_SOURCE_BY_MEDIUM = {
-    "organic": "Organic search", "social": "Organic social", "referral": "Referral", "(none)": "Direct",
-    "cpc": "Paid search", "paid_social": "Paid social", "webinar": "Webinar", "event": "Events",
-    "syndication": "Content syndication", "email": "Email", "partner": "Partner",
+    "organic": "Organic search",
+    "social": "Organic social",
+    "referral": "Referral",
+    "(none)": "Direct",
+    "cpc": "Paid search",
+    "paid_social": "Paid social",
+    "webinar": "Webinar",
+    "event": "Events",
+    "syndication": "Content syndication",
+    "email": "Email",
+    "partner": "Partner",
 }
 
 
@@ -153,23 +194,56 @@ DIRECT = Entry()
 # --------------------------------------------------------------------------- devices and clocks
 
 USER_AGENTS = (
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-     "Safari/537.36", 40),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-     "Safari/537.36", 22),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 "
-     "Safari/605.1.15", 12),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
-     "Safari/537.36 Edg/131.0.0.0", 10),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Safari/537.36",
+        40,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Safari/537.36",
+        22,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 "
+        "Safari/605.1.15",
+        12,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Safari/537.36 Edg/131.0.0.0",
+        10,
+    ),
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", 5),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/18.1 Mobile/15E148 Safari/604.1", 8),
-    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile "
-     "Safari/537.36", 3),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/18.1 Mobile/15E148 Safari/604.1",
+        8,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile "
+        "Safari/537.36",
+        3,
+    ),
 )
 # Hours from UTC, roughly, for keeping visits to waking hours.
-UTC_OFFSETS = {"US": -5, "CA": -5, "GB": 0, "DE": 1, "FR": 1, "NL": 1, "SE": 1, "AU": 10, "IN": 5.5, "BR": -3,
-               "IE": 0, "ES": 1, "MX": -6, "SG": 8, "JP": 9}
+UTC_OFFSETS = {
+    "US": -5,
+    "CA": -5,
+    "GB": 0,
+    "DE": 1,
+    "FR": 1,
+    "NL": 1,
+    "SE": 1,
+    "AU": 10,
+    "IN": 5.5,
+    "BR": -3,
+    "IE": 0,
+    "ES": 1,
+    "MX": -6,
+    "SG": 8,
+    "JP": 9,
+}
 
 
 @functools.lru_cache(maxsize=512)
@@ -202,13 +276,19 @@ def _iso(moment: dt.datetime) -> str:
 # --------------------------------------------------------------------------- email
 
 NEWSLETTER_SUBJECTS = (
-    "Three MQL definitions that sales actually trusts", "Your funnel math, worked backwards",
-    "What 400 RevOps teams told us about hand-offs", "The SLA clause nobody enforces",
-    "Why your lead scores need a half-life", "Recycled is not rejected", "Speed to lead, measured honestly",
+    "Three MQL definitions that sales actually trusts",
+    "Your funnel math, worked backwards",
+    "What 400 RevOps teams told us about hand-offs",
+    "The SLA clause nobody enforces",
+    "Why your lead scores need a half-life",
+    "Recycled is not rejected",
+    "Speed to lead, measured honestly",
 )
 NURTURE_SUBJECTS = (
-    "Your SLA template, and how teams fill it in", "Who signs the MQL definition?",
-    "A hand-off checklist for your next pipeline review", "How Northwind's reps stopped rejecting MQLs",
+    "Your SLA template, and how teams fill it in",
+    "Who signs the MQL definition?",
+    "A hand-off checklist for your next pipeline review",
+    "How Northwind's reps stopped rejecting MQLs",
 )
 NEWSLETTER_EVERY_DAYS = 14
 NURTURE_EVERY_DAYS = 7
@@ -255,38 +335,26 @@ def mailings(campaigns: Sequence[CampaignSeed], start: dt.datetime, now: dt.date
 # How someone who has been here before comes back.
 RETURNING = (("direct", 45), ("organic", 22), ("social", 6), ("referral", 5), ("paid_social", 7), ("paid_search", 5))
 # Background visits per day by stage (before decay), and which stages may fill in forms on their own.
-VISIT_RATE = {None: 0.05, "visitor": 0.05, "subscriber": 0.03, "lead": 0.05, "mql": 0.14, "sql": 0.12,
-              "opportunity": 0.12, "customer": 0.04, "recycled": 0.02, "disqualified": 0.004}
+VISIT_RATE = {
+    None: 0.05,
+    "visitor": 0.05,
+    "subscriber": 0.03,
+    "lead": 0.05,
+    "mql": 0.14,
+    "sql": 0.12,
+    "opportunity": 0.12,
+    "customer": 0.04,
+    "recycled": 0.02,
+    "disqualified": 0.004,
+}
 # A form while recycled (or before being a lead) would make the stage rules move the contact, so
 # people fill in forms on their own only in these stages; the journey places the others.
 FORM_STAGES = frozenset({"lead", "mql", "sql", "opportunity", "customer"})
 NURTURE_STAGES = frozenset({"lead", "mql", "recycled"})
 
 
-@dataclass
-class Attribution:
-    """What the tracking pipeline keeps on the contact, from its events."""
-
-    first: tuple[dt.datetime, Touch] | None = None
-    last: tuple[dt.datetime, Touch] | None = None
-    seen: dt.datetime | None = None
-    forms: int = 0
-    first_offer: str = ""
-    last_offer: str = ""
-
-    def add(self, m: Message) -> None:
-        found = touch(m)
-        if found is not None:
-            if self.first is None or m.timestamp < self.first[0]:
-                self.first = (m.timestamp, found)
-            if not found.is_direct and (self.last is None or m.timestamp >= self.last[0]):
-                self.last = (m.timestamp, found)
-        self.seen = m.timestamp if self.seen is None else max(self.seen, m.timestamp)
-        if m.type is EventType.TRACK and m.name == FORM_SUBMITTED:
-            self.forms += 1
-            if m.offer:
-                self.first_offer = self.first_offer or m.offer
-                self.last_offer = m.offer
+class Attribution(TrackedAttribution):
+    """The tracking pipeline's attribution rules, with the facts the stage rules read from them."""
 
     def facts(self) -> dict[str, Any]:
         first = self.first[1] if self.first else None
@@ -296,11 +364,11 @@ class Attribution:
             "contact.first_source": first.source if first else "",
             "contact.first_medium": first.medium if first else "",
             "contact.first_campaign": first.campaign if first else "",
-            "contact.first_offer": self.first_offer,
+            "contact.first_offer": self.first_offer_name,
             "contact.last_source": last.source if last else "",
             "contact.last_medium": last.medium if last else "",
             "contact.last_campaign": last.campaign if last else "",
-            "contact.last_offer": self.last_offer,
+            "contact.last_offer": self.last_offer_name,
         }
 
 
@@ -358,8 +426,9 @@ class Activity:
         self.user_agent = _weighted(rng, USER_AGENTS)
         self.ip = _ip(rng)
         skew = rng.random()
-        seconds = rng.uniform(-1.5, 1.5) if skew < 0.8 else rng.uniform(-90, 90) if skew < 0.95 else rng.uniform(
-            -900, 900)
+        seconds = (
+            rng.uniform(-1.5, 1.5) if skew < 0.8 else rng.uniform(-90, 90) if skew < 0.95 else rng.uniform(-900, 900)
+        )
         self.skew = dt.timedelta(seconds=seconds)  # this browser's clock, against the server's
         self.messages: list[Message] = []
         self.attribution = Attribution()
@@ -378,22 +447,39 @@ class Activity:
 
     # -- building messages
 
-    def _push(self, at: dt.datetime, raw: dict[str, Any], *, server: bool = False, needs_form_stage: bool = False,
-              then: Callable[[], None] | None = None) -> None:
+    def _push(
+        self,
+        at: dt.datetime,
+        raw: dict[str, Any],
+        *,
+        server: bool = False,
+        needs_form_stage: bool = False,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         self.order += 1
         heapq.heappush(self.pending, _Pending(at, self.order, raw, server, needs_form_stage, then))
 
     def _web(self, kind: str, page: dict[str, str], campaign: dict[str, str] | None, **fields: Any) -> dict[str, Any]:
-        context: dict[str, Any] = {"page": page, "userAgent": self.user_agent, "ip": self.ip, "library": LIBRARY,
-                                   "locale": "en-US"}
+        context: dict[str, Any] = {
+            "page": page,
+            "userAgent": self.user_agent,
+            "ip": self.ip,
+            "library": LIBRARY,
+            "locale": "en-US",
+        }
         if campaign:
             context["campaign"] = campaign
         return {"type": kind, "anonymousId": self.anonymous_id, "context": context, **fields}
 
     def _server(self, event: str, properties: dict[str, Any]) -> dict[str, Any]:
         assert self.email is not None
-        return {"type": "track", "event": event, "userId": self.email, "properties": properties,
-                "context": {"library": LIBRARY, "ip": self.ip, "userAgent": self.user_agent}}
+        return {
+            "type": "track",
+            "event": event,
+            "userId": self.email,
+            "properties": properties,
+            "context": {"library": LIBRARY, "ip": self.ip, "userAgent": self.user_agent},
+        }
 
     def _store(self, item: _Pending) -> None:
         """Turn a pending message into the stored one: clocks, ids, then the same parse ingest runs."""
@@ -485,15 +571,20 @@ class Activity:
         return Entry(campaign=campaign)
 
     def first_entry_for(self, at: dt.datetime) -> Entry:
-        kind = {"Organic search": "organic", "Organic social": "social", "Referral": "referral",
-                "Direct": "direct"}.get(self.lead_source, self.lead_source)
+        kind = {
+            "Organic search": "organic",
+            "Organic social": "social",
+            "Referral": "referral",
+            "Direct": "direct",
+        }.get(self.lead_source, self.lead_source)
         return self._entry(kind, at)
 
     def _landing(self, entry: Entry) -> str:
         rng = self.rng
         if entry.campaign is not None:
-            return entry.campaign.landing_path if entry.campaign.utm_campaign != "newsletter" else rng.choice(
-                list(BLOG))
+            return (
+                entry.campaign.landing_path if entry.campaign.utm_campaign != "newsletter" else rng.choice(list(BLOG))
+            )
         host = entry.referrer
         if not host:
             return _weighted(rng, LAND_DIRECT)
@@ -515,8 +606,9 @@ class Activity:
     def _dwell(self) -> dt.timedelta:
         return dt.timedelta(seconds=min(600.0, 8 + self.rng.lognormvariate(math.log(45), 0.9)))
 
-    def _pages(self, start: dt.datetime, entry: Entry, pages: Sequence[str], *,
-               gaps: Sequence[dt.timedelta] | None = None) -> tuple[dt.datetime, dict[str, str], dict[str, str] | None]:
+    def _pages(
+        self, start: dt.datetime, entry: Entry, pages: Sequence[str], *, gaps: Sequence[dt.timedelta] | None = None
+    ) -> tuple[dt.datetime, dict[str, str], dict[str, str] | None]:
         """Page views from `start`; returns when the last one happened, its page and its campaign tags."""
         at = start
         referrer = entry.referrer
@@ -527,9 +619,16 @@ class Activity:
             query = "?" + urlencode(utm) if (i == 0 and utm) else ""
             url = SITE + path + query
             page = {"path": path, "referrer": referrer, "search": query, "title": title(path), "url": url}
-            campaign_ctx = ({"source": utm["utm_source"], "medium": utm["utm_medium"], "name": utm["utm_campaign"],
-                             **({"content": utm["utm_content"]} if "utm_content" in utm else {})}
-                            if i == 0 and utm else None)
+            campaign_ctx = (
+                {
+                    "source": utm["utm_source"],
+                    "medium": utm["utm_medium"],
+                    "name": utm["utm_campaign"],
+                    **({"content": utm["utm_content"]} if "utm_content" in utm else {}),
+                }
+                if i == 0 and utm
+                else None
+            )
             self._push(at, self._web("page", page, campaign_ctx, properties=dict(page)))
             referrer = url
             if i + 1 < len(pages):
@@ -548,26 +647,49 @@ class Activity:
             demo = self.stage in LATE_STAGES and rng.random() < 0.3
             offer = DEMO_OFFER if demo else rng.choice(CONTENT_OFFERS)
             at = last + self._dwell()
-            form_page = dict(page, path=offer_path(offer), title=title(offer_path(offer)),
-                             url=SITE + offer_path(offer), referrer=page["url"], search="")
+            form_page = dict(
+                page,
+                path=offer_path(offer),
+                title=title(offer_path(offer)),
+                url=SITE + offer_path(offer),
+                referrer=page["url"],
+                search="",
+            )
             self._push(at, self._web("page", form_page, None, properties=dict(form_page)))
             at += self._dwell()
             self._form_messages(at, form_page, None, offer, needs_form_stage=True)
 
-    def _form_messages(self, at: dt.datetime, page: dict[str, str], campaign_ctx: dict[str, str] | None,
-                       offer: str, *, needs_form_stage: bool = False, identify: bool = False) -> dt.datetime:
+    def _form_messages(
+        self,
+        at: dt.datetime,
+        page: dict[str, str],
+        campaign_ctx: dict[str, str] | None,
+        offer: str,
+        *,
+        needs_form_stage: bool = False,
+        identify: bool = False,
+    ) -> dt.datetime:
         """An identify (the first time), the Form Submitted and what follows it, from `at` on."""
-        form = "demo-request" if offer == DEMO_OFFER else (
-            "webinar-registration" if offer.startswith("Webinar:") else "content-download")
+        form = (
+            "demo-request"
+            if offer == DEMO_OFFER
+            else ("webinar-registration" if offer.startswith("Webinar:") else "content-download")
+        )
         if identify:
             self._push(at, self._web("identify", page, campaign_ctx, traits=dict(self.traits)))
             at += dt.timedelta(milliseconds=self.rng.randrange(400, 900))  # more than the network's jitter
-        self._push(at, self._web("track", page, campaign_ctx, event=FORM_SUBMITTED,
-                                 properties={"form": form, "offer": offer}), needs_form_stage=needs_form_stage)
+        self._push(
+            at,
+            self._web("track", page, campaign_ctx, event=FORM_SUBMITTED, properties={"form": form, "offer": offer}),
+            needs_form_stage=needs_form_stage,
+        )
         if offer == DEMO_OFFER:
             later = at + dt.timedelta(milliseconds=self.rng.randrange(400, 1000))
-            self._push(later, self._web("track", page, campaign_ctx, event="Demo Requested",
-                                        properties={"form": form}), needs_form_stage=needs_form_stage)
+            self._push(
+                later,
+                self._web("track", page, campaign_ctx, event="Demo Requested", properties={"form": form}),
+                needs_form_stage=needs_form_stage,
+            )
         elif offer.startswith("Webinar:"):
             self._webinar(at, offer)
         return at
@@ -585,8 +707,11 @@ class Activity:
         else:
             at = registered + dt.timedelta(hours=rng.uniform(0.2, 72))
         minutes = rng.randrange(12, 58)
-        self._push(at, self._server("Webinar Attended", {"webinar": offer, "minutes": minutes, "on_demand": not live}),
-                   server=True)
+        self._push(
+            at,
+            self._server("Webinar Attended", {"webinar": offer, "minutes": minutes, "on_demand": not live}),
+            server=True,
+        )
 
     def _background(self, start: dt.datetime, end: dt.datetime) -> None:
         rng = self.rng
@@ -629,8 +754,15 @@ class Activity:
             if send.newsletter:
                 landing = rng.choice(list(BLOG)) if rng.random() < 0.7 else offer_path(send.campaign.offer)
             else:
-                landing = _weighted(rng, ((offer_path(send.campaign.offer), 40), ("/customers/northwind", 25),
-                                          ("/pricing", 20), ("/product/sla", 15)))
+                landing = _weighted(
+                    rng,
+                    (
+                        (offer_path(send.campaign.offer), 40),
+                        ("/customers/northwind", 25),
+                        ("/pricing", 20),
+                        ("/product/sla", 15),
+                    ),
+                )
             self._push(clicked, self._server("Email Clicked", {**props, "link_url": SITE + landing}), server=True)
             count = 1
             while count < 4 and rng.random() < 0.45:
@@ -676,8 +808,11 @@ class Activity:
             moment = self._daytime(at - dt.timedelta(days=before), self.start, at - dt.timedelta(hours=2))
             if moment < self.start or moment <= self.generated:
                 continue
-            entry = self.first_entry_for(moment) if self.first_entry is None else self._entry(
-                _weighted(rng, RETURNING), moment)
+            entry = (
+                self.first_entry_for(moment)
+                if self.first_entry is None
+                else self._entry(_weighted(rng, RETURNING), moment)
+            )
             self.first_entry = self.first_entry or entry
             count = 1
             while count < 4 and rng.random() < 0.45:
@@ -732,8 +867,10 @@ class Activity:
         self.advance(start)
         _, page, campaign_ctx = self._pages(start, entry, pages, gaps=gaps[:-1])
         self._push(submit, self._web("identify", page, campaign_ctx, traits=dict(self.traits)))
-        self._push(submit + dt.timedelta(milliseconds=rng.randrange(400, 900)),
-                   self._web("track", page, campaign_ctx, event="Subscribed", properties={"list": "Newsletter"}))
+        self._push(
+            submit + dt.timedelta(milliseconds=rng.randrange(400, 900)),
+            self._web("track", page, campaign_ctx, event="Subscribed", properties={"list": "Newsletter"}),
+        )
         self.newsletter = True
         self._identified(submit)
         self.generated = max(self.generated, at)
@@ -748,8 +885,9 @@ class Activity:
             if moment <= earliest:
                 continue
             self.advance(moment)
-            entry = self._entry(_weighted(rng, (("direct", 50), ("organic", 25), ("paid_search", 10),
-                                                ("referral", 15))), moment)
+            entry = self._entry(
+                _weighted(rng, (("direct", 50), ("organic", 25), ("paid_search", 10), ("referral", 15))), moment
+            )
             pages = [self._landing(entry)]
             if pages[0] != "/pricing":
                 pages.append("/pricing")
@@ -757,8 +895,9 @@ class Activity:
             self.generated = max(self.generated, moment + dt.timedelta(minutes=30))
         kind = _weighted(rng, kinds)
         if kind in ("demo", "content"):
-            entry = self._entry(_weighted(rng, (("direct", 55), ("organic", 20), ("paid_search", 15),
-                                                ("referral", 10))), at)
+            entry = self._entry(
+                _weighted(rng, (("direct", 55), ("organic", 20), ("paid_search", 15), ("referral", 10))), at
+            )
             self.form(at, offer=DEMO_OFFER if kind == "demo" else rng.choice(CONTENT_OFFERS), entry=entry)
             return
         entry = self._entry(_weighted(rng, (("direct", 60), ("organic", 25), ("referral", 15))), at)
@@ -795,22 +934,35 @@ class Activity:
     def _unsubscribe(self, at: dt.datetime) -> None:
         if at > self.now:
             return
-        page = {"path": "/email-preferences", "referrer": "", "search": "", "title": title("/email-preferences"),
-                "url": SITE + "/email-preferences"}
+        page = {
+            "path": "/email-preferences",
+            "referrer": "",
+            "search": "",
+            "title": title("/email-preferences"),
+            "url": SITE + "/email-preferences",
+        }
 
         def done() -> None:
             self.unsubscribed = True
             self.consent_at = at
 
         self._push(at, self._web("page", page, None, properties=dict(page)))
-        self._push(at + dt.timedelta(seconds=self.rng.uniform(4, 25)),
-                   self._web("track", page, None, event="Unsubscribed", properties={"list": "all"}), then=done)
+        self._push(
+            at + dt.timedelta(seconds=self.rng.uniform(4, 25)),
+            self._web("track", page, None, event="Unsubscribed", properties={"list": "all"}),
+            then=done,
+        )
 
 
 # Offers each lead source usually pulls people in with, when no campaign names one.
 SOURCE_OFFERS: dict[str, tuple[str, ...]] = {
-    "Organic search": ("State of RevOps report", "Lead scoring guide", "Funnel math calculator",
-                       "MQL definition workbook", "Sales and marketing SLA template"),
+    "Organic search": (
+        "State of RevOps report",
+        "Lead scoring guide",
+        "Funnel math calculator",
+        "MQL definition workbook",
+        "Sales and marketing SLA template",
+    ),
     "Organic social": ("State of RevOps report", "Lead scoring guide", "MQL definition workbook"),
     "Referral": ("Demo request", "Case study: How Northwind doubled SQLs", "Product tour video"),
     "Direct": ("Demo request", "Product tour video", "Case study: How Northwind doubled SQLs"),
@@ -829,8 +981,16 @@ def stray_visits(
     for _ in range(count):
         first = start + (now - start) * (rng.random() ** 0.7)
         visitor = Activity(
-            rng, start=start, now=now, campaigns=campaigns, sends=(), lead_source="", email=None, traits={},
-            consent=None, country=_weighted(rng, STRAY_COUNTRIES),
+            rng,
+            start=start,
+            now=now,
+            campaigns=campaigns,
+            sends=(),
+            lead_source="",
+            email=None,
+            traits={},
+            consent=None,
+            country=_weighted(rng, STRAY_COUNTRIES),
         )
         moment = first
         for _ in range(1 if rng.random() < 0.7 else rng.randrange(2, 4)):
@@ -848,5 +1008,11 @@ def stray_visits(
 
 
 STRAY_COUNTRIES = (("US", 50), ("GB", 12), ("DE", 8), ("CA", 6), ("IN", 8), ("AU", 5), ("FR", 5), ("BR", 6))
-STRAY_ENTRIES = (("organic", 45), ("direct", 20), ("social", 12), ("referral", 8), ("paid_social", 9),
-                 ("paid_search", 6))
+STRAY_ENTRIES = (
+    ("organic", 45),
+    ("direct", 20),
+    ("social", 12),
+    ("referral", 8),
+    ("paid_social", 9),
+    ("paid_search", 6),
+)

@@ -147,7 +147,7 @@ def test_each_persons_events_explain_their_moves(seed: int) -> None:
         # The first touch is the source the person was drawn with, and the property says so.
         assert lead_source(attribution.first[1].medium) == person.lead_source == person.properties["lead_source"]
         if forms:
-            assert (attribution.first_offer, attribution.last_offer) == (forms[0].offer, forms[-1].offer)
+            assert (attribution.first_offer_name, attribution.last_offer_name) == (forms[0].offer, forms[-1].offer)
     assert len(ids) == result.events - len(result.strays)  # no message id twice
     assert all(not m.user_id for m in result.strays) and len(result.strays) == len({m.message_id for m in result.strays})
 
