@@ -163,3 +163,21 @@ def login(users: dict[str, Any]) -> Any:
         page.wait_for_url(lambda url: "/login/" not in url)
 
     return do
+
+
+@pytest.fixture(autouse=True)
+def _default_playbook(request: Any) -> None:
+    """Tests that commit for real (transactional_db, live_server) empty the tables after themselves;
+    put back what the migrations install (the default playbook, active) so every such test starts
+    from a new workspace."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if not transactional and not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accord.playbook.migrations.0002_default_playbook")
+    migration.install(apps, None)

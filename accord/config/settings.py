@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accord.contacts",
     "accord.playbook",
     "accord.lifecycle",
+    "accord.scoring",
     "accord.campaigns",
     "accord.tracking",
     "accord.imports",
@@ -188,6 +189,14 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
+# Interest fades day by day: the worker's beat refreshes stored interest scores once a day
+# (`celery -A accord.config.celery worker --beat`, or `accord score refresh` from cron).
+CELERY_BEAT_SCHEDULE = {
+    "refresh-interest": {"task": "accord.scoring.decay", "schedule": 24 * 3600.0},
+}
+
+# What happens to events once stored, in order (accord.tracking.pipeline; docs/adr/0009).
+ACCORD_EVENT_STEPS = ["accord.scoring.pipeline.events_accepted"]
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ from accord.contacts import domain
 from accord.contacts.models import SENIORITIES, Account, Contact, ContactMerge
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
+from accord.core.tasks import after_commit
 from accord.playbook.queries import active_playbook
 
 CONTACT_FIELDS = domain.EDITABLE_FIELDS
@@ -174,6 +175,10 @@ def _unique_conflict(exc: IntegrityError, values: Mapping[str, Any]) -> Conflict
     return Conflict(f"the change conflicts with another record: {exc}")
 
 
+# Fit is recomputed after any edit of a contact or its account (scoring sits above contacts).
+RESCORE = "accord.scoring.tasks.refresh"
+
+
 def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Contact:
     require(acting_user, Capability.CONTACT_WRITE)
     values = _clean_contact(data)
@@ -187,6 +192,7 @@ def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Cont
         with transaction.atomic():
             contact = Contact.objects.create(**values)
             audit.record(action="contact_create", obj=contact, actor=acting_user)
+            after_commit(RESCORE, contact_ids=[contact.pk])
     except IntegrityError as exc:
         raise _unique_conflict(exc, values) from None
     return contact
@@ -210,6 +216,7 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: Us
                 actor=acting_user,
                 details={k: _jsonable(v) for k, v in changed.items() if k != "updated_at"},
             )
+            after_commit(RESCORE, contact_ids=[contact.pk])
     except IntegrityError as exc:
         raise _unique_conflict(exc, values) from None
     contact.refresh_from_db()
@@ -257,6 +264,7 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
             actor=acting_user,
             details={"dropped_id": dropped_id, "taken": sorted(taken), "stage": keep.stage},
         )
+        after_commit(RESCORE, contact_ids=[keep.pk], history=True)
     return keep
 
 
@@ -435,4 +443,7 @@ def account_update(*, account: Account, data: Mapping[str, Any], acting_user: Us
             actor=acting_user,
             details={k: _jsonable(v) for k, v in changed.items()},
         )
+        contact_ids = list(account.contacts.values_list("pk", flat=True))
+        if contact_ids:
+            after_commit(RESCORE, contact_ids=contact_ids)
     return account

@@ -99,7 +99,9 @@ def account_get(request: HttpRequest, account_id: int) -> Account:
 
 
 @router.get(
-    "/accounts/{account_id}/duplicates", response={200: list[AccountOut], **ERRORS}, tags=["accounts"],
+    "/accounts/{account_id}/duplicates",
+    response={200: list[AccountOut], **ERRORS},
+    tags=["accounts"],
     summary="Likely duplicate accounts (same domain or name)",
 )
 def account_duplicates(request: HttpRequest, account_id: int) -> list[Account]:

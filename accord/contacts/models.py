@@ -61,10 +61,21 @@ class Contact(models.Model):
         "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    # Current scores. The scoring engine maintains them; entry criteria and the MQL rule read them.
+    # Current scores. The scoring engine (accord.scoring) maintains them; entry criteria and the
+    # MQL rule read them. `interest_score` is the score on the day of `scored_at`; the interest
+    # state (mass, anchor, caps) lets one event update it exactly (see accord.scoring.domain).
     fit_score = models.IntegerField(null=True, blank=True)
     fit_grade = models.CharField(max_length=1, blank=True)
+    persona = models.CharField(max_length=40, blank=True)  # the key of the best-matching persona
     interest_score = models.FloatField(null=True, blank=True)
+    quadrant = models.CharField(max_length=10, blank=True)  # scoring.domain.Quadrant
+    interest_mass = models.BigIntegerField(default=0)
+    interest_anchor = models.IntegerField(null=True, blank=True)  # a day number (days since 1970-01-01)
+    interest_caps = models.JSONField(default=dict, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    score_version = models.ForeignKey(
+        "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     # Where the contact came from (first touch) and what brought them back most recently (last touch):
     # UTM source / medium / campaign, or the referring site, or "direct". Maintained by tracking.
@@ -89,6 +100,7 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["owner", "stage"]),
             models.Index(Lower("last_name"), name="contact_last_name_lower"),
+            models.Index(fields=["quadrant", "interest_score"], name="contact_quadrant_interest"),
         ]
 
     def __str__(self) -> str:

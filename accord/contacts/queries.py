@@ -124,7 +124,8 @@ def contact_facts(contact: Contact, *, now: dt.datetime) -> dict[str, Any]:
         "score.fit": contact.fit_score,
         "score.grade": contact.fit_grade or None,
         "score.interest": contact.interest_score,
-        "score.quadrant": None,
+        "score.quadrant": contact.quadrant or None,
+        "contact.persona": contact.persona or None,
     }
     if account is not None:
         facts.update(

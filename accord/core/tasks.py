@@ -8,10 +8,17 @@ from typing import Any
 
 from celery import shared_task
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 
 def after_commit(task: Any, **kwargs: Any) -> None:
-    """Queue `task` with keyword arguments (ids, never objects) once the current transaction commits."""
+    """Queue `task` with keyword arguments (ids, never objects) once the current transaction commits.
+
+    `task` may be the dotted path of a task ("accord.scoring.tasks.refresh"): lower layers name
+    the next step of a higher one that way, without importing it.
+    """
+    if isinstance(task, str):
+        task = import_string(task)
     transaction.on_commit(partial(task.delay, **kwargs))
 
 

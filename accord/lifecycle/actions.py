@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -50,18 +50,27 @@ def contact_advance_by_rule(
     return _move(contact=contact, to_stage=to_stage, actor=domain.Actor(rule=rule), user=None, details=details)
 
 
-def contact_apply_rules(*, contact: Contact, version: PlaybookVersion | None = None) -> StageChange | None:
+def contact_apply_rules(
+    *,
+    contact: Contact,
+    version: PlaybookVersion | None = None,
+    explain: Callable[[Contact], Mapping[str, Any]] | None = None,
+) -> StageChange | None:
     """Move the contact as far up the funnel as the active playbook's entry criteria allow.
 
     `version` saves looking the active playbook up again when many contacts are checked at once.
+    `explain` gives the score breakdown stored with a move by the MQL rule, so that sales sees
+    why the lead was handed over.
     """
     version = version or active_playbook()
     facts = contact_facts(contact, now=clock.now())
     target = domain.rule_target(version.playbook, from_key=contact.stage or None, facts=facts)
     if target is None:
         return None
-    rule = "mql" if version.playbook.mql_stage == target else f"entry:{target.key}"
-    return contact_advance_by_rule(contact=contact, to_stage=target.key, rule=rule)
+    by_mql = version.playbook.mql_stage == target
+    details = {"score": explain(contact)} if by_mql and explain is not None else None
+    rule = "mql" if by_mql else f"entry:{target.key}"
+    return contact_advance_by_rule(contact=contact, to_stage=target.key, rule=rule, details=details)
 
 
 def _move(

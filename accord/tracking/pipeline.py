@@ -1,10 +1,13 @@
 """The one place where accepted events go next.
 
 `accepted(messages, resolution)` runs in the ingest transaction, right after the events are
-stored, with only the events this request really stored (never duplicates). Today it keeps
-each contact's first and last touch, offers and form count, links events to campaigns, and lets
-the stage rules move contacts whose facts changed (a form submission makes a lead). The scoring
-engine joins here next. Anything slow (email, webhooks) must be queued with
+stored, with only the events this request really stored (never duplicates). It keeps each
+contact's first and last touch, offers and form count, then hands the batch to the steps listed
+in the `ACCORD_EVENT_STEPS` setting, in order: by default the scoring engine
+(`accord.scoring.pipeline.events_accepted`), which scores the events and lets the stage rules
+move contacts (a form submission makes a lead, a score that meets the MQL rule makes an MQL).
+The steps sit above tracking in the layers, so they are named in settings rather than imported
+(docs/adr/0009). Anything slow (email, webhooks) must be queued with
 `accord.core.tasks.after_commit`, never done inline: events must not wait for it.
 """
 
@@ -12,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 
+from django.conf import settings
 from django.db.models import F
+from django.utils.module_loading import import_string
 
 from accord.contacts.models import Contact
-from accord.lifecycle.actions import contact_apply_rules
-from accord.playbook.queries import active_playbook
 from accord.tracking.domain import Attribution, EventType, Message, Touch
 from accord.tracking.identity import Resolution
 from accord.tracking.models import Event
@@ -36,11 +42,28 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
     for contact_id in sorted(resolution.relinked):
         _recompute(contact_id)
     _save(activity, skip=resolution.relinked)
-    candidates = {*resolution.qualified, *resolution.relinked, *(c for c, a in activity.items() if a.forms)}
-    if candidates:
-        version = active_playbook()
-        for contact in Contact.objects.select_related("account", "owner").filter(pk__in=candidates).order_by("pk"):
-            contact_apply_rules(contact=contact, version=version)
+    handed = Accepted(
+        messages=messages,
+        resolution=resolution,
+        recheck={*resolution.qualified, *resolution.relinked, *(c for c, a in activity.items() if a.forms)},
+    )
+    for step in steps():
+        step(handed)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the steps after storing receive."""
+
+    messages: list[Message]  # the events this request stored, with their contact when known
+    resolution: Resolution  # whom identity resolution identified, relinked or merged
+    recheck: set[int]  # contacts whose facts changed: the stage rules should look at them again
+
+
+@cache
+def steps() -> tuple[Callable[[Accepted], object], ...]:
+    """The steps of `ACCORD_EVENT_STEPS`, imported once."""
+    return tuple(import_string(path) for path in settings.ACCORD_EVENT_STEPS)
 
 
 def _save(activity: dict[int, Attribution], *, skip: set[int]) -> None:

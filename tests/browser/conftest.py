@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import uuid
 from typing import Any
 
 import pytest
-from django.apps import apps
 
 from accord.contacts.models import Account, Contact
 from accord.tracking.domain import message_key
 from accord.tracking.models import Event
-
-
-@pytest.fixture(autouse=True)
-def default_playbook(transactional_db: Any) -> None:
-    """Browser tests commit for real, and each one empties the tables after itself; put back what the
-    migrations install (the default playbook, active) so every test starts from a new workspace."""
-    migration = importlib.import_module("accord.playbook.migrations.0002_default_playbook")
-    migration.install(apps, None)
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ PRIORITIES = ("high", "normal", "low")
 PERIODS = ("day", "week", "month", "quarter")
 ROUTING_METHODS = ("round_robin", "least_loaded", "account_owner")
 REASON_LISTS = ("reject", "recycle", "disqualify", "loss")
+EVENT_KINDS = ("page", "screen", "identify", "group")  # interest rule events that name a message type
+_EVENT_WORDS = {*EVENT_KINDS, "track", "alias", "pageview", "page view", "page_view"}
 
 
 class Owner(enum.StrEnum):
@@ -258,9 +260,23 @@ def validate(data: Any) -> Playbook:
     for section, check in _SECTIONS.items():
         if section in top:
             check(c, top[section], funnel_keys)
+    _reachable(c, top)
     if c.errors:
         raise PlaybookInvalid(c.errors)
     return Playbook(data=dict(top), stages=tuple(stages), reasons=reasons)
+
+
+def _reachable(c: _Checker, top: Mapping[str, Any]) -> None:
+    """High interest must be a score the interest rules can reach."""
+    interest, quadrants = top.get("interest"), top.get("quadrants")
+    if not isinstance(interest, Mapping) or not isinstance(quadrants, Mapping):
+        return
+    ceiling, high = interest.get("max_points"), quadrants.get("high_interest")
+    if conditions._is_number(ceiling) and conditions._is_number(high) and high > ceiling:
+        c.error(
+            "quadrants.high_interest",
+            f"must be at most interest.max_points ({ceiling:g}): no contact could ever reach {high:g}",
+        )
 
 
 def _stages(c: _Checker, value: Any) -> list[Stage]:
@@ -376,7 +392,12 @@ def _fit(c: _Checker, value: Any) -> None:
 
 
 def _interest(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
-    m = c.mapping(value, "interest", required={"rules"}, optional={"half_life_days", "expire_after_days", "max_points"})
+    m = c.mapping(
+        value,
+        "interest",
+        required={"rules"},
+        optional={"half_life_days", "expire_after_days", "max_points", "heating_up"},
+    )
     if m is None:
         return
     if "half_life_days" in m and "expire_after_days" in m:
@@ -387,6 +408,10 @@ def _interest(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
         c.number(m["expire_after_days"], "interest.expire_after_days", minimum=1, maximum=3650, integer=True)
     if "max_points" in m:
         c.number(m["max_points"], "interest.max_points", minimum=1, integer=True)
+    if "heating_up" in m:
+        h = c.mapping(m["heating_up"], "interest.heating_up", required={"points"}, optional=set())
+        if h is not None and "points" in h:
+            c.number(h["points"], "interest.heating_up.points", minimum=0, exclusive_minimum=True)
     seen: set[str] = set()
     for path, item in c.items(m.get("rules", []), "interest.rules"):
         r = c.mapping(item, path, required={"key", "event", "points"}, optional={"label", "when", "max_per_day"})
@@ -396,13 +421,27 @@ def _interest(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
         if "label" in r:
             c.text(r["label"], f"{path}.label", max_length=120)
         if "event" in r:
-            c.text(r["event"], f"{path}.event", max_length=200)
-        if "points" in r:
-            c.number(r["points"], f"{path}.points", minimum=-1000, maximum=1000, integer=True)
+            event = c.text(r["event"], f"{path}.event", max_length=200)
+            if event.casefold() in _EVENT_WORDS and event not in EVENT_KINDS:
+                c.error(
+                    f"{path}.event",
+                    f"unknown event {event!r}: name an event type ({', '.join(EVENT_KINDS)}) in lower case, "
+                    "or a track event by its name, such as 'Demo Requested'",
+                )
+        points = (
+            c.number(r["points"], f"{path}.points", minimum=-1000, maximum=1000, integer=True) if "points" in r else 0
+        )
+        if "points" in r and points == 0:
+            c.error(f"{path}.points", "must not be 0: a rule that earns nothing changes no score")
         if "when" in r:
             c.condition(r["when"], f"{path}.when", EVENT)
         if "max_per_day" in r:
-            c.number(r["max_per_day"], f"{path}.max_per_day", minimum=1, integer=True)
+            cap = c.number(r["max_per_day"], f"{path}.max_per_day", minimum=1, integer=True)
+            if cap and points and cap < abs(points):
+                c.error(
+                    f"{path}.max_per_day",
+                    f"must be at least the rule's points ({abs(points):g}): with {cap:g} no event counts in full",
+                )
 
 
 def _quadrants(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:

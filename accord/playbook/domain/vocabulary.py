@@ -40,11 +40,14 @@ ACCOUNT_FIELDS: dict[str, FieldType] = {
     "account.owner": T,
 }
 
+# Scores (and the persona the fit rules found) are facts for qualification only: fit rules
+# cannot read what they produce.
 SCORE_FIELDS: dict[str, FieldType] = {
     "score.fit": N,
     "score.grade": T,
     "score.interest": N,
     "score.quadrant": T,
+    "contact.persona": T,
 }
 
 EVENT_FIELDS: dict[str, FieldType] = {

@@ -1,0 +1,193 @@
+"""Writes of the scoring engine: score contacts as events arrive or profiles change, and hand those
+whose scores now meet the MQL rule to the stage machine with the breakdown of why.
+
+`contacts_score` runs inside the caller's transaction (the ingest transaction for events), locks
+the contacts in id order, updates each contact's scores in O(1) per event (see `domain`), writes a
+`ScoreChange` for every contact whose scores changed, and lets the stage rules move them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from accord.contacts.models import Contact
+from accord.contacts.queries import contact_facts
+from accord.core import clock
+from accord.lifecycle.actions import contact_apply_rules
+from accord.playbook.models import PlaybookVersion
+from accord.playbook.queries import active_playbook
+from accord.scoring import domain
+from accord.scoring.models import Cause, ScoreChange
+from accord.scoring.queries import contact_breakdown, contact_hits, model_of
+
+SCORE_FIELDS = (
+    "fit_score",
+    "fit_grade",
+    "persona",
+    "interest_score",
+    "quadrant",
+    "interest_mass",
+    "interest_anchor",
+    "interest_caps",
+    "scored_at",
+    "score_version",
+)
+# Interest moves below this are not worth a history row (they still update the contact).
+NOTICEABLE = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One stored event of a known contact, as the interest rules read it."""
+
+    contact_id: int
+    day: int
+    facts: Mapping[str, Any]
+
+
+@dataclass
+class Scored:
+    """What one call changed."""
+
+    changed: set[int] = field(default_factory=set)  # contacts whose scores changed
+    recomputed: set[int] = field(default_factory=set)  # contacts that needed their history
+    moved: dict[int, str] = field(default_factory=dict)  # contact id -> the stage the rules moved it to
+
+
+def contacts_score(
+    *,
+    seen: Sequence[Seen] = (),
+    refit: Iterable[int] = (),
+    recompute: Iterable[int] = (),
+    recheck: Iterable[int] = (),
+    now: dt.datetime | None = None,
+) -> Scored:
+    """Score new events (`seen`), contacts whose profile changed (`refit`) and contacts whose
+    history changed under them (`recompute`: earlier events linked, a merge); then apply the stage
+    rules to every contact whose scores changed and to `recheck` (their other facts changed)."""
+    refit, recompute, recheck = set(refit), set(recompute), set(recheck)
+    if not (seen or refit or recompute or recheck):
+        return Scored()
+    now = now or clock.now()
+    today = domain.day_number(now)
+    version = active_playbook()
+    model = model_of(version)
+    hits: dict[int, list[tuple[domain.InterestRule, int]]] = defaultdict(list)
+    matched: dict[int, Counter[str]] = defaultdict(Counter)
+    for event in seen:
+        for rule in model.rules_for(event.facts):
+            hits[event.contact_id].append((rule, event.day))
+            matched[event.contact_id][rule.key] += 1
+    ids = set(hits) | refit | recompute
+    result = Scored()
+    rising: set[int] = set()
+    if ids:
+        contacts = list(
+            Contact.objects.select_for_update(of=("self",))
+            .select_related("account", "owner")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        )
+        changes: list[ScoreChange] = []
+        for contact in contacts:
+            cause = Cause.EVENT if contact.pk in hits else Cause.PROFILE
+            before = (contact.fit_score, contact.fit_grade, contact.interest_score, contact.quadrant)
+            full = contact.pk in recompute or contact.score_version_id != version.pk
+            if full or contact.pk in refit or contact.fit_score is None:
+                _refit(model, contact, now)
+            state = domain.Interest.of(contact.interest_mass, contact.interest_anchor, contact.interest_caps)
+            if not full:
+                for rule, day in hits.get(contact.pk, ()):
+                    if not domain.add(model, state, rule, day, today):
+                        full = True
+                        break
+            if full or not domain.fresh(model, state, today):
+                state = domain.recompute(model, contact_hits(model, contact.pk), today)
+                result.recomputed.add(contact.pk)
+            _store_interest(model, contact, state, today, now, version)
+            if _changed(before, contact):
+                result.changed.add(contact.pk)
+                details = {"rules": dict(sorted(matched[contact.pk].items()))} if contact.pk in matched else {}
+                changes.append(_history(contact, before, cause, version, now, details))
+                if contact.fit_grade != before[1] or (contact.interest_score or 0) > (before[2] or 0):
+                    rising.add(contact.pk)
+        Contact.objects.bulk_update(contacts, SCORE_FIELDS, batch_size=500)
+        ScoreChange.objects.bulk_create(changes, batch_size=500)
+    result.moved = _apply_rules(rising | recheck, version)
+    return result
+
+
+def contacts_refresh(*, ids: Iterable[int], history: bool = False, now: dt.datetime | None = None) -> Scored:
+    """Score contacts again under the active playbook after their profile changed, in one
+    transaction, and let the stage rules look at them; with `history`, recompute their interest
+    from their events too (after a merge). For everyone use `accord score rescore`."""
+    chosen = list(ids)
+    with transaction.atomic():
+        return contacts_score(refit=chosen, recompute=chosen if history else (), recheck=chosen, now=now)
+
+
+def _refit(model: domain.Model, contact: Contact, now: dt.datetime) -> None:
+    found = model.fit(contact_facts(contact, now=now))
+    contact.fit_score, contact.fit_grade, contact.persona = found.score, found.grade, found.persona
+
+
+def _store_interest(
+    model: domain.Model,
+    contact: Contact,
+    state: domain.Interest,
+    today: int,
+    now: dt.datetime,
+    version: PlaybookVersion,
+) -> None:
+    contact.interest_mass, contact.interest_anchor, contact.interest_caps = state.mass, state.anchor, state.as_json()
+    contact.interest_score = model.value(state.mass, state.anchor, today)
+    contact.quadrant = model.quadrant(contact.fit_grade, contact.interest_score)
+    contact.scored_at, contact.score_version = now, version
+
+
+def _changed(before: tuple[Any, ...], contact: Contact) -> bool:
+    fit, grade, interest, quadrant = before
+    if (fit, grade, quadrant) != (contact.fit_score, contact.fit_grade, contact.quadrant):
+        return True
+    return interest is None or abs((contact.interest_score or 0) - interest) >= NOTICEABLE
+
+
+def _history(
+    contact: Contact,
+    before: tuple[Any, ...],
+    cause: Cause,
+    version: PlaybookVersion,
+    now: dt.datetime,
+    details: dict[str, Any],
+) -> ScoreChange:
+    return ScoreChange(
+        contact_id=contact.pk,
+        at=now,
+        cause=cause,
+        playbook_version=version,
+        fit_score=contact.fit_score or 0,
+        fit_grade=contact.fit_grade,
+        interest_score=contact.interest_score or 0.0,
+        quadrant=contact.quadrant,
+        previous_fit_score=before[0],
+        previous_grade=before[1] or "",
+        previous_interest=before[2],
+        details=details,
+    )
+
+
+def _apply_rules(ids: set[int], version: PlaybookVersion) -> dict[int, str]:
+    moved: dict[int, str] = {}
+    if not ids:
+        return moved
+    for contact in Contact.objects.select_related("account", "owner").filter(pk__in=ids).order_by("pk"):
+        change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
+        if change is not None:
+            moved[contact.pk] = change.to_stage
+    return moved
