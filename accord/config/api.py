@@ -13,6 +13,7 @@ from accord.contacts.api import router as contacts_router
 from accord.core.errors import AccordError, InvalidInput
 from accord.lifecycle.api import router as lifecycle_router
 from accord.playbook.api import router as playbook_router
+from accord.scoring.api import router as scoring_router
 
 api = NinjaAPI(
     title="Accord API",
@@ -85,3 +86,4 @@ api.add_router("/v1", accounts_router)
 api.add_router("/v1", contacts_router)
 api.add_router("/v1", lifecycle_router)
 api.add_router("/v1", playbook_router)
+api.add_router("/v1", scoring_router)
