@@ -4,7 +4,9 @@
 processes (each builds its batches before the clock starts), through authentication,
 validation, identity resolution, storage and the pipeline.
 Baseline: a raw COPY of the same rows into an equivalent table in the same database and run.
-Then single-event /v1/track latency, and the server's memory at start and end.
+Then single-event /v1/track latency, the server's memory at start and end, and what the scoring
+step of the pipeline costs per event (the same batches of known contacts' events recorded
+in-process with and without `ACCORD_EVENT_STEPS`).
 """
 
 from __future__ import annotations
@@ -265,3 +267,54 @@ def run() -> None:
     latency_line("single-event POST /v1/track, idle server", track_idle)
     latency_line("the same after the 1M-event load", track_loaded)
     print(f"   server memory (RSS, master + workers)          start {memory_start:,.0f} MB   end {memory_end:,.0f} MB")
+    _scoring_cost()
+
+
+def _scoring_cost(count: int = 50_000) -> None:
+    """The scoring step's cost per event: known contacts' events recorded in-process in batches of
+    500, once with the scoring step and once without it (the difference is the step's cost)."""
+    from accord.tracking import ingest, pipeline
+
+    rng = random.Random(7)
+    people = 5_000
+    identify = [
+        {"type": "identify", "userId": f"scored-{n}", "messageId": str(uuid.uuid4()),
+         "traits": {"email": f"scored{n}@company{n % 211}.example", "title": "VP Marketing"}}
+        for n in range(people)
+    ]  # fmt: skip
+    for start in range(0, people, BATCH):
+        ingest.record(identify[start : start + BATCH], sent_with="bench")
+
+    def batches(seed: int) -> list[list[dict[str, object]]]:
+        events = []
+        for n in range(count):
+            who = f"scored-{rng.randrange(people)}"
+            if n % 4 == 0:
+                name = rng.choice(["Email Opened", "Email Clicked", "Webinar Attended", "Demo Requested"])
+                events.append({"type": "track", "event": name, "userId": who, "messageId": str(uuid.uuid4())})
+            else:
+                path = rng.choice(PAGES)
+                events.append({"type": "page", "name": path, "userId": who, "messageId": str(uuid.uuid4()),
+                               "properties": {"path": path, "url": f"https://www.acme.example{path}"}})  # fmt: skip
+        return [events[i : i + BATCH] for i in range(0, count, BATCH)]
+
+    timings = {}
+    for label, steps in (("without scoring", []), ("with scoring", settings.ACCORD_EVENT_STEPS)):
+        work = batches(len(timings))
+        original = settings.ACCORD_EVENT_STEPS
+        settings.ACCORD_EVENT_STEPS = steps
+        pipeline.steps.cache_clear()
+        try:
+            started = time.perf_counter()
+            for batch in work:
+                ingest.record(batch, sent_with="bench")
+            timings[label] = time.perf_counter() - started
+        finally:
+            settings.ACCORD_EVENT_STEPS = original
+            pipeline.steps.cache_clear()
+    per_event = (timings["with scoring"] - timings["without scoring"]) / count * 1e6
+    print(f"   in-process, {count:,} events of {people:,} known contacts in batches of {BATCH}: "
+          f"{count / timings['without scoring']:,.0f} events/s without the scoring step, "
+          f"{count / timings['with scoring']:,.0f} with it")  # fmt: skip
+    figure("scoring step per event inside ingest", per_event, "µs/event",
+           baseline=timings["with scoring"] / count * 1e6, baseline_label="whole in-process ingest per event")  # fmt: skip

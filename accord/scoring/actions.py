@@ -25,6 +25,7 @@ from accord.playbook.queries import active_playbook
 from accord.scoring import domain
 from accord.scoring.models import Cause, ScoreChange
 from accord.scoring.queries import contact_breakdown, contact_hits, model_of
+from accord.scoring.store import insert_history, update_scores
 
 SCORE_FIELDS = (
     "fit_score",
@@ -117,9 +118,12 @@ def contacts_score(
                 changes.append(_history(contact, before, cause, version, now, details))
                 if contact.fit_grade != before[1] or (contact.interest_score or 0) > (before[2] or 0):
                     rising.add(contact.pk)
-        Contact.objects.bulk_update(contacts, SCORE_FIELDS, batch_size=500)
-        ScoreChange.objects.bulk_create(changes, batch_size=500)
-    result.moved = _apply_rules(rising | recheck, version)
+        update_scores(contacts)
+        insert_history(changes)
+        loaded = {c.pk: c for c in contacts if c.pk in rising or c.pk in recheck}
+    else:
+        loaded = {}
+    result.moved = _apply_rules(loaded, recheck - set(loaded), version)
     return result
 
 
@@ -182,11 +186,13 @@ def _history(
     )
 
 
-def _apply_rules(ids: set[int], version: PlaybookVersion) -> dict[int, str]:
+def _apply_rules(loaded: dict[int, Contact], others: set[int], version: PlaybookVersion) -> dict[int, str]:
+    """Let the stage rules look at contacts already loaded (with their new scores) and others by id."""
     moved: dict[int, str] = {}
-    if not ids:
-        return moved
-    for contact in Contact.objects.select_related("account", "owner").filter(pk__in=ids).order_by("pk"):
+    contacts = list(loaded.values())
+    if others:
+        contacts += list(Contact.objects.select_related("account", "owner").filter(pk__in=others))
+    for contact in sorted(contacts, key=lambda c: c.pk):
         change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
         if change is not None:
             moved[contact.pk] = change.to_stage
