@@ -316,5 +316,6 @@ def _scoring_cost(count: int = 50_000) -> None:
     print(f"   in-process, {count:,} events of {people:,} known contacts in batches of {BATCH}: "
           f"{count / timings['without scoring']:,.0f} events/s without the scoring step, "
           f"{count / timings['with scoring']:,.0f} with it")  # fmt: skip
+    whole = timings["with scoring"] / count * 1e6
     figure("scoring step per event inside ingest", per_event, "µs/event",
-           baseline=timings["with scoring"] / count * 1e6, baseline_label="whole in-process ingest per event")  # fmt: skip
+           baseline=whole, baseline_label="whole in-process ingest per event")  # fmt: skip
