@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 from django.utils.module_loading import import_string
 
@@ -37,8 +38,11 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
     for m in messages:
         if m.contact_id is not None:
             activity[m.contact_id].add(m)
-    # Contacts are always written in id order, so two requests touching the same contacts queue
-    # behind each other instead of deadlocking.
+    # Every contact this batch touches is locked first, in id order, so that two requests touching
+    # the same contacts queue behind each other instead of deadlocking between the steps below.
+    touched = {*activity, *resolution.identified, *resolution.qualified, *resolution.relinked}
+    if touched and connection.vendor == "postgresql":
+        list(Contact.objects.select_for_update().filter(pk__in=touched).order_by("pk").values_list("pk"))
     for contact_id in sorted(resolution.relinked):
         _recompute(contact_id)
     _save(activity, skip=resolution.relinked)
