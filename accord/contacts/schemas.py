@@ -65,7 +65,10 @@ class ContactOut(Schema):
     playbook_version: int | None = Field(None, alias="playbook_version.number")
     fit_score: int | None
     fit_grade: str
+    persona: str
     interest_score: float | None
+    quadrant: str
+    scored_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
