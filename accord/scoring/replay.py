@@ -1,0 +1,567 @@
+"""Replaying the history under a playbook: the day each contact would first have qualified, and
+a draft's qualifications compared with the active version's. Pure: Polars frames in, frames and
+plain values out; no Django, no database.
+
+**Interest, day by day.** A contact's interest on day D is the scoring domain's: the sum over
+(rule, day) buckets of the bucket's points (after the rule's daily cap) decayed to D — with a
+half-life of h days ``points · 2^((d - D) / h)``, with an expiry window of N days the points of
+the days ``D - N < d ≤ D`` in full — clamped to ``[0, max_points]`` (`domain.curve` draws the
+same number, rounded, on a contact's page). Between two event days interest only fades, so the
+days it is worth looking at are the days a contact earned (or lost) points: the replay evaluates
+the MQL rule on those days, which is also when the live engine looks at a contact again.
+
+**Fit** comes from the contact's current profile under the playbook: profile history is not
+kept, so a contact who changed jobs is replayed with the job it has now. The other facts the MQL
+rule reads (``contact.*``, ``account.*``) are the current ones for the same reason.
+
+**Qualifying.** The MQL rule (``mql.when``) is evaluated with the replayed ``score.interest``,
+``score.fit``, ``score.grade``, ``score.quadrant`` and ``contact.persona``. A contact *would
+qualify* on the first day the rule holds, looking at events up to the end of the window; one
+whose first day lies before the window *was already qualified* and is not counted again.
+
+**Draft against active.** For the contacts who qualify within the window under at least one of
+the two versions: *earlier*, *same day*, *later* (both qualify, by the draft's day against the
+active version's), *new* (only the draft qualifies them, the active version never does by the
+end of the window) and *dropped* (the active version qualifies them within the window, the draft
+never does).
+
+**Outcomes.** What actually happened to a contact is read from the stage history: it was
+*accepted by sales* when it reached the first funnel stage sales owns (or any stage after it),
+reached the *opportunity* stage (the funnel stage before the last, when that comes after the
+accepted stage), or became a *customer* (reached the last funnel stage). An eventual customer is
+a contact that reached the customer stage by today and was not one already before the window.
+
+**Precision and recall** of a version: precision is the share of its MQLs within the window who
+became customers (at any time up to today); recall is the share of the eventual customers it
+qualified by the end of the window (within it, or already before it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from accord.playbook.domain.document import Owner, Playbook
+from accord.playbook.domain.vocabulary import QUALIFICATION, SCORE_FIELDS
+from accord.scoring import frames
+from accord.scoring.domain import BUCKET_LIMIT, Model, day_date
+
+# Pairs of (earning day, scoring day) computed at once when summing decayed points: bounds memory.
+PAIR_CHUNK = 4_000_000
+# 2^-1100 is zero in floating point: older points add exactly nothing with half-life decay.
+NEGLIGIBLE_HALF_LIVES = 1100
+
+SCORE_FACTS = frozenset(SCORE_FIELDS)  # the facts the replay computes: score.* and contact.persona
+ID = "contact_id"
+DAY = "day"
+FIRST = "first_day"
+
+
+class Group:
+    """How the draft's day compares with the active version's, for one contact."""
+
+    EARLIER = "earlier"  # both qualify; the draft on an earlier day
+    SAME = "same"  # both qualify on the same day
+    LATER = "later"  # both qualify; the draft on a later day
+    NEW = "new"  # only the draft qualifies them
+    DROPPED = "dropped"  # only the active version qualifies them: never under the draft
+
+    ALL = (EARLIER, SAME, LATER, NEW, DROPPED)
+
+
+GROUP_LABELS: dict[str, str] = {
+    Group.EARLIER: "Qualify earlier under the draft",
+    Group.SAME: "Qualify on the same day",
+    Group.LATER: "Qualify later under the draft",
+    Group.NEW: "Qualify only under the draft",
+    Group.DROPPED: "Never qualify under the draft",
+}
+
+
+# --------------------------------------------------------------------------- interest
+
+
+def rule_table(model: Model) -> pl.DataFrame:
+    """The interest rules as a frame: index (as `frames.event_hits` names rules), points per
+    event, and the most a rule's bucket earns or loses in a day."""
+    return pl.DataFrame(
+        {
+            "rule": list(range(len(model.interest_rules))),
+            "points": [r.points for r in model.interest_rules],
+            "limit": [
+                min(r.max_per_day, BUCKET_LIMIT) if r.max_per_day is not None else BUCKET_LIMIT
+                for r in model.interest_rules
+            ],
+        },
+        schema={"rule": pl.Int32, "points": pl.Int64, "limit": pl.Int64},
+    )
+
+
+def daily_points(model: Model, hits: pl.DataFrame | pl.LazyFrame, *, until: int) -> pl.DataFrame:
+    """Every (contact, day ≤ until) on which interest rules matched, with the points the contact
+    earned that day: each rule's bucket after its daily cap, summed over rules. Sorted by contact
+    and day.
+
+    `hits` has one row per (event, rule it matched), as `frames.event_hits` gives: contact_id,
+    rule (the index of the rule in `model.interest_rules`), day.
+    """
+    rules = rule_table(model).lazy()
+    return (
+        hits.lazy()
+        .filter(pl.col(DAY) <= until)
+        .group_by(ID, pl.col("rule").cast(pl.Int32), DAY)
+        .agg(pl.len().alias("count"))
+        .join(rules, on="rule", how="inner")
+        .select(
+            pl.col(ID).cast(pl.Int64),
+            pl.col(DAY).cast(pl.Int32),
+            (pl.col("points") * pl.col("count")).clip(-pl.col("limit"), pl.col("limit")).alias("points"),
+        )
+        .group_by(ID, DAY)
+        .agg(pl.col("points").sum())
+        .sort(ID, DAY)
+        .collect()
+    )
+
+
+def interest_on_days(model: Model, daily: pl.DataFrame) -> pl.DataFrame:
+    """The interest score of each contact on each of its event days (the rows of `daily_points`)."""
+    n = daily.height
+    if n == 0:
+        return daily.select(ID, DAY, pl.lit(0.0).alias("interest")).clear()
+    ids = daily[ID].to_numpy()
+    days = daily[DAY].to_numpy().astype(np.int64)
+    points = daily["points"].to_numpy().astype(np.int64)
+    group = np.cumsum(np.concatenate(([True], ids[1:] != ids[:-1]))) - 1
+    # Rows sorted by (group, day) share one ascending key, so a window start is one binary search.
+    offset = int(days.min()) - 1
+    key = (group << 32) + (days - offset)
+    if model.half_life_days is None:
+        assert model.expire_after_days is not None
+        oldest = days - model.expire_after_days + 1  # points of days ≥ this still count
+    else:
+        oldest = days - math.floor(NEGLIGIBLE_HALF_LIVES * model.half_life_days)
+    first = np.searchsorted(key, (group << 32) + np.maximum(oldest - offset, 0), side="left")
+    if model.half_life_days is None:
+        total = np.cumsum(points)
+        before = np.where(first > 0, total[np.maximum(first - 1, 0)], 0)
+        raw = (total - before).astype(np.float64)
+    else:
+        raw = _decayed_sums(points.astype(np.float64), days, first, model.half_life_days)
+    interest = _clamp(raw, model.max_points)
+    return daily.select(ID, DAY).with_columns(pl.Series("interest", interest, dtype=pl.Float64))
+
+
+def _decayed_sums(points: np.ndarray, days: np.ndarray, first: np.ndarray, half_life: float) -> np.ndarray:
+    """For every row k, Σ over rows j in first[k]..k of points[j] · 2^((days[j] - days[k]) / h),
+    summed oldest first, each term computed as `Model.decayed` computes it (`math.pow` on the same
+    operands, looked up by age in days), so the sums are the domain's to the last bit."""
+    n = len(points)
+    counts = np.arange(n) - first + 1
+    oldest = int((days - days[first]).max())
+    factors = np.array([math.pow(2.0, -age / half_life) for age in range(oldest + 1)], dtype=np.float64)
+    pairs = np.cumsum(counts)
+    out = np.empty(n, dtype=np.float64)
+    start = 0
+    while start < n:
+        # As many rows as fit in one chunk of pairs (at least one row).
+        done = int(pairs[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(pairs, done + PAIR_CHUNK, side="right")), start + 1)
+        lengths = counts[start:stop]
+        rows = np.repeat(np.arange(start, stop), lengths)
+        earned = first[rows] + np.arange(rows.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        terms = points[earned] * factors[days[rows] - days[earned]]
+        out[start:stop] = np.bincount(rows - start, weights=terms, minlength=stop - start)
+        start = stop
+    return out
+
+
+def _clamp(raw: np.ndarray, max_points: float | None) -> np.ndarray:
+    clamped = np.where(raw <= 0, 0.0, raw)
+    return np.minimum(clamped, max_points) if max_points is not None else clamped
+
+
+# --------------------------------------------------------------------------- qualifying
+
+
+def scored_days(
+    model: Model, interest: pl.DataFrame, fit: pl.DataFrame, facts: pl.DataFrame | None = None
+) -> pl.LazyFrame:
+    """Each (contact, event day) with the facts the MQL rule reads on that day: the interest
+    replayed (``score.interest``), the fit from the current profile (`fit`, as
+    `frames.fit_frame` gives it: ``score.fit``, ``score.grade``, ``contact.persona``), the
+    quadrant they make (``score.quadrant``) and the contact's other facts (`facts`: contact_id
+    and columns named by fact)."""
+    rows = interest.lazy().join(fit.lazy(), on=ID, how="left")
+    if facts is not None:
+        rows = rows.join(facts.lazy(), on=ID, how="left")
+    return rows.with_columns(
+        pl.col("fit_score").alias("score.fit"),
+        pl.col("fit_grade").alias("score.grade"),
+        pl.col("persona").alias("contact.persona"),
+        pl.col("interest").alias("score.interest"),
+        frames.quadrant_expr(model, grade="fit_grade", interest="interest").alias("score.quadrant"),
+    )
+
+
+def qualification_expr(playbook: Playbook) -> pl.Expr | None:
+    """The playbook's MQL rule as a Boolean expression over `scored_days` rows; None without one."""
+    mql = playbook.data.get("mql")
+    if not mql:
+        return None
+    return frames.condition_expr(mql["when"], QUALIFICATION.fields)
+
+
+def fact_columns(playbook: Playbook) -> set[str]:
+    """The profile fact columns the MQL rule reads besides the scores the replay provides."""
+    mql = playbook.data.get("mql")
+    return frames.columns_of(mql["when"]) - SCORE_FACTS if mql else set()
+
+
+def first_qualified(rows: pl.LazyFrame, qualifies: pl.Expr | None) -> pl.DataFrame:
+    """contact_id and the first day the MQL rule (`qualifies`, compiled) holds among `rows`."""
+    if qualifies is None:
+        return pl.DataFrame(schema={ID: pl.Int64, FIRST: pl.Int32})
+    return (
+        rows.filter(qualifies.fill_null(False))
+        .group_by(ID)
+        .agg(pl.col(DAY).min().alias(FIRST))
+        .select(pl.col(ID).cast(pl.Int64), pl.col(FIRST).cast(pl.Int32))
+        .sort(ID)
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Milestones:
+    """The stages whose reaching counts as an outcome, by key (empty when the funnel has none)."""
+
+    accepted: str
+    opportunity: str
+    customer: str
+    positions: Mapping[str, int]  # funnel stage key -> funnel position
+
+    def reached(self, key: str) -> list[str]:
+        """The funnel stages at or beyond `key`: reaching any of them means reaching `key`."""
+        if not key:
+            return []
+        at = self.positions[key]
+        return [k for k, p in self.positions.items() if p >= at]
+
+
+def milestones(playbook: Playbook) -> Milestones:
+    """The outcome stages of a playbook's funnel: the first stage sales owns (accepted by sales),
+    the stage before the last when it comes after that one (opportunity), the last (customer)."""
+    funnel = playbook.funnel
+    accepted = next((s for s in funnel if s.owner is Owner.SALES), None)
+    opportunity = funnel[-2] if len(funnel) > 1 else None
+    if accepted is None or opportunity is None or opportunity.position <= accepted.position:
+        opportunity = None
+    return Milestones(
+        accepted=accepted.key if accepted else "",
+        opportunity=opportunity.key if opportunity else "",
+        customer=funnel[-1].key,
+        positions={s.key: s.position for s in funnel},
+    )
+
+
+def outcomes(changes: pl.DataFrame | pl.LazyFrame, milestones: Milestones) -> pl.DataFrame:
+    """contact_id and the first day each contact reached the accepted, opportunity and customer
+    stages (null when it never did), from stage changes with contact_id, to_stage, day."""
+    columns = {"accepted": milestones.accepted, "opportunity": milestones.opportunity, "customer": milestones.customer}
+    lazy = changes.lazy()
+    return (
+        lazy.group_by(ID)
+        .agg(
+            [
+                pl.col(DAY).filter(pl.col("to_stage").is_in(milestones.reached(key))).min().alias(name)
+                if key
+                else pl.lit(None, dtype=pl.Int32).alias(name)
+                for name, key in columns.items()
+            ]
+        )
+        .select(pl.col(ID).cast(pl.Int64), *(pl.col(n).cast(pl.Int32) for n in columns))
+        .sort(ID)
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # day number, inclusive
+    end: int  # day number, inclusive
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError("the window starts after it ends")
+
+    @property
+    def dates(self) -> tuple[dt.date, dt.date]:
+        return day_date(self.start), day_date(self.end)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many contacts of a set reached each outcome."""
+
+    contacts: int
+    accepted: int
+    opportunity: int
+    customer: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "contacts": self.contacts,
+            "accepted": self.accepted,
+            "opportunity": self.opportunity,
+            "customer": self.customer,
+        }
+
+
+@dataclass(frozen=True)
+class VersionFigures:
+    mqls: int  # contacts that would qualify within the window
+    already: int  # contacts that had qualified before the window
+    outcomes: Tally  # of the MQLs within the window
+    precision: float | None  # None when there are no MQLs
+    recall: float | None  # None when there are no eventual customers
+    customers_caught: int  # eventual customers qualified by the end of the window
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mqls": self.mqls,
+            "already_qualified": self.already,
+            "outcomes": self.outcomes.as_dict(),
+            "precision": self.precision,
+            "recall": self.recall,
+            "customers_caught": self.customers_caught,
+        }
+
+
+@dataclass(frozen=True)
+class Sample:
+    contact_id: int
+    draft_day: int | None
+    active_day: int | None
+    accepted: bool
+    opportunity: bool
+    customer: bool
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    key: str
+    outcomes: Tally
+    samples: tuple[Sample, ...]
+
+    @property
+    def label(self) -> str:
+        return GROUP_LABELS[self.key]
+
+
+@dataclass(frozen=True)
+class Weekly:
+    weeks: tuple[dt.date, ...]  # the Monday of each ISO week that overlaps the window
+    draft: tuple[int, ...]
+    active: tuple[int, ...]
+    recorded: tuple[int, ...]  # moves into the MQL stage the stage history holds
+
+
+@dataclass(frozen=True)
+class Comparison:
+    window: Window
+    draft: VersionFigures
+    active: VersionFigures
+    groups: tuple[GroupFigures, ...]
+    weekly: Weekly
+    customers: int  # eventual customers: reached the customer stage, not already before the window
+
+    def group(self, key: str) -> GroupFigures:
+        return next(g for g in self.groups if g.key == key)
+
+
+def compare(
+    draft: pl.DataFrame,
+    active: pl.DataFrame,
+    reached: pl.DataFrame,
+    window: Window,
+    *,
+    recorded: pl.DataFrame | None = None,
+    samples: int = 20,
+) -> Comparison:
+    """Compare the first qualifying days of `draft` and `active` (contact_id, first_day; days up to
+    the window's end) within `window`, with what happened to the contacts (`reached`, from
+    `outcomes`) and the recorded moves into the MQL stage (contact_id, day), if given."""
+    both = (
+        draft.rename({FIRST: "draft"})
+        .join(active.rename({FIRST: "active"}), on=ID, how="full", coalesce=True)
+        .join(reached, on=ID, how="left")
+    )
+    inside = _within(window)
+    drafted, kept = pl.col("draft"), pl.col("active")
+    both = both.with_columns(
+        pl.when(~(inside("draft") | inside("active")))
+        .then(pl.lit(None, dtype=pl.String))
+        .when(drafted.is_null())
+        .then(pl.lit(Group.DROPPED))
+        .when(kept.is_null())
+        .then(pl.lit(Group.NEW))
+        .when(drafted < kept)
+        .then(pl.lit(Group.EARLIER))
+        .when(drafted == kept)
+        .then(pl.lit(Group.SAME))
+        .otherwise(pl.lit(Group.LATER))
+        .alias("group"),
+        (pl.col("customer").is_not_null() & (pl.col("customer") >= window.start)).alias("eventual"),
+    )
+    customers = int(reached.filter(pl.col("customer") >= window.start).height)
+    figures = {name: _version(both, name, window, customers) for name in ("draft", "active")}
+    groups = tuple(
+        GroupFigures(key, _tally(both.filter(pl.col("group") == key)), _samples(both, key, samples))
+        for key in Group.ALL
+    )
+    return Comparison(
+        window=window,
+        draft=figures["draft"],
+        active=figures["active"],
+        groups=groups,
+        weekly=weekly(draft, active, window, recorded=recorded),
+        customers=customers,
+    )
+
+
+def _within(window: Window) -> Any:
+    def inside(column: str) -> pl.Expr:
+        return pl.col(column).is_between(window.start, window.end).fill_null(False)
+
+    return inside
+
+
+def _tally(frame: pl.DataFrame) -> Tally:
+    return Tally(
+        contacts=frame.height,
+        accepted=int(frame["accepted"].is_not_null().sum()),
+        opportunity=int(frame["opportunity"].is_not_null().sum()),
+        customer=int(frame["customer"].is_not_null().sum()),
+    )
+
+
+def _version(both: pl.DataFrame, name: str, window: Window, customers: int) -> VersionFigures:
+    mqls = both.filter(pl.col(name).is_between(window.start, window.end))
+    tally = _tally(mqls)
+    caught = int(both.filter(pl.col("eventual") & (pl.col(name) <= window.end)).height)
+    return VersionFigures(
+        mqls=mqls.height,
+        already=int(both.filter(pl.col(name) < window.start).height),
+        outcomes=tally,
+        precision=tally.customer / tally.contacts if tally.contacts else None,
+        recall=caught / customers if customers else None,
+        customers_caught=caught,
+    )
+
+
+def _samples(both: pl.DataFrame, key: str, limit: int) -> tuple[Sample, ...]:
+    """Up to `limit` contacts of a group, the furthest down the funnel first, then by id."""
+    chosen = (
+        both.filter(pl.col("group") == key)
+        .with_columns(
+            (
+                pl.col("customer").is_not_null().cast(pl.Int8) * 4
+                + pl.col("opportunity").is_not_null().cast(pl.Int8) * 2
+                + pl.col("accepted").is_not_null().cast(pl.Int8)
+            ).alias("rank")
+        )
+        .sort(["rank", ID], descending=[True, False])
+        .head(limit)
+    )
+    return tuple(
+        Sample(
+            contact_id=row[ID],
+            draft_day=row["draft"],
+            active_day=row["active"],
+            accepted=row["accepted"] is not None,
+            opportunity=row["opportunity"] is not None,
+            customer=row["customer"] is not None,
+        )
+        for row in chosen.iter_rows(named=True)
+    )
+
+
+def monday(day: int) -> int:
+    """The day number of the Monday that starts the ISO week of `day`."""
+    return day - day_date(day).weekday()
+
+
+def weekly(
+    draft: pl.DataFrame, active: pl.DataFrame, window: Window, *, recorded: pl.DataFrame | None = None
+) -> Weekly:
+    """MQLs per ISO week (Monday first) within the window: first qualifying days under each
+    version, and the recorded moves into the MQL stage."""
+    starts = list(range(monday(window.start), window.end + 1, 7))
+
+    def count(frame: pl.DataFrame | None, column: str) -> tuple[int, ...]:
+        if frame is None or frame.height == 0:
+            return tuple(0 for _ in starts)
+        days = frame[column].to_numpy()
+        days = days[(days >= window.start) & (days <= window.end)]
+        per = np.bincount((days - starts[0]) // 7, minlength=len(starts)) if days.size else np.zeros(len(starts))
+        return tuple(int(v) for v in per)
+
+    return Weekly(
+        weeks=tuple(day_date(s) for s in starts),
+        draft=count(draft, FIRST),
+        active=count(active, FIRST),
+        recorded=count(recorded, DAY),
+    )
+
+
+def as_dict(comparison: Comparison) -> dict[str, Any]:
+    """The comparison as JSON-ready data (samples by contact id)."""
+    start, end = comparison.window.dates
+    return {
+        "window": {"from": start.isoformat(), "to": end.isoformat()},
+        "eventual_customers": comparison.customers,
+        "draft": comparison.draft.as_dict(),
+        "active": comparison.active.as_dict(),
+        "groups": {
+            g.key: {
+                "label": g.label,
+                **g.outcomes.as_dict(),
+                "sample": [_sample_dict(s) for s in g.samples],
+            }
+            for g in comparison.groups
+        },
+        "weekly": [
+            {"week": w.isoformat(), "draft": d, "active": a, "recorded": r}
+            for w, d, a, r in zip(
+                comparison.weekly.weeks,
+                comparison.weekly.draft,
+                comparison.weekly.active,
+                comparison.weekly.recorded,
+                strict=True,
+            )
+        ],
+    }
+
+
+def _sample_dict(sample: Sample) -> dict[str, Any]:
+    return {
+        "contact_id": sample.contact_id,
+        "draft": day_date(sample.draft_day).isoformat() if sample.draft_day is not None else None,
+        "active": day_date(sample.active_day).isoformat() if sample.active_day is not None else None,
+        "accepted": sample.accepted,
+        "opportunity": sample.opportunity,
+        "customer": sample.customer,
+    }
