@@ -6,6 +6,7 @@ from django import forms
 
 from accord.accounts.domain import Role, Scope, Side
 from accord.accounts.models import User
+from accord.scoring.domain import Quadrant
 from accord.web.context import ROLE_LABELS
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
@@ -23,6 +24,9 @@ class ContactFilterForm(forms.Form):
     owner = forms.IntegerField(required=False, min_value=1)
     account = forms.IntegerField(required=False, min_value=1)
     unowned = forms.BooleanField(required=False)
+    quadrant = forms.ChoiceField(required=False, choices=[("", "Any")] + [(q.value, q.value) for q in Quadrant])
+    heating = forms.BooleanField(required=False)
+    sort = forms.ChoiceField(required=False, choices=[("", "Newest first"), ("interest", "Interest"), ("fit", "Fit")])
     page = forms.IntegerField(required=False, min_value=1)
 
 
@@ -85,7 +89,8 @@ class TeamMemberForm(forms.Form):
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(max_length=100)
     scopes = forms.MultipleChoiceField(
-        choices=[(s.value, s.value) for s in Scope], widget=forms.CheckboxSelectMultiple,
+        choices=[(s.value, s.value) for s in Scope],
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "choose at least one scope"},
     )
 

@@ -1,4 +1,4 @@
-"""Turn playbook documents and history rows into what the templates show. No database writes."""
+"""Turn playbook documents, history rows and scores into what the templates show. No database writes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+
+from accord.contacts.models import Contact
+from accord.core import clock
 from accord.lifecycle import domain as lifecycle
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain.conditions import describe
-from accord.playbook.domain.document import Owner, Playbook, StageKind
+from accord.playbook.domain.document import GRADES, Owner, Playbook, StageKind
+from accord.playbook.queries import active_playbook
+from accord.scoring.domain import QUADRANT_LABELS, Model, Quadrant
+from accord.scoring.models import Cause, ScoreChange
+from accord.scoring.queries import contact_breakdown, contact_trend, heating_up, model_of, score_history
 from accord.tracking.domain import FORM_SUBMITTED
 from accord.tracking.models import Event
 
@@ -247,9 +255,15 @@ def event_row(event: Event) -> EventRow:
         referrer = ""  # a link inside the same site
     utm = " / ".join(p for p in (event.utm_source, event.utm_medium) if p)
     return EventRow(
-        event=event, kind=kind, icon=icon, label=label, summary=summary, detail=detail,
+        event=event,
+        kind=kind,
+        icon=icon,
+        label=label,
+        summary=summary,
+        detail=detail,
         campaign=event.campaign.name if event.campaign_id and event.campaign else (event.utm_campaign or ""),
-        utm=utm, referrer_host=referrer,
+        utm=utm,
+        referrer_host=referrer,
     )
 
 
@@ -301,7 +315,9 @@ def playbook_view(playbook: Playbook) -> dict[str, Any]:
         "mql": None,
         "personas": [
             {
-                "key": p["key"], "name": p["name"], "description": p.get("description", ""),
+                "key": p["key"],
+                "name": p["name"],
+                "description": p.get("description", ""),
                 "match": _describe(p["match"]),
             }
             for p in data.get("personas", [])
@@ -388,3 +404,253 @@ def playbook_view(playbook: Playbook) -> dict[str, Any]:
             },
         }
     return view
+
+
+# --------------------------------------------------------------------------- scores
+
+
+@dataclass(frozen=True)
+class QuadrantView:
+    """How a quadrant reads on screen: its name in the glossary, what it means, and a tone for its cell."""
+
+    key: str
+    name: str
+    label: str
+    tone: str
+
+
+QUADRANT_NAMES: dict[Quadrant, tuple[str, str]] = {
+    Quadrant.READY: ("Ready", "hot"),
+    Quadrant.NURTURE: ("Nurture", "nurture"),
+    Quadrant.CHECK_FIT: ("Check fit", "review"),
+    Quadrant.LOW: ("Low", "ignore"),
+}
+QUADRANTS: dict[str, QuadrantView] = {
+    q.value: QuadrantView(q.value, name, QUADRANT_LABELS[q], tone) for q, (name, tone) in QUADRANT_NAMES.items()
+}
+CAUSE_LABELS: dict[str, str] = {
+    Cause.EVENT: "Activity",
+    Cause.PROFILE: "Profile changed",
+    Cause.RESCORE: "Rescored",
+    Cause.DECAY: "Points faded",
+}
+PANEL_CONTRIBUTIONS = 8  # the largest contributions the contact page lists
+PANEL_CHANGES = 6  # the latest score changes it lists
+
+
+def quadrant_view(key: str) -> QuadrantView | None:
+    return QUADRANTS.get(key)
+
+
+@dataclass(frozen=True)
+class ScoreChangeRow:
+    change: ScoreChange
+    cause: str  # "Activity", "Profile changed"…
+    what: str  # for activity: the interest rules that matched, e.g. "Viewed the pricing page ×3"
+    quadrant: QuadrantView | None
+    interest_delta: float | None  # None on a contact's first score
+
+
+def score_change_rows(changes: Iterable[ScoreChange], model: Model) -> list[ScoreChangeRow]:
+    labels = {r.key: r.label for r in model.interest_rules}
+    rows = []
+    for change in changes:
+        details = change.details if isinstance(change.details, Mapping) else {}
+        rules = details.get("rules")
+        rules = rules if isinstance(rules, Mapping) else {}
+        what = ", ".join(f"{labels.get(key, key)} ×{count}" for key, count in rules.items())
+        previous = change.previous_interest
+        rows.append(
+            ScoreChangeRow(
+                change=change,
+                cause=CAUSE_LABELS.get(change.cause, change.cause),
+                what=what,
+                quadrant=quadrant_view(change.quadrant),
+                interest_delta=None if previous is None else round(change.interest_score - previous, 2),
+            )
+        )
+    return rows
+
+
+def signed(points: float) -> str:
+    """Points with their sign, as a person writes them: +20, −15, 0."""
+    if points > 0:
+        return f"+{points:g}"
+    return f"−{-points:g}" if points < 0 else "0"
+
+
+def decay_text(decay: Mapping[str, Any]) -> str:
+    if decay.get("half_life_days") is not None:
+        return f"Points lose half their worth every {decay['half_life_days']:g} days."
+    return f"Points count for {decay['expire_after_days']} days, then expire."
+
+
+def sparkline(trend: Mapping[str, Any], *, high_interest: float) -> dict[str, Any]:
+    """A Plotly figure: the interest of the last days as a small filled line, with the
+    high-interest threshold as a dashed line."""
+    values = trend["interest"]
+    top = max([*values, high_interest]) * 1.15
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": trend["dates"],
+                "y": values,
+                "line": {"color": "#3454d1", "width": 2},
+                "fill": "tozeroy",
+                "fillcolor": "rgba(52, 84, 209, 0.12)",
+                "hovertemplate": "%{x|%-d %b}: %{y:.1f} points<extra></extra>",
+            }
+        ],
+        "layout": {
+            "height": 64,
+            "margin": {"l": 2, "r": 2, "t": 4, "b": 4},
+            "showlegend": False,
+            "xaxis": {"visible": False, "fixedrange": True},
+            "yaxis": {"visible": False, "fixedrange": True, "range": [0, top]},
+            "shapes": [
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": high_interest,
+                    "y1": high_interest,
+                    "line": {"color": "#8a94a6", "width": 1, "dash": "dot"},
+                }
+            ],
+        },
+    }
+
+
+def sparkline_text(trend: Mapping[str, Any]) -> str:
+    """What the sparkline shows, in words, for screen readers."""
+    dates, values = trend["dates"], trend["interest"]
+    peak = max(range(len(values)), key=lambda i: (values[i], i))
+    return (
+        f"Interest over the last {len(values)} days: {values[0]:g} on {_day(dates[0])}, "
+        f"highest {values[peak]:g} on {_day(dates[peak])}, {values[-1]:g} today"
+    )
+
+
+def _day(value: str | dt.date) -> str:
+    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.day} {day:%b}"
+
+
+def quadrant_grid(model: Model, current: str) -> dict[str, Any]:
+    """The 2×2 of fit × interest: high interest on top, good fit on the left; the contact's cell marked."""
+    good = [g for g in GRADES if g in model.good_fit]
+    poor = [g for g in GRADES if g not in model.good_fit]
+
+    def cell(quadrant: Quadrant) -> dict[str, Any]:
+        return {"quadrant": QUADRANTS[quadrant.value], "current": quadrant.value == current}
+
+    return {
+        "good_fit": ", ".join(good),
+        "poor_fit": ", ".join(poor),
+        "high_interest": f"{model.high_interest:g}",
+        "rows": [
+            {"high": True, "cells": [cell(Quadrant.READY), cell(Quadrant.CHECK_FIT)]},
+            {"high": False, "cells": [cell(Quadrant.NURTURE), cell(Quadrant.LOW)]},
+        ],
+    }
+
+
+def score_panel(contact: Contact) -> dict[str, Any]:
+    """The contact page's Score panel: the stored scores, why (worked out now under the active
+    playbook), the 60-day trend and the latest score changes."""
+    version = active_playbook()
+    model = model_of(version)
+    breakdown = contact_breakdown(contact, version=version)
+    trend = contact_trend(contact)
+    fit = breakdown["fit"]
+    interest = breakdown["interest"]
+    scored = contact.fit_score is not None
+    stored_model = model_of(contact.score_version) if contact.score_version else model
+    persona = next((p.name for p in stored_model.personas if p.key == contact.persona), "")
+    contributions = interest["contributions"]
+    shown = contributions[:PANEL_CONTRIBUTIONS]
+    quadrant_key = contact.quadrant if scored and contact.quadrant else breakdown["quadrant"]
+    return {
+        "scored": scored,
+        "scored_at": contact.scored_at,
+        "score_version": contact.score_version.number if contact.score_version else None,
+        "version": breakdown["playbook_version"],
+        "fit_score": contact.fit_score if scored else fit["score"],
+        "grade": contact.fit_grade if scored else fit["grade"],
+        "persona": persona if scored else (breakdown["persona"] or {}).get("name", ""),
+        "fit_rules": [{**rule, "points_text": signed(rule["points"])} for rule in fit["rules"]],
+        "fit_now": fit["score"],
+        "fit_differs": scored and fit["score"] != contact.fit_score,
+        "grades": ", ".join(f"{g} from {t:g}" for g, t in zip(GRADES, model.thresholds, strict=False)),
+        "interest": contact.interest_score if contact.interest_score is not None else interest["score"],
+        "interest_now": interest["score"],
+        "max_points": interest["max_points"],
+        "decay": decay_text(interest["decay"]),
+        "contributions": [{**c, "date": dt.date.fromisoformat(c["date"])} for c in shown],
+        "this_year": clock.now().year,
+        "more": len(contributions) - len(shown) + interest["more"],
+        "heating_up": trend["heating_up"],
+        "rise": trend["rise"],
+        "trend_days": len(trend["interest"]),
+        "has_trend": any(v > 0 for v in trend["interest"]),
+        "trend_chart": sparkline(trend, high_interest=model.high_interest),
+        "trend_text": sparkline_text(trend) if trend["interest"] else "",
+        "quadrant": quadrant_view(quadrant_key),
+        "grid": quadrant_grid(model, quadrant_key),
+        "changes": score_change_rows(score_history(contact, limit=PANEL_CHANGES), model),
+    }
+
+
+@dataclass(frozen=True)
+class HeatingRow:
+    contact: Contact
+    rise: float
+
+
+def heating_rows(limit: int = 10) -> list[HeatingRow]:
+    """Contacts whose interest rose the most this week, for the overview."""
+    return [HeatingRow(contact, rise) for contact, rise in heating_up(limit=limit)]
+
+
+def heating_ids(limit: int = 1000) -> list[int]:
+    """The ids of contacts heating up now (the list's filter), the fastest-rising first."""
+    return [contact.pk for contact, _ in heating_up(limit=limit)]
+
+
+def quadrant_counts(contacts: QuerySet[Contact]) -> dict[str, Any]:
+    """How many contacts are in each quadrant, as a 2×2 like the contact page's, and how many are not scored."""
+    found = {row["quadrant"]: row["n"] for row in contacts.order_by().values("quadrant").annotate(n=Count("id"))}
+    model = model_of(active_playbook())
+    grid = quadrant_grid(model, "")
+    for row in grid["rows"]:
+        for cell in row["cells"]:
+            cell["count"] = found.get(cell["quadrant"].key, 0)
+    grid["unscored"] = sum(n for key, n in found.items() if key not in QUADRANTS)
+    return grid
+
+
+CONTACT_SORTS: dict[str, tuple[Any, ...]] = {
+    "interest": (F("interest_score").desc(nulls_last=True), "-id"),
+    "fit": (F("fit_score").desc(nulls_last=True), F("interest_score").desc(nulls_last=True), "-id"),
+}
+
+
+def scored_contacts(
+    contacts: QuerySet[Contact], *, quadrant: str = "", heating: bool = False, sort: str = ""
+) -> QuerySet[Contact]:
+    """The contact list narrowed to a quadrant or to those heating up, and sorted by a score (the
+    highest first); heating up alone sorts by how fast interest rose."""
+    if quadrant:
+        contacts = contacts.filter(quadrant=quadrant)
+    if heating:
+        ids = heating_ids()
+        contacts = contacts.filter(pk__in=ids)
+        if not sort:
+            rank = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)], output_field=IntegerField())
+            return contacts.order_by(rank) if ids else contacts
+    if sort in CONTACT_SORTS:
+        contacts = contacts.order_by(*CONTACT_SORTS[sort])
+    return contacts

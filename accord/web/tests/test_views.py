@@ -231,8 +231,8 @@ def test_contacts_list_shows_the_columns(client_as: Any, contact: Contact, users
     response = client_as("viewer").get("/contacts/")
 
     body = text(response)
-    assert "Name Email Account Title Stage Owner Updated" in body
-    assert "Ada Lovelace ada@acme.com Acme Corp VP Marketing Lead Sales Rep" in body
+    assert "Name Email Account Title Stage Score Owner Updated" in body
+    assert "Ada Lovelace ada@acme.com Acme Corp VP Marketing Lead not scored Sales Rep" in body
     assert '<span class="badge badge--marketing">Lead</span>' in response.content.decode()
 
 

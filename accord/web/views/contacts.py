@@ -23,7 +23,7 @@ from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.web import queries
 from accord.web.forms import ContactFilterForm, MergeForm, StageChangeForm, first_error
-from accord.web.presenters import stage_label, stage_labels
+from accord.web.presenters import QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
 from accord.web.views.base import acting, htmx, paginate, partial_wanted
 
 LIST = "web/contacts/list.html"
@@ -33,7 +33,8 @@ DETAIL = "web/contacts/detail.html"
 @require_GET
 def contact_list_view(request: HttpRequest) -> HttpResponse:
     form = ContactFilterForm(request.GET)
-    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    filters: dict[str, Any] = form.cleaned_data  # the valid ones: a bad value drops only its own filter
     version = active_playbook()
     contacts = contact_list(
         search=filters.get("q") or "",
@@ -41,6 +42,12 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         owner_id=filters.get("owner"),
         account_id=filters.get("account"),
         unowned=bool(filters.get("unowned")),
+    )
+    contacts = scored_contacts(
+        contacts,
+        quadrant=filters.get("quadrant") or "",
+        heating=bool(filters.get("heating")),
+        sort=filters.get("sort") or "",
     )
     account = Account.objects.filter(pk=filters["account"]).first() if filters.get("account") else None
     context = {
@@ -50,6 +57,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         "labels": stage_labels(version.playbook),
         "owners": queries.owners(),
         "account": account,
+        "quadrants": list(QUADRANTS.values()),
     }
     return render(request, f"{LIST}#results" if partial_wanted(request, "results") else LIST, context)
 
@@ -80,7 +88,7 @@ def _lifecycle(
     version: PlaybookVersion | None = None,
     cursor: str = "",
 ) -> dict[str, Any]:
-    """The stage panel and the timeline: the part of the page a stage change re-renders."""
+    """The stage panel, the score panel and the timeline: the part of the page a stage change re-renders."""
     version = version or active_playbook()
     labels = stage_labels(version.playbook)
     options = _options(version, contact, request)
@@ -96,6 +104,7 @@ def _lifecycle(
         "hand_backs": [o for o in options if o.kind is MoveKind.HAND_BACK],
         "values": values,
         "error": error,
+        "score": score_panel(contact),
         **_move_fields(version, chosen),
     }
 
@@ -111,7 +120,11 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
     campaigns = queries.campaign_names([contact.first_campaign, contact.last_campaign])
     return {
         **_lifecycle(
-            request, contact, error=extra.pop("error", None), values=extra.pop("values", None), version=version,
+            request,
+            contact,
+            error=extra.pop("error", None),
+            values=extra.pop("values", None),
+            version=version,
             cursor=extra.pop("cursor", ""),
         ),
         "labels": stage_labels(version.playbook),
@@ -157,8 +170,12 @@ def contact_stage_change(request: HttpRequest, pk: int) -> HttpResponse:
             raise InvalidInput(first_error(form))
         data = form.cleaned_data
         change = contact_change_stage(
-            contact=contact, to_stage=data["stage"], acting_user=acting(request), reason=data["reason"] or None,
-            note=data["note"], reengage_on=data["reengage_on"],
+            contact=contact,
+            to_stage=data["stage"],
+            acting_user=acting(request),
+            reason=data["reason"] or None,
+            note=data["note"],
+            reengage_on=data["reengage_on"],
         )
     except AccordError as exc:
         if htmx(request):

@@ -1,4 +1,4 @@
-"""The overview: where contacts are in the funnel and how they moved lately."""
+"""The overview: where contacts are in the funnel, how they moved lately, and whose interest is rising."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from accord.contacts.models import Contact
 from accord.core import clock
 from accord.playbook.queries import active_playbook
 from accord.web import queries
-from accord.web.presenters import history_rows
+from accord.web.presenters import heating_rows, history_rows, quadrant_counts
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -28,5 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "weeks_total": sum(w.total for w in weeks),
             "weekly_chart": queries.weekly_chart(weeks),
             "recent": history_rows(queries.recent_changes(10)),
+            "heating": heating_rows(10),
+            "quadrants": quadrant_counts(Contact.objects.all()),
         },
     )

@@ -29,6 +29,14 @@
     renderCharts(document);
   });
 
+  // Content htmx swapped in (a stage change re-renders the contact's panels): draw its charts.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (!root || root === document.body || !root.querySelectorAll) { return; }
+    if (root.hasAttribute && root.hasAttribute("data-plotly")) { draw(root); }
+    renderCharts(root);
+  });
+
   // A chart's data swapped in out of band (a live page's poll): draw the chart again.
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var swapped = event.detail && event.detail.target;
