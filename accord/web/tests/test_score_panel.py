@@ -205,6 +205,18 @@ def test_a_stored_score_that_the_rules_no_longer_give_says_so(client_as: Any, co
     ) in text(response)
 
 
+def test_interest_at_the_playbooks_maximum_says_it_is_capped(client_as: Any, contact: Contact) -> None:
+    Contact.objects.filter(pk=contact.pk).update(
+        fit_score=75, fit_grade="A", interest_score=200.0, quadrant="ready", scored_at=NOW
+    )
+
+    response = get(client_as("viewer"), f"/contacts/{contact.pk}/")
+
+    assert section(response, "score-interest") == (
+        "Interest 200 unchanged in 7 days · capped at 200 No interest in the last 60 days."
+    )
+
+
 def test_a_stage_change_by_htmx_renders_the_score_panel_again(client_as: Any, scored: Contact) -> None:
     with clock.frozen(NOW):
         response = client_as("sales_rep").post(
