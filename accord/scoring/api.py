@@ -64,11 +64,13 @@ def contact_score(request: HttpRequest, path: Path[ContactPath], query: Query[Sc
     contact = Contact.objects.select_related("account", "owner", "score_version").filter(pk=path.contact_id).first()
     if contact is None:
         raise NotFound(f"no contact {path.contact_id}", field="contact_id")
-    breakdown = queries.contact_breakdown(contact)
+    version = active_playbook()
+    hits = list(queries.contact_hits(queries.model_of(version), contact.pk))  # read once for both
+    breakdown = queries.contact_breakdown(contact, version=version, hits=hits)
     return {
         "contact_id": contact.pk,
         "current": _current(contact),
         "breakdown": {**breakdown, "quadrant": _quadrant(breakdown["quadrant"])},
-        "trend": queries.contact_trend(contact),
+        "trend": queries.contact_trend(contact, version=version, hits=hits),
         "history": queries.score_history(contact, limit=query.history) if query.history else [],
     }

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
@@ -74,16 +74,22 @@ def contact_hits(model: domain.Model, contact_id: int) -> Iterator[tuple[domain.
             yield rule, day
 
 
-def contact_breakdown(contact: Contact, *, version: PlaybookVersion | None = None) -> dict[str, Any]:
+Hits = list[tuple[domain.InterestRule, int]]
+
+
+def contact_breakdown(
+    contact: Contact, *, version: PlaybookVersion | None = None, hits: Hits | None = None
+) -> dict[str, Any]:
     """Why the contact has its scores: the fit rules and whether each holds, the persona, every
-    (rule, day) that still counts with its points today, the quadrant and the playbook version."""
+    (rule, day) that still counts with its points today, the quadrant and the playbook version.
+    `hits` (from `contact_hits` under the same version) saves reading the events again."""
     version = version or active_playbook()
     model = model_of(version)
     now = clock.now()
     today = domain.day_number(now)
     facts = contact_facts(contact, now=now)
     fit = model.fit(facts)
-    hits = list(contact_hits(model, contact.pk))
+    hits = list(contact_hits(model, contact.pk)) if hits is None else hits
     state = domain.recompute(model, hits, today)
     interest = model.value(state.mass, state.anchor, today)
     contributions = domain.contributions(model, hits, today)
@@ -114,12 +120,14 @@ def _decay(model: domain.Model) -> dict[str, Any]:
     return {"expire_after_days": model.expire_after_days}
 
 
-def contact_trend(contact: Contact, *, days: int = TREND_DAYS) -> dict[str, Any]:
+def contact_trend(
+    contact: Contact, *, days: int = TREND_DAYS, version: PlaybookVersion | None = None, hits: Hits | None = None
+) -> dict[str, Any]:
     """The interest score on each of the last `days` days and whether it is heating up."""
-    model = model_of(active_playbook())
+    model = model_of(version or active_playbook())
     today = domain.day_number(clock.now())
     span = list(range(today - days + 1, today + 1))
-    values = domain.curve(model, list(contact_hits(model, contact.pk)), span)
+    values = domain.curve(model, list(contact_hits(model, contact.pk)) if hits is None else hits, span)
     before = values[-1 - domain.HEATING_DAYS] if len(values) > domain.HEATING_DAYS else 0.0
     return {
         "dates": [domain.day_date(d).isoformat() for d in span],
@@ -138,19 +146,41 @@ def score_history(contact: Contact, *, limit: int = 50) -> list[ScoreChange]:
 
 def heating_up(*, limit: int = 10, now: dt.datetime | None = None) -> list[tuple[Contact, float]]:
     """Contacts whose interest rose the most in the last week, with the rise, when it is at least
-    the playbook's heating-up threshold."""
+    the playbook's heating-up threshold. The rise is today's interest minus the interest a week
+    ago — the last score stored before then, faded to that day — as on the contact's trend."""
     now = now or clock.now()
     model = model_of(active_playbook())
+    today = domain.day_number(now)
     since = now - dt.timedelta(days=domain.HEATING_DAYS)
-    first: dict[int, float] = {}
-    for contact_id, previous in (
-        ScoreChange.objects.filter(at__gte=since).order_by("at", "id").values_list("contact_id", "previous_interest")
-    ):
-        first.setdefault(contact_id, previous or 0.0)
-    if not first:
-        return []
-    contacts = Contact.objects.select_related("account").filter(pk__in=list(first))
-    rises = [(c, (c.interest_score or 0.0) - first[c.pk]) for c in contacts]
-    hot = [(c, round(rise, 1)) for c, rise in rises if domain.heating_up(model, now=rise, before=0.0)]
-    hot.sort(key=lambda item: (-item[1], item[0].pk))
-    return hot[:limit]
+    recent = ScoreChange.objects.filter(at__gte=since).values("contact_id").distinct()
+    earlier = ScoreChange.objects.filter(contact=OuterRef("pk"), at__lt=since).order_by("-at", "-id")
+    first = ScoreChange.objects.filter(contact=OuterRef("pk"), at__gte=since).order_by("at", "id")
+    contacts = (
+        Contact.objects.select_related("account")
+        .filter(pk__in=Subquery(recent))
+        .annotate(
+            before=Subquery(earlier.values("interest_score")[:1]),
+            before_at=Subquery(earlier.values("at")[:1]),
+            # Without history before the week, what the week's first change started from.
+            started=Subquery(first.values("previous_interest")[:1]),
+        )
+    )
+    rises: list[tuple[Contact, float]] = []
+    for contact in contacts:
+        now_value = _faded(model, contact.interest_score, contact.scored_at, today)
+        if contact.before_at is not None:
+            week_ago = _faded(model, contact.before, contact.before_at, today - domain.HEATING_DAYS)
+        else:
+            week_ago = contact.started or 0.0
+        rise = now_value - week_ago
+        if domain.heating_up(model, now=now_value, before=week_ago):
+            rises.append((contact, round(rise, 1)))
+    rises.sort(key=lambda item: (-item[1], item[0].pk))
+    return rises[:limit]
+
+
+def _faded(model: domain.Model, value: float | None, at: dt.datetime | None, day: int) -> float:
+    """A stored interest score as it has faded by `day` (no events since it was stored)."""
+    if value is None or at is None:
+        return 0.0
+    return model.clamp(model.decayed(value, min(domain.day_number(at), day), day))

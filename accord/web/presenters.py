@@ -19,7 +19,14 @@ from accord.playbook.domain.document import GRADES, Owner, Playbook, StageKind
 from accord.playbook.queries import active_playbook
 from accord.scoring.domain import QUADRANT_LABELS, Model, Quadrant
 from accord.scoring.models import Cause, ScoreChange
-from accord.scoring.queries import contact_breakdown, contact_trend, heating_up, model_of, score_history
+from accord.scoring.queries import (
+    contact_breakdown,
+    contact_hits,
+    contact_trend,
+    heating_up,
+    model_of,
+    score_history,
+)
 from accord.tracking.domain import FORM_SUBMITTED
 from accord.tracking.models import Event
 
@@ -563,8 +570,9 @@ def score_panel(contact: Contact) -> dict[str, Any]:
     playbook), the 60-day trend and the latest score changes."""
     version = active_playbook()
     model = model_of(version)
-    breakdown = contact_breakdown(contact, version=version)
-    trend = contact_trend(contact)
+    hits = list(contact_hits(model, contact.pk))  # read once for the breakdown and the trend
+    breakdown = contact_breakdown(contact, version=version, hits=hits)
+    trend = contact_trend(contact, version=version, hits=hits)
     fit = breakdown["fit"]
     interest = breakdown["interest"]
     scored = contact.fit_score is not None

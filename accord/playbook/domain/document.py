@@ -271,7 +271,8 @@ def _reachable(c: _Checker, top: Mapping[str, Any]) -> None:
     interest, quadrants = top.get("interest"), top.get("quadrants")
     if not isinstance(interest, Mapping) or not isinstance(quadrants, Mapping):
         return
-    ceiling, high = interest.get("max_points"), quadrants.get("high_interest")
+    ceiling: Any = interest.get("max_points")
+    high: Any = quadrants.get("high_interest")
     if conditions._is_number(ceiling) and conditions._is_number(high) and high > ceiling:
         c.error(
             "quadrants.high_interest",
