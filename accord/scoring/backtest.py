@@ -150,9 +150,14 @@ def backtest_version(
     now: dt.datetime | None = None,
 ) -> Backtest:
     """Backtest a draft or signed version against the active one."""
+    check_backtestable(version)
+    return backtest_playbook(playbook=version.playbook, label=f"v{version.number}", start=start, end=end, now=now)
+
+
+def check_backtestable(version: PlaybookVersion) -> None:
+    """Only a draft or a signed version is backtested: the others are or were the active one."""
     if version.status not in BACKTESTABLE:
         raise Conflict(f"version {version.number} is {version.status}: only a draft or a signed version is backtested")
-    return backtest_playbook(playbook=version.playbook, label=f"v{version.number}", start=start, end=end, now=now)
 
 
 def backtest_playbook(

@@ -40,6 +40,12 @@ urlpatterns = [
     path("playbook/versions/<int:number>/edit/", playbook.draft_edit, name="playbook_draft_edit"),
     path("playbook/versions/<int:number>/sign/", playbook.version_sign, name="playbook_sign"),
     path("playbook/versions/<int:number>/activate/", playbook.version_activate, name="playbook_activate"),
+    path("playbook/versions/<int:number>/backtest/", playbook.version_backtest, name="playbook_backtest"),
+    path(
+        "playbook/versions/<int:number>/backtest/result/",
+        playbook.version_backtest_result,
+        name="playbook_backtest_result",
+    ),
     path("admin/users/", admin.users_page, name="users"),
     path("admin/users/new/", admin.user_create_view, name="user_create"),
     path("admin/users/<int:pk>/role/", admin.user_role_view, name="user_role"),

@@ -779,3 +779,116 @@ def test_bad_dates_name_the_option(story, tmp_path, options, problem):
     out, err, code = run_refused(str(draft), *options)
 
     assert (err.splitlines(), out, code) == ([problem], "", 2)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+@pytest.fixture
+def signed_in(users: dict[str, Any]) -> Any:
+    from django.test import Client
+
+    def make(role: str) -> Client:
+        client = Client()
+        client.force_login(users[role])
+        return client
+
+    return make
+
+
+@pytest.mark.django_db
+def test_the_backtest_page_needs_a_signed_in_user(story):
+    from django.test import Client
+
+    for url in ("/playbook/versions/2/backtest/", "/playbook/versions/2/backtest/result/"):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/playbook/versions/9/backtest/", "/playbook/versions/9/backtest/result/"])
+def test_an_unknown_version_is_not_found(story, signed_in, url):
+    assert signed_in("viewer").get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_sign_off_screen_links_to_the_backtest(story, signed_in):
+    page = signed_in("sales_manager").get("/playbook/versions/2/").content.decode()
+    assert '<a class="btn" href="/playbook/versions/2/backtest/">Backtest this draft</a>' in page
+    active = signed_in("sales_manager").get("/playbook/versions/1/").content.decode()
+    assert "Backtest this draft" not in active
+
+
+@pytest.mark.django_db
+def test_the_page_loads_the_result_behind_a_progress_line(story, signed_in):
+    from accord.core import clock
+
+    with clock.frozen(NOW):
+        response = signed_in("viewer").get("/playbook/versions/2/backtest/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'hx-get="/playbook/versions/2/backtest/result/?from=2025-12-08&amp;to=2026-06-03"' in page
+    assert "<progress" in page and "Replaying every contact" in page
+    assert 'value="2025-12-08"' in page and 'value="2026-06-03"' in page
+
+
+@pytest.mark.django_db
+def test_the_result_shows_the_numbers_and_the_chart(story, signed_in):
+    from accord.core import clock
+
+    with clock.frozen(NOW):
+        response = signed_in("viewer").get(
+            "/playbook/versions/2/backtest/result/?from=2025-12-08&to=2026-06-03", HTTP_HX_REQUEST="true"
+        )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="backtest-result" class="stack">')
+    assert '<td class="num" data-version="draft" data-figure="mqls">4</td>' in page
+    assert (
+        '<td class="num" data-version="active" data-figure="precision">50.0% <span class="hint">2 of 4</span></td>'
+        in page
+    )
+    assert (
+        '<td class="num" data-version="draft" data-figure="recall">33.3% <span class="hint">1 of 3</span></td>' in page
+    )
+    assert "not tracked yet" in page
+    assert f'<a href="/contacts/{story["contacts"]["Bob"].pk}/">Bob Tester</a>' in page
+    # The chart arrives out of band, into the box the page keeps for it.
+    assert '<div id="backtest-chart-box" hx-swap-oob="innerHTML">' in page
+    chart = json.loads(page.split('<script id="backtest-data" type="application/json">')[1].split("</script>")[0])
+    assert [trace["name"] for trace in chart["data"]] == ["Draft v2", "Active v1", "Recorded MQLs"]
+    assert sum(chart["data"][0]["y"]) == 4 and sum(chart["data"][2]["y"]) == 3
+    assert chart["data"][0]["x"][0] == "2025-12-08"
+
+
+@pytest.mark.django_db
+def test_without_htmx_the_result_is_a_whole_page(story, signed_in):
+    from accord.core import clock
+
+    with clock.frozen(NOW):
+        response = signed_in("viewer").get("/playbook/versions/2/backtest/result/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Backtest of version 2" in page
+    assert 'data-plotly="backtest-data"' in page and 'id="backtest-data"' in page
+    assert "hx-swap-oob" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/playbook/versions/2/backtest/", "/playbook/versions/2/backtest/result/"])
+def test_a_bad_date_is_refused_naming_the_field(story, signed_in, url):
+    from accord.core import clock
+
+    with clock.frozen(NOW):
+        response = signed_in("viewer").get(url + "?from=2026-02-30")
+    assert response.status_code == 422
+    assert "From: not a date: &#x27;2026-02-30&#x27;; write it as YYYY-MM-DD" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_active_version_is_not_backtested(story, signed_in):
+    response = signed_in("viewer").get("/playbook/versions/1/backtest/")
+    assert response.status_code == 409
+    assert "Version 1 is active: only a draft or a signed version is backtested" in response.content.decode()
+    assert "hx-get" not in response.content.decode()

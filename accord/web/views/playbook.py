@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,14 +13,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.accounts.domain import Capability, signs_for
+from accord.core import clock
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_draft_update, playbook_sign
 from accord.playbook.domain.document import diff
 from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook, version_get, version_list
+from accord.scoring import backtest
+from accord.scoring.domain import day_date
 from accord.web.forms import DraftForm, first_error
 from accord.web.presenters import playbook_view
-from accord.web.views.base import acting, capability_required
+from accord.web.views.base import acting, capability_required, htmx
 
 
 def _version(number: int) -> PlaybookVersion:
@@ -138,7 +144,9 @@ def draft_edit(request: HttpRequest, number: int) -> HttpResponse:
             if not form.is_valid():
                 raise InvalidInput(first_error(form))
             playbook_draft_update(
-                version=version, source=form.cleaned_data["source"], note=form.cleaned_data["note"],
+                version=version,
+                source=form.cleaned_data["source"],
+                note=form.cleaned_data["note"],
                 acting_user=acting(request),
             )
         except AccordError as exc:
@@ -147,3 +155,154 @@ def draft_edit(request: HttpRequest, number: int) -> HttpResponse:
         messages.success(request, f"Draft version {version.number} saved.")
         return redirect("playbook_version", number=number)
     return render(request, "web/playbook/edit.html", context)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def _backtest_context(request: HttpRequest, version: PlaybookVersion) -> dict[str, Any]:
+    start, end = backtest.default_window(clock.now().astimezone(dt.UTC).date())
+    values = {"from": request.GET.get("from") or start.isoformat(), "to": request.GET.get("to") or end.isoformat()}
+    return {
+        "version": version,
+        "active": active_playbook(),
+        "values": values,
+        "query": urlencode(values),
+        "backtestable": version.status in backtest.BACKTESTABLE,
+    }
+
+
+@require_GET
+def version_backtest(request: HttpRequest, number: int) -> HttpResponse:
+    """The backtest page: the window, then the result, loaded by htmx behind a progress line."""
+    version = _version(number)
+    context = _backtest_context(request, version)
+    try:
+        backtest.check_backtestable(version)
+        backtest.parse_window(
+            request.GET.get("from"), request.GET.get("to"), today=clock.now().astimezone(dt.UTC).date()
+        )
+    except AccordError as exc:
+        return render(request, "web/playbook/backtest.html", {**context, "error": exc}, status=exc.status)
+    return render(request, "web/playbook/backtest.html", context)
+
+
+@require_GET
+def version_backtest_result(request: HttpRequest, number: int) -> HttpResponse:
+    """The backtest itself: the result part for htmx, else the whole page with the result in it."""
+    version = _version(number)
+    context = _backtest_context(request, version)
+    swapped = htmx(request) is not None
+    template = "web/playbook/backtest.html#result" if swapped else "web/playbook/backtest.html"
+    context["swapped"] = swapped
+    try:
+        result = backtest.backtest_version(version=version, start=request.GET.get("from"), end=request.GET.get("to"))
+    except AccordError as exc:
+        return render(request, template, {**context, "error": exc, "failed": True}, status=exc.status)
+    return render(request, template, {**context, **backtest_view(result)})
+
+
+def backtest_view(result: backtest.Backtest) -> dict[str, Any]:
+    """What the backtest page shows: figures side by side, groups with their outcomes, samples, the chart."""
+    c = result.comparison
+    m = result.milestones
+    outcomes = [
+        (key, result.stage_name(stage))
+        for key, stage in (("accepted", m.accepted), ("opportunity", m.opportunity), ("customer", m.customer))
+        if stage
+    ]
+    return {
+        "result": result,
+        "comparison": c,
+        "start": c.window.dates[0],
+        "end": c.window.dates[1],
+        "outcomes": outcomes,
+        "versions": [
+            {
+                "name": f"Draft ({result.draft})",
+                "precision": _percent(c.draft.precision),
+                "recall": _percent(c.draft.recall),
+                "key": "draft",
+                "figures": c.draft,
+                "rule": result.draft_rule,
+            },
+            {
+                "name": f"Active (v{result.active})",
+                "precision": _percent(c.active.precision),
+                "recall": _percent(c.active.recall),
+                "key": "active",
+                "figures": c.active,
+                "rule": result.active_rule,
+            },
+        ],
+        "groups": [
+            {
+                "key": g.key,
+                "label": g.label,
+                "tally": g.outcomes,
+                "cells": [getattr(g.outcomes, key) for key, _ in outcomes],
+                "samples": [
+                    {
+                        "sample": s,
+                        "person": result.people.get(s.contact_id),
+                        "draft": day_date(s.draft_day) if s.draft_day is not None else None,
+                        "active": day_date(s.active_day) if s.active_day is not None else None,
+                        "reached": [name for key, name in outcomes if getattr(s, key)],
+                    }
+                    for s in g.samples
+                ],
+            }
+            for g in c.groups
+        ],
+        "weeks": list(zip(c.weekly.weeks, c.weekly.draft, c.weekly.active, c.weekly.recorded, strict=True)),
+        "chart": _weekly_chart(result),
+    }
+
+
+def _weekly_chart(result: backtest.Backtest) -> dict[str, Any]:
+    """A Plotly figure: MQLs per week as bars for each version, the recorded MQLs as a dotted line."""
+    weekly = result.comparison.weekly
+    weeks = [w.isoformat() for w in weekly.weeks]
+    highest = max([*weekly.draft, *weekly.active, *weekly.recorded, 1])
+    return {
+        "data": [
+            _series("bar", f"Draft {result.draft}", weeks, weekly.draft, "#3454d1"),
+            _series("bar", f"Active v{result.active}", weeks, weekly.active, "#d9822b"),
+            _series("scatter", "Recorded MQLs", weeks, weekly.recorded, "#5b6476"),
+        ],
+        "layout": {
+            "barmode": "group",
+            "bargap": 0.25,
+            "margin": {"l": 44, "r": 12, "t": 8, "b": 40},
+            "height": 300,
+            "legend": {"orientation": "h", "y": -0.2},
+            "xaxis": {"type": "date", "tickformat": "%d %b", "gridcolor": "#e4e7ec"},
+            "yaxis": {
+                "rangemode": "tozero",
+                "gridcolor": "#e4e7ec",
+                "title": {"text": "MQLs"},
+                "tick0": 0,
+                "dtick": max(1, math.ceil(highest / 6)),  # whole contacts only
+            },
+            "hovermode": "x unified",
+        },
+    }
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _series(kind: str, name: str, weeks: list[str], values: tuple[int, ...], color: str) -> dict[str, Any]:
+    series: dict[str, Any] = {
+        "type": kind,
+        "name": name,
+        "x": weeks,
+        "y": list(values),
+        "hovertemplate": f"{name}: %{{y}}<extra></extra>",
+    }
+    if kind == "bar":
+        series["marker"] = {"color": color}
+    else:
+        series.update(mode="lines+markers", line={"color": color, "dash": "dot", "width": 2})
+    return series
