@@ -66,6 +66,8 @@ class Backtest:
     seconds: float
     draft_rule: bool  # whether the draft has an MQL rule
     active_rule: bool
+    firsts: Mapping[str, pl.DataFrame]  # "draft" / "active": contact_id, first_day (up to the window's end)
+    phases: Mapping[str, float]  # seconds spent loading, replaying and comparing
     revenue_tracked: bool = False
 
     def stage_name(self, key: str) -> str:
@@ -186,12 +188,17 @@ def backtest_command(*, playbook: Playbook, label: str, start: str | None, end: 
 
 def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.Window, now: dt.datetime) -> Backtest:
     started = time.perf_counter()
+    phases: dict[str, float] = {}
     models = {"draft": domain.Model.of(draft), "active": domain.Model.of(active.playbook)}
     documents = {"draft": draft, "active": active.playbook}
+    milestones = replay.milestones(active.playbook)
+    mql = active.playbook.mql_stage
     events = load_events(models.values(), until=window.end)
     profile_facts = set().union(*(frames.profile_columns(m) for m in models.values()))
     rule_facts = set().union(*(replay.fact_columns(d) for d in documents.values()))
     profiles = load_profiles(profile_facts | rule_facts, now=now)
+    changes = load_stage_changes(set(milestones.positions) | ({mql.key} if mql else set()))
+    phases["load"] = time.perf_counter() - started
     firsts: dict[str, pl.DataFrame] = {}
     replayed: set[int] = set()
     for name, model in models.items():
@@ -202,9 +209,7 @@ def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.
         facts = profiles.select("contact_id", *sorted(replay.fact_columns(documents[name])))
         scored = replay.scored_days(model, replay.interest_on_days(model, daily), fit, facts)
         firsts[name] = replay.first_qualified(scored, replay.qualification_expr(documents[name]))
-    milestones = replay.milestones(active.playbook)
-    mql = active.playbook.mql_stage
-    changes = load_stage_changes(set(milestones.positions) | ({mql.key} if mql else set()))
+    phases["replay"] = time.perf_counter() - started - phases["load"]
     recorded = (
         changes.filter((pl.col("to_stage") == mql.key) & pl.col("day").is_between(window.start, window.end))
         if mql
@@ -219,6 +224,7 @@ def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.
         samples=SAMPLE,
     )
     ids = {s.contact_id for g in comparison.groups for s in g.samples}
+    phases["compare"] = time.perf_counter() - started - phases["load"] - phases["replay"]
     return Backtest(
         draft=label,
         active=active.number,
@@ -231,6 +237,8 @@ def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.
         seconds=time.perf_counter() - started,
         draft_rule=bool(draft.data.get("mql")),
         active_rule=bool(active.playbook.data.get("mql")),
+        firsts=firsts,
+        phases=phases,
     )
 
 
