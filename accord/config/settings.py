@@ -184,8 +184,9 @@ EMAIL_USE_TLS = env_bool("ACCORD_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("ACCORD_EMAIL_FROM", "accord@localhost")
 
 # Background work: Celery with Redis when ACCORD_BROKER_URL is set, in-process otherwise.
-CELERY_BROKER_URL = env("ACCORD_BROKER_URL")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = not env("ACCORD_BROKER_URL")
+# In-process runs still open a producer; the in-memory transport keeps it from looking for a broker.
+CELERY_BROKER_URL = env("ACCORD_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
