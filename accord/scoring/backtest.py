@@ -33,6 +33,8 @@ from accord.contacts.models import Account, Contact
 from accord.core import clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.lifecycle.models import StageChange
+from accord.playbook.domain import conditions
+from accord.playbook.domain.conditions import Op
 from accord.playbook.domain.document import Playbook
 from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook
@@ -201,10 +203,14 @@ def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.
     phases["load"] = time.perf_counter() - started
     firsts: dict[str, pl.DataFrame] = {}
     replayed: set[int] = set()
+    kinds = replay.kinds_of(events, sorted(set(events.columns) - {"contact_id", "day"}))
+    read = events.height
+    del events
     for name, model in models.items():
-        hits = frames.event_hits(model, events)
+        hits = replay.kind_hits(model, kinds)
         daily = replay.daily_points(model, hits, until=window.end)
         replayed.update(daily["contact_id"].unique().to_list())
+        del hits
         fit = frames.fit_frame(model, profiles.select("contact_id", *sorted(frames.profile_columns(model))))
         facts = profiles.select("contact_id", *sorted(replay.fact_columns(documents[name])))
         scored = replay.scored_days(model, replay.interest_on_days(model, daily), fit, facts)
@@ -233,7 +239,7 @@ def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.
         stage_names={s.key: s.name for s in active.playbook.stages},
         people=people(ids),
         contacts=len(replayed),
-        events=events.height,
+        events=read,
         seconds=time.perf_counter() - started,
         draft_rule=bool(draft.data.get("mql")),
         active_rule=bool(active.playbook.data.get("mql")),
@@ -322,33 +328,106 @@ _EVENT_FACTS = {
 
 
 def load_events(models: Iterable[domain.Model], *, until: int) -> pl.DataFrame:
-    """The events of known contacts up to day `until` that an interest rule of `models` could
-    match (by type), with contact_id, day and the event columns the rules read."""
+    """The events of known contacts up to day `until` that an interest rule of `models` may
+    match, with contact_id, day and the event columns the rules read (categorical).
+
+    The database leaves out the events no rule can match (`rule_filter`: a superset, so nothing
+    a rule matches is ever left out); which rules match exactly is decided afterwards, in Polars,
+    by the domain's rules (`replay.kind_hits`)."""
     models = list(models)
-    types: set[str] = set()
-    columns: set[str] = set()
-    for model in models:
-        for rule in model.interest_rules:
-            types.add(rule.event if rule.event in domain.EVENT_TYPES else "track")
-        columns |= frames.event_columns(model)
+    rules = [rule for model in models for rule in model.interest_rules]
+    columns = set().union(*(frames.event_columns(m) for m in models)) if models else set()
     schema: dict[str, Any] = {"contact_id": pl.Int64, "day": pl.Int32}
     selected = [_column(Event, "contact"), _day_sql(_column(Event, "timestamp"))]
     for fact in sorted(columns):
         field = _EVENT_FACTS[fact]
-        schema[fact] = pl.String if field in ("properties", "url", "referrer") else pl.Categorical
+        schema[fact] = pl.Categorical
         column = _column(Event, field)
         selected.append(_text_sql(column) if field == "properties" else column)
-    if not types:
+    if not rules:
         return pl.DataFrame(schema=schema)
     cutoff = dt.datetime.combine(domain.day_date(until + 1), dt.time(), tzinfo=dt.UTC)
-    marks = ", ".join(["%s"] * len(types))
+    matches, params = rule_filter(rules)
     sql = (
         f"SELECT {', '.join(selected)} FROM {_table(Event)} "
-        f"WHERE {_column(Event, 'contact')} IS NOT NULL AND {_column(Event, 'type')} IN ({marks}) "
-        f"AND {_column(Event, 'timestamp')} < %s"
+        f"WHERE {_column(Event, 'contact')} IS NOT NULL AND {_column(Event, 'timestamp')} < %s AND ({matches})"
     )
-    params = [*sorted(types), connection.ops.adapt_datetimefield_value(cutoff)]
-    return read_frame(sql, params, schema)
+    return read_frame(sql, [connection.ops.adapt_datetimefield_value(cutoff), *params], schema)
+
+
+# --------------------------------------------------------------------------- which events to read
+
+Sql = tuple[str, list[Any]]
+_TEXT_OPS = (Op.EQ, Op.IN, Op.STARTS_WITH, Op.ENDS_WITH, Op.CONTAINS)
+
+
+def rule_filter(rules: Sequence[domain.InterestRule]) -> Sql:
+    """SQL that holds for every event one of `rules` matches (and perhaps for others).
+
+    Text is compared as the condition language does, without regard to case: ASCII text is
+    lower-cased in SQL (in the C collation, ASCII only), which is exactly Python's case folding
+    for ASCII; text with other characters is always kept. Parts of a condition SQL cannot state
+    (negations, numbers, properties) keep every event."""
+    parts = [_rule_sql(rule) for rule in rules]
+    return " OR ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
+
+
+def _rule_sql(rule: domain.InterestRule) -> Sql:
+    kind = _column(Event, "type")
+    if rule.event in domain.EVENT_TYPES:
+        sql, params = f"{kind} = %s", [rule.event]
+    else:
+        name, name_params = _text_sql_match(_column(Event, "name"), Op.EQ, rule.event)
+        sql, params = f"{kind} = %s AND {name}", ["track", *name_params]
+    if rule.when is not None:
+        when = _condition_sql(rule.when)
+        if when is not None:
+            sql, params = f"{sql} AND ({when[0]})", params + when[1]
+    return sql, params
+
+
+def _condition_sql(condition: Mapping[str, Any]) -> Sql | None:
+    """A superset of a condition over event facts as SQL, or None when every event may match."""
+    if "all" in condition:
+        parts = [p for p in (_condition_sql(c) for c in condition["all"]) if p is not None]
+        if not parts:
+            return None
+        return " AND ".join(f"({sql})" for sql, _ in parts), [v for _, params in parts for v in params]
+    if "any" in condition:
+        found = [_condition_sql(c) for c in condition["any"]]
+        parts = [p for p in found if p is not None]
+        if not parts or len(parts) < len(found):
+            return None
+        return " OR ".join(f"({sql})" for sql, _ in parts), [v for _, params in parts for v in params]
+    if "not" in condition:
+        return None
+    field = _EVENT_FACTS.get(condition["field"])
+    op, value = Op(condition["op"]), condition.get("value")
+    if field is None or field == "properties" or op not in _TEXT_OPS:
+        return None
+    values: list[Any] = list(value) if op is Op.IN else [value]
+    texts = [v for v in values if isinstance(v, str)]
+    if len(texts) < len(values):
+        return None
+    parts = [_text_sql_match(_column(Event, field), Op.EQ if op is Op.IN else op, v) for v in texts]
+    return " OR ".join(sql for sql, _ in parts), [v for _, params in parts for v in params]
+
+
+def _text_sql_match(column: str, op: Op, expected: str) -> Sql:
+    """SQL that holds for every text `compare(actual, op, expected)` holds for (EQ, STARTS_WITH,
+    ENDS_WITH, CONTAINS): ASCII text lower-cased and compared, any other text kept."""
+    if connection.vendor == "postgresql":
+        lowered, other = f'lower({column} COLLATE "C")', f"octet_length({column}) <> char_length({column})"
+    else:
+        lowered, other = f"lower({column})", f"length(CAST({column} AS BLOB)) <> length({column})"
+    folded = conditions._fold(expected)
+    if not folded.isascii():
+        return f"({other})", []  # ASCII text folds to ASCII: only other text can match
+    if op is Op.EQ:
+        return f"({lowered} = %s OR {other})", [folded]
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = {Op.STARTS_WITH: f"{escaped}%", Op.ENDS_WITH: f"%{escaped}", Op.CONTAINS: f"%{escaped}%"}[op]
+    return f"({lowered} LIKE %s ESCAPE '\\' OR {other})", [pattern]
 
 
 _CONTACT_TEXT = (
@@ -402,14 +481,14 @@ def load_profiles(facts: set[str], *, now: dt.datetime) -> pl.DataFrame:
         if fact == "contact.email_domain":
             if "contact.email" not in schema:
                 add("contact.email", f"{c}.{_column(Contact, 'email')}", pl.String)
-            later[fact] = pl.col("contact.email").fill_null("").str.split("@").list.last()
+            later[fact] = pl.col("contact.email").fill_null("").str.split("@").list.last().cast(pl.Categorical)
         elif fact == "contact.days_in_stage":
             add("_stage_changed", _epoch_sql(f"{c}.{_column(Contact, 'stage_changed_at')}"), pl.Float64)
             later[fact] = ((now.timestamp() - pl.col("_stage_changed")) / 86400).floor().cast(pl.Int64)
         elif fact == "contact.owner":
-            add(fact, owner("uc", c, Contact), pl.String)
+            add(fact, owner("uc", c, Contact), pl.Categorical)
         elif fact == "account.owner":
-            add(fact, owner("ua", a, Account), pl.String)
+            add(fact, owner("ua", a, Account), pl.Categorical)
         elif fact == "contact.consent":
             add(fact, f"{c}.{_column(Contact, 'consent')}", pl.Boolean)
         elif fact == "contact.forms_submitted":
@@ -424,9 +503,9 @@ def load_profiles(facts: set[str], *, now: dt.datetime) -> pl.DataFrame:
             add(fact, f"CAST({a}.{_column(Account, 'annual_revenue')} AS REAL)", pl.Float64)
         elif scope == "contact" and field in _CONTACT_TEXT:
             if fact not in schema:
-                add(fact, f"{c}.{_column(Contact, field)}", pl.String)
+                add(fact, f"{c}.{_column(Contact, field)}", pl.String if field == "email" else pl.Categorical)
         elif scope == "account" and field in _ACCOUNT_TEXT:
-            add(fact, f"{a}.{_column(Account, field)}", pl.String)
+            add(fact, f"{a}.{_column(Account, field)}", pl.Categorical)
         else:
             raise ValueError(f"the backtest cannot load the fact {fact!r}")
     sql = f"SELECT {', '.join(selected)} FROM {_table(Contact)} {c} {' '.join(dict.fromkeys(joins))}"

@@ -111,15 +111,51 @@ def daily_points(model: Model, hits: pl.DataFrame | pl.LazyFrame, *, until: int)
     `hits` has one row per (event, rule it matched), as `frames.event_hits` gives: contact_id,
     rule (the index of the rule in `model.interest_rules`), day.
     """
-    rules = rule_table(model).lazy()
-    return (
+    found = (
         hits.lazy()
         .filter(pl.col(DAY) <= until)
-        .group_by(ID, pl.col("rule").cast(pl.Int32), DAY)
+        .select(pl.col(ID).cast(pl.Int64), pl.col("rule").cast(pl.Int64), pl.col(DAY).cast(pl.Int64))
+        .collect()
+    )
+    empty = pl.DataFrame(schema={ID: pl.Int64, DAY: pl.Int32, "points": pl.Int64})
+    if found.height == 0 or not model.interest_rules:
+        return empty
+    ids, rules, days = (found[c].to_numpy() for c in (ID, "rule", DAY))
+    first_day = int(days.min())
+    rule_bits = max(1, (len(model.interest_rules) - 1).bit_length())
+    day_bits = max(1, (int(days.max()) - first_day).bit_length())
+    if int(ids.min()) < 0 or int(ids.max()).bit_length() + day_bits + rule_bits > 63:
+        return _daily_points_grouped(model, found)
+    # One integer per (contact, day, rule), in that order: counting equal keys counts the events
+    # of a rule on a contact's day, and the keys of one contact's day lie next to each other.
+    keys = (ids << (day_bits + rule_bits)) | ((days - first_day) << rule_bits) | rules
+    keys, counts = np.unique(keys, return_counts=True)
+    table = rule_table(model)
+    rule = keys & ((1 << rule_bits) - 1)
+    limit = table["limit"].to_numpy()[rule]
+    bucket = np.clip(table["points"].to_numpy()[rule] * counts, -limit, limit)
+    contact_day = keys >> rule_bits
+    starts = np.flatnonzero(np.concatenate(([True], contact_day[1:] != contact_day[:-1])))
+    contact_day = contact_day[starts]
+    return pl.DataFrame(
+        {
+            ID: contact_day >> day_bits,
+            DAY: ((contact_day & ((1 << day_bits) - 1)) + first_day).astype(np.int32),
+            "points": np.add.reduceat(bucket, starts),
+        },
+        schema={ID: pl.Int64, DAY: pl.Int32, "points": pl.Int64},
+    )
+
+
+def _daily_points_grouped(model: Model, hits: pl.DataFrame) -> pl.DataFrame:
+    """`daily_points` for ids or days too far apart to pack into one integer."""
+    return (
+        hits.lazy()
+        .group_by(ID, "rule", DAY)
         .agg(pl.len().alias("count"))
-        .join(rules, on="rule", how="inner")
+        .join(rule_table(model).lazy().with_columns(pl.col("rule").cast(pl.Int64)), on="rule", how="inner")
         .select(
-            pl.col(ID).cast(pl.Int64),
+            pl.col(ID),
             pl.col(DAY).cast(pl.Int32),
             (pl.col("points") * pl.col("count")).clip(-pl.col("limit"), pl.col("limit")).alias("points"),
         )
@@ -128,6 +164,74 @@ def daily_points(model: Model, hits: pl.DataFrame | pl.LazyFrame, *, until: int)
         .sort(ID, DAY)
         .collect()
     )
+
+
+# --------------------------------------------------------------------------- hits by kind of event
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """The distinct combinations of the event columns interest rules read ("kinds" of event), and
+    the kind of every event: rules are evaluated once per kind, not once per event."""
+
+    table: pl.DataFrame  # one row per kind, in the order of the kind numbers
+    of_event: np.ndarray  # the kind number of each event
+    contact: np.ndarray  # each event's contact id
+    day: np.ndarray  # each event's day number
+
+
+def kinds_of(events: pl.DataFrame, columns: list[str]) -> Kinds:
+    """Group events (contact_id, day and `columns`) by the values of `columns`."""
+    columns = sorted(columns)
+    codes = _packed_codes(events, columns)
+    if codes is None:
+        codes = events.select(pl.struct(columns).rank("dense").cast(pl.Int64)).to_series().to_numpy()
+    keyed = events.select(columns).with_columns(pl.Series("_key", codes))
+    table = keyed.unique(subset="_key", keep="any").sort("_key")
+    return Kinds(
+        table=table.select(columns),
+        of_event=np.searchsorted(table["_key"].to_numpy(), codes),
+        contact=events[ID].to_numpy(),
+        day=events[DAY].to_numpy(),
+    )
+
+
+def _packed_codes(events: pl.DataFrame, columns: list[str]) -> np.ndarray | None:
+    """One integer per event from the category codes of its columns, when they are all
+    categorical and fit together in 63 bits; else None."""
+    if not all(isinstance(events.schema[c], pl.Categorical) for c in columns):
+        return None
+    widest = events.select(pl.col(c).to_physical().max() for c in columns).row(0)
+    bits = [(int(w or 0) + 1).bit_length() for w in widest]  # codes move up by one: 0 is null
+    if sum(bits) > 63:
+        return None
+    packed = pl.lit(0, dtype=pl.Int64)
+    for column, width in zip(columns, bits, strict=True):
+        packed = packed * (1 << width) + (pl.col(column).to_physical().cast(pl.Int64) + 1).fill_null(0)
+    return events.select(packed).to_series().to_numpy()
+
+
+def kind_hits(model: Model, kinds: Kinds) -> pl.DataFrame:
+    """(contact_id, rule, day) for every event and every interest rule that matches it, as
+    `frames.event_hits` gives them, with each rule evaluated once per kind of event."""
+    if not model.interest_rules or kinds.table.height == 0:
+        return pl.DataFrame(schema=frames.HITS_SCHEMA)
+    table = kinds.table.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(ID), pl.lit(0, dtype=pl.Int32).alias(DAY)
+    )
+    matched = frames.event_hits(model, table)
+    matrix = np.zeros((kinds.table.height, len(model.interest_rules)), dtype=bool)
+    matrix[matched[ID].to_numpy(), matched["rule"].to_numpy()] = True
+    parts = []
+    for rule in np.flatnonzero(matrix.any(axis=0)):
+        chosen = matrix[kinds.of_event, rule]
+        parts.append(
+            pl.DataFrame(
+                {ID: kinds.contact[chosen], "rule": np.full(int(chosen.sum()), rule), DAY: kinds.day[chosen]},
+                schema=frames.HITS_SCHEMA,
+            )
+        )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=frames.HITS_SCHEMA)
 
 
 def interest_on_days(model: Model, daily: pl.DataFrame) -> pl.DataFrame:

@@ -892,3 +892,165 @@ def test_the_active_version_is_not_backtested(story, signed_in):
     assert response.status_code == 409
     assert "Version 1 is active: only a draft or a signed version is backtested" in response.content.decode()
     assert "hx-get" not in response.content.decode()
+
+
+# --------------------------------------------------------------------------- which events are read
+
+TEXTS = [
+    "/pricing",
+    "/PRICING/plans",
+    "/blog/pricing",
+    "/Pricing",
+    "/priçing",
+    "/STRASSE",
+    "/straße",
+    "ﬁle",
+    "FILE",
+    "",
+    "  ",
+    "a_b",
+    "a%b",
+    "axb",
+    "Demo Requested",
+    "DEMO REQUESTED",
+    "démo requested",
+    "İstanbul",
+    "istanbul",
+]
+EVENT_COLUMNS = ("type", "name", "path", "url", "referrer", "utm_source", "utm_medium", "utm_campaign")
+
+
+@st.composite
+def event_conditions(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
+    choice = draw(st.integers(0, 5 if depth < 2 else 3))
+    if choice >= 4:
+        combinator = draw(st.sampled_from(["all", "any", "not"]))
+        if combinator == "not":
+            return {"not": draw(event_conditions(depth + 1))}
+        return {combinator: draw(st.lists(event_conditions(depth + 1), max_size=3))}
+    field = draw(
+        st.sampled_from(["event.path", "event.url", "event.name", "event.utm_source", "event.properties.plan"])
+    )
+    op = draw(
+        st.sampled_from(
+            ["eq", "ne", "in", "not_in", "starts_with", "ends_with", "contains", "not_contains", "is_set", "is_not_set"]
+        )
+    )
+    if op in ("is_set", "is_not_set"):
+        return {"field": field, "op": op}
+    text = st.sampled_from([t for t in TEXTS if t.strip()])
+    value: Any = draw(st.lists(text, min_size=1, max_size=3)) if op in ("in", "not_in") else draw(text)
+    return {"field": field, "op": op, "value": value}
+
+
+@st.composite
+def interest_rules(draw: st.DrawFn) -> list[Any]:
+    rules = []
+    for index in range(draw(st.integers(1, 3))):
+        event = draw(st.sampled_from(["page", "identify", "Demo Requested", "straße", "İstanbul", "a_b"]))
+        when = draw(st.one_of(st.none(), event_conditions()))
+        rules.append(domain.InterestRule(f"r{index}", f"r{index}", event, when, 1, None))
+    return rules
+
+
+@pytest.fixture
+def event_table(db: Any) -> Any:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE backtest_events (id integer, "
+            + ", ".join(f"{connection.ops.quote_name(c)} text" for c in EVENT_COLUMNS)
+            + ")"
+        )
+    yield connection
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE backtest_events")
+
+
+@settings(max_examples=150, suppress_health_check=[__import__("hypothesis").HealthCheck.function_scoped_fixture])
+@given(
+    rules=interest_rules(),
+    rows=st.lists(
+        st.tuples(st.sampled_from(["page", "track", "identify"]), *[st.sampled_from(TEXTS)] * 7),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_the_database_reads_every_event_a_rule_matches(event_table, rules, rows):
+    from accord.scoring.backtest import rule_filter
+
+    connection = event_table
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM backtest_events")
+        cursor.executemany(
+            f"INSERT INTO backtest_events VALUES (%s, {', '.join(['%s'] * len(EVENT_COLUMNS))})",
+            [(i, *row) for i, row in enumerate(rows)],
+        )
+        sql, params = rule_filter(rules)
+        cursor.execute(f"SELECT id FROM backtest_events WHERE {sql}", params)
+        read = {row[0] for row in cursor.fetchall()}
+    matched = {
+        i
+        for i, (kind, name, path, url, referrer, source, medium, campaign) in enumerate(rows)
+        if any(
+            rule.matches(
+                domain.event_facts(
+                    type=kind,
+                    name=name,
+                    url=url,
+                    path=path,
+                    referrer=referrer,
+                    utm_source=source,
+                    utm_medium=medium,
+                    utm_campaign=campaign,
+                )
+            )
+            for rule in rules
+        )
+    }
+    assert matched <= read
+
+
+OTHER = {"/priçing", "/straße", "ﬁle", "démo requested", "İstanbul"}  # text with other than ASCII: always read
+
+
+@pytest.mark.parametrize(
+    ("rule", "kept"),
+    [
+        # pricing_page: a page whose path starts with /pricing, in any case.
+        (MODEL.rule("pricing_page"), {"/pricing", "/PRICING/plans", "/Pricing", *OTHER}),
+        # A track event by name, in any case.
+        (
+            domain.InterestRule("demo", "demo", "Demo Requested", None, 50, None),
+            {"Demo Requested", "DEMO REQUESTED", *OTHER},
+        ),
+        # LIKE's wildcards in a value are literal.
+        (
+            domain.InterestRule("u", "u", "page", {"field": "event.path", "op": "contains", "value": "_"}, 1, None),
+            {"a_b", *OTHER},
+        ),
+        # A negation cannot be narrowed: every page is read.
+        (
+            domain.InterestRule(
+                "n", "n", "page", {"not": {"field": "event.path", "op": "eq", "value": "/blog"}}, 1, None
+            ),
+            {t for t in TEXTS if t.strip()},
+        ),
+    ],
+)
+def test_the_database_leaves_out_events_no_rule_can_match(event_table, rule, kept):
+    from accord.scoring.backtest import rule_filter
+
+    kind = "page" if rule.event == "page" else "track"
+    texts = [t for t in TEXTS if t.strip()]
+    with event_table.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO backtest_events VALUES (%s, {', '.join(['%s'] * len(EVENT_COLUMNS))})",
+            [(i, kind, text, text, "", "", "", "", "") for i, text in enumerate(texts)]
+            + [(100, "identify", "/pricing", "/pricing", "", "", "", "", "")],
+        )
+        sql, params = rule_filter([rule])
+        cursor.execute(f"SELECT id FROM backtest_events WHERE {sql}", params)
+        read = {texts[row[0]] for row in cursor.fetchall()}
+    assert read == kept
