@@ -22,6 +22,7 @@ import io
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ from accord.tracking.models import Event
 
 WEEKS = 26  # the default window: the last 26 ISO weeks, this one included
 SAMPLE = 20  # contacts named per group
+STREAMS = 2  # PostgreSQL: events and profiles are read in this many parts at once
 BACKTESTABLE = (VersionStatus.DRAFT, VersionStatus.SIGNED)
 
 
@@ -283,35 +285,68 @@ def _text_sql(column: str) -> str:
     return f"{column}::text" if connection.vendor == "postgresql" else column
 
 
-def read_frame(sql: str, params: Sequence[Any], schema: Mapping[str, Any]) -> pl.DataFrame:
-    """The rows of a query as a frame: COPY … TO STDOUT as CSV on PostgreSQL, rows elsewhere."""
-    if connection.vendor == "postgresql":
-        buffer = io.BytesIO()
+def read_frame(
+    sql: str, params: Sequence[Any], schema: Mapping[str, Any], *, split: tuple[Any, str] | None = None
+) -> pl.DataFrame:
+    """The rows of a query (with a WHERE clause) as a frame: on PostgreSQL, COPY … TO STDOUT as
+    CSV, in `STREAMS` parts read at once on connections of their own when `split` names the
+    table (a model) and its ctid column in the query — each part a range of the table's pages —
+    unless a transaction is open; elsewhere, fetched rows."""
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-                for chunk in copy:
-                    buffer.write(chunk)
-        if buffer.tell() == 0:
-            return pl.DataFrame(schema=dict(schema))
-        buffer.seek(0)
-        found = pl.read_csv(
-            buffer,
-            has_header=False,
-            new_columns=list(schema),
-            schema={name: pl.String if kind in (pl.Categorical, pl.Boolean) else kind for name, kind in schema.items()},
-        )
-        # PostgreSQL writes true/false as t/f.
-        return found.with_columns(
-            pl.col(name).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
-            if kind == pl.Boolean
-            else pl.col(name).cast(kind)
-            for name, kind in schema.items()
-        )
+            cursor.execute(sql, list(params))
+            rows = cursor.fetchall()
+        return pl.DataFrame(rows, schema=dict(schema), orient="row")
+    if split is None or STREAMS < 2 or connection.in_atomic_block:  # other connections cannot see this one's writes
+        with connection.cursor() as cursor:
+            return _parse_csv(_copy_out(cursor.cursor, sql, params), schema)
+    table, ctid = split
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        rows = cursor.fetchall()
-    return pl.DataFrame(rows, schema=dict(schema), orient="row")
+        cursor.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int", [table._meta.db_table])
+        (pages,) = cursor.fetchone()
+    bounds = [pages * i // STREAMS for i in range(STREAMS)] + [None]
+    ranged = f"{sql} AND {ctid} >= %s::tid"
+
+    def part(index: int) -> pl.DataFrame:
+        low, high = bounds[index], bounds[index + 1]
+        query, values = ranged, [*params, f"({low},0)"]
+        if high is not None:
+            query, values = f"{ranged} AND {ctid} < %s::tid", [*values, f"({high},0)"]
+        raw = connection.get_new_connection(connection.get_connection_params())
+        try:
+            with raw.cursor() as cursor:
+                return _parse_csv(_copy_out(cursor, query, values), schema)
+        finally:
+            raw.close()
+
+    with ThreadPoolExecutor(STREAMS) as pool:
+        return pl.concat(list(pool.map(part, range(STREAMS))))
+
+
+def _copy_out(cursor: Any, sql: str, params: Sequence[Any]) -> bytes:
+    buffer = io.BytesIO()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    return buffer.getvalue()
+
+
+def _parse_csv(data: bytes, schema: Mapping[str, Any]) -> pl.DataFrame:
+    if not data:
+        return pl.DataFrame(schema=dict(schema))
+    found = pl.read_csv(
+        io.BytesIO(data),
+        has_header=False,
+        new_columns=list(schema),
+        schema={name: pl.String if kind in (pl.Categorical, pl.Boolean) else kind for name, kind in schema.items()},
+    )
+    # PostgreSQL writes true/false as t/f.
+    return found.with_columns(
+        pl.col(name).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
+        if kind == pl.Boolean
+        else pl.col(name).cast(kind)
+        for name, kind in schema.items()
+    )
 
 
 _EVENT_FACTS = {
@@ -352,7 +387,8 @@ def load_events(models: Iterable[domain.Model], *, until: int) -> pl.DataFrame:
         f"SELECT {', '.join(selected)} FROM {_table(Event)} "
         f"WHERE {_column(Event, 'contact')} IS NOT NULL AND {_column(Event, 'timestamp')} < %s AND ({matches})"
     )
-    return read_frame(sql, [connection.ops.adapt_datetimefield_value(cutoff), *params], schema)
+    values = [connection.ops.adapt_datetimefield_value(cutoff), *params]
+    return read_frame(sql, values, schema, split=(Event, f"{_table(Event)}.ctid"))
 
 
 # --------------------------------------------------------------------------- which events to read
@@ -368,21 +404,35 @@ def rule_filter(rules: Sequence[domain.InterestRule]) -> Sql:
     lower-cased in SQL (in the C collation, ASCII only), which is exactly Python's case folding
     for ASCII; text with other characters is always kept. Parts of a condition SQL cannot state
     (negations, numbers, properties) keep every event."""
-    parts = [_rule_sql(rule) for rule in rules]
+    kind, name = _column(Event, "type"), _column(Event, "name")
+    parts: dict[tuple[str, tuple[Any, ...]], None] = {}
+    names: set[str] = set()  # track events read by name alone
+    for rule in rules:
+        when = _condition_sql(rule.when) if rule.when is not None else None
+        if rule.event not in domain.EVENT_TYPES and when is None:
+            names.add(rule.event)
+            continue
+        sql, params = _rule_sql(rule, when)
+        parts[sql, tuple(params)] = None
+    if names:
+        folded = sorted({conditions._fold(n) for n in names})
+        ascii_names = [n for n in folded if n.isascii()]
+        lowered, other = _lowered(name)
+        marks = ", ".join(["%s"] * len(ascii_names))
+        test = f"{lowered} IN ({marks}) OR {other}" if ascii_names else other
+        parts[f"{kind} = %s AND ({test})", ("track", *ascii_names)] = None
     return " OR ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
 
 
-def _rule_sql(rule: domain.InterestRule) -> Sql:
+def _rule_sql(rule: domain.InterestRule, when: Sql | None) -> Sql:
     kind = _column(Event, "type")
     if rule.event in domain.EVENT_TYPES:
         sql, params = f"{kind} = %s", [rule.event]
     else:
         name, name_params = _text_sql_match(_column(Event, "name"), Op.EQ, rule.event)
         sql, params = f"{kind} = %s AND {name}", ["track", *name_params]
-    if rule.when is not None:
-        when = _condition_sql(rule.when)
-        if when is not None:
-            sql, params = f"{sql} AND ({when[0]})", params + when[1]
+    if when is not None:
+        sql, params = f"{sql} AND ({when[0]})", params + when[1]
     return sql, params
 
 
@@ -405,7 +455,7 @@ def _condition_sql(condition: Mapping[str, Any]) -> Sql | None:
     op, value = Op(condition["op"]), condition.get("value")
     if field is None or field == "properties" or op not in _TEXT_OPS:
         return None
-    values: list[Any] = list(value) if op is Op.IN else [value]
+    values: list[Any] = list(value or []) if op is Op.IN else [value]
     texts = [v for v in values if isinstance(v, str)]
     if len(texts) < len(values):
         return None
@@ -413,13 +463,17 @@ def _condition_sql(condition: Mapping[str, Any]) -> Sql | None:
     return " OR ".join(sql for sql, _ in parts), [v for _, params in parts for v in params]
 
 
+def _lowered(column: str) -> tuple[str, str]:
+    """SQL for a text column lower-cased in ASCII only, and SQL that holds when it has other characters."""
+    if connection.vendor == "postgresql":
+        return f'lower({column} COLLATE "C")', f"octet_length({column}) <> char_length({column})"
+    return f"lower({column})", f"length(CAST({column} AS BLOB)) <> length({column})"
+
+
 def _text_sql_match(column: str, op: Op, expected: str) -> Sql:
     """SQL that holds for every text `compare(actual, op, expected)` holds for (EQ, STARTS_WITH,
     ENDS_WITH, CONTAINS): ASCII text lower-cased and compared, any other text kept."""
-    if connection.vendor == "postgresql":
-        lowered, other = f'lower({column} COLLATE "C")', f"octet_length({column}) <> char_length({column})"
-    else:
-        lowered, other = f"lower({column})", f"length(CAST({column} AS BLOB)) <> length({column})"
+    lowered, other = _lowered(column)
     folded = conditions._fold(expected)
     if not folded.isascii():
         return f"({other})", []  # ASCII text folds to ASCII: only other text can match
@@ -508,8 +562,8 @@ def load_profiles(facts: set[str], *, now: dt.datetime) -> pl.DataFrame:
             add(fact, f"{a}.{_column(Account, field)}", pl.Categorical)
         else:
             raise ValueError(f"the backtest cannot load the fact {fact!r}")
-    sql = f"SELECT {', '.join(selected)} FROM {_table(Contact)} {c} {' '.join(dict.fromkeys(joins))}"
-    found = read_frame(sql, [], schema)
+    sql = f"SELECT {', '.join(selected)} FROM {_table(Contact)} {c} {' '.join(dict.fromkeys(joins))} WHERE TRUE"
+    found = read_frame(sql, [], schema, split=(Contact, f"{c}.ctid"))
     if later:
         found = found.with_columns(**later)
     return found.drop([n for n in found.columns if n.startswith("_")])
