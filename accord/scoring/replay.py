@@ -342,6 +342,26 @@ def first_qualified(rows: pl.LazyFrame, qualifies: pl.Expr | None) -> pl.DataFra
     )
 
 
+@dataclass(frozen=True)
+class Replayed:
+    firsts: pl.DataFrame  # contact_id, first_day: the first day the MQL rule holds, up to `until`
+    contacts: frozenset[int]  # the contacts with interest points up to `until`
+
+
+def replay_version(model: Model, playbook: Playbook, kinds: Kinds, profiles: pl.DataFrame, *, until: int) -> Replayed:
+    """One playbook version over the whole history: interest day by day from the events
+    (`kinds`), fit from the current profiles (contact_id and profile fact columns), the first
+    day each contact would qualify."""
+    daily = daily_points(model, kind_hits(model, kinds), until=until)
+    fit = frames.fit_frame(model, profiles.select(ID, *sorted(frames.profile_columns(model))))
+    facts = profiles.select(ID, *sorted(fact_columns(playbook)))
+    scored = scored_days(model, interest_on_days(model, daily), fit, facts)
+    return Replayed(
+        firsts=first_qualified(scored, qualification_expr(playbook)),
+        contacts=frozenset(daily[ID].unique().to_list()),
+    )
+
+
 # --------------------------------------------------------------------------- outcomes
 
 
