@@ -569,7 +569,7 @@ def load_profiles(facts: set[str], *, now: dt.datetime) -> pl.DataFrame:
         elif fact == "account.employees":
             add(fact, f"{a}.{_column(Account, 'employees')}", pl.Int64)
         elif fact == "account.annual_revenue":
-            add(fact, f"CAST({a}.{_column(Account, 'annual_revenue')} AS REAL)", pl.Float64)
+            add(fact, f"CAST({a}.{_column(Account, 'annual_revenue')} AS DOUBLE PRECISION)", pl.Float64)
         elif scope == "contact" and field in _CONTACT_TEXT:
             if fact not in schema:
                 add(fact, f"{c}.{_column(Contact, field)}", pl.String if field == "email" else pl.Categorical)

@@ -1054,3 +1054,58 @@ def test_the_database_leaves_out_events_no_rule_can_match(event_table, rule, kep
         cursor.execute(f"SELECT id FROM backtest_events WHERE {sql}", params)
         read = {texts[row[0]] for row in cursor.fetchall()}
     assert read == kept
+
+
+@pytest.mark.django_db
+def test_profiles_are_loaded_as_the_contact_facts_are(users):
+    from decimal import Decimal
+
+    import orjson
+
+    from accord.contacts.models import Account, Contact
+    from accord.contacts.queries import contact_facts
+    from accord.playbook.domain.vocabulary import ACCOUNT_FIELDS, CONTACT_FIELDS
+    from accord.scoring.backtest import load_profiles
+
+    account = Account.objects.create(
+        name="Ünïcode GmbH",
+        domain="unicode.example",
+        industry="Software",
+        employees=1200,
+        annual_revenue=Decimal("1234567.89"),
+        country="DE",
+        owner=users["sales_rep"],
+        properties={"tier": "gold"},
+    )
+    contacts = [
+        Contact.objects.create(
+            email="Ada.Lovelace+x@unicode.example",
+            first_name="Ada",
+            title='VP, "Sales", EMEA',
+            seniority="vp",
+            account=account,
+            owner=users["sales_manager"],
+            consent=True,
+            stage="mql",
+            stage_changed_at=NOW - dt.timedelta(days=3, hours=5),
+            forms_submitted=2,
+            properties={"plan": "pro", "seats": 12},
+            first_source="google",
+            last_offer="Guide",
+        ),
+        Contact.objects.create(email=None, first_name="", consent=False),
+        Contact.objects.create(email="no-at-sign", consent=None),
+    ]
+    facts = set(CONTACT_FIELDS) | set(ACCOUNT_FIELDS) | {"contact.properties", "account.properties"}
+    frame = load_profiles(facts, now=NOW).sort("contact_id")
+
+    assert frame["contact_id"].to_list() == [c.pk for c in contacts]
+    for row, contact in zip(frame.iter_rows(named=True), contacts, strict=True):
+        expected = contact_facts(
+            Contact.objects.select_related("account", "owner", "account__owner").get(pk=contact.pk), now=NOW
+        )
+        for name in sorted(facts):
+            value = row[name]
+            if name.endswith(".properties") and value is not None:
+                value = orjson.loads(value)
+            assert value == expected.get(name), name
