@@ -85,6 +85,7 @@ class HistoryRow:
     by_rule: bool
     reason_label: str
     criteria: Mapping[str, Any] | None
+    score: HandoverScore | None = None  # the breakdown stored with a move by the MQL rule
 
     is_stage = True  # a stage change, in a timeline that also holds events
 
@@ -95,6 +96,43 @@ class HistoryRow:
     @property
     def key(self) -> str:
         return f"s{self.change.pk}"
+
+
+@dataclass(frozen=True)
+class HandoverScore:
+    """The score breakdown as it was when the MQL rule handed the contact over."""
+
+    grade: str
+    fit: int
+    interest: float
+    quadrant: str
+    persona: str
+    matched: list[tuple[str, int]]  # fit rules that held: (label, points)
+    contributions: list[Mapping[str, Any]]  # the largest, as stored
+    more: int  # contributions not shown
+
+
+def handover_score(details: Any) -> HandoverScore | None:
+    score = details.get("score") if isinstance(details, Mapping) else None
+    if not isinstance(score, Mapping):
+        return None
+    fit, interest = score.get("fit") or {}, score.get("interest") or {}
+    contributions = list(interest.get("contributions") or [])
+    persona = score.get("persona") or {}
+    try:
+        quadrant = QUADRANT_LABELS[Quadrant(score.get("quadrant"))]
+    except ValueError:
+        quadrant = str(score.get("quadrant") or "")
+    return HandoverScore(
+        grade=str(fit.get("grade", "")),
+        fit=int(fit.get("score") or 0),
+        interest=float(interest.get("score") or 0),
+        quadrant=quadrant,
+        persona=str(persona.get("name", "")) if isinstance(persona, Mapping) else "",
+        matched=[(r["label"], r["points"]) for r in fit.get("rules", []) if r.get("matched")],
+        contributions=contributions[:5],
+        more=max(0, len(contributions) - 5) + int(interest.get("more") or 0),
+    )
 
 
 def history_rows(changes: Iterable[StageChange]) -> list[HistoryRow]:
@@ -120,6 +158,7 @@ def history_rows(changes: Iterable[StageChange]) -> list[HistoryRow]:
                 by_rule=by_rule,
                 reason_label=_reason_label(playbook, change),
                 criteria=criteria if isinstance(criteria, Mapping) else None,
+                score=handover_score(change.details),
             )
         )
     return rows
