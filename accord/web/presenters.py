@@ -120,7 +120,7 @@ def handover_score(details: Any) -> HandoverScore | None:
     contributions = list(interest.get("contributions") or [])
     persona = score.get("persona") or {}
     try:
-        quadrant = QUADRANT_LABELS[Quadrant(score.get("quadrant"))]
+        quadrant = QUADRANT_LABELS[Quadrant(str(score.get("quadrant")))]
     except ValueError:
         quadrant = str(score.get("quadrant") or "")
     return HandoverScore(
