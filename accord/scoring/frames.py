@@ -21,15 +21,18 @@ Pure: Polars, NumPy and the domain modules; no Django, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
 import polars as pl
 
+from accord.lifecycle import domain as lifecycle
 from accord.playbook.domain import conditions
 from accord.playbook.domain.conditions import FieldType, Op
-from accord.playbook.domain.vocabulary import EVENT, PROFILE
+from accord.playbook.domain.document import Playbook, Stage
+from accord.playbook.domain.vocabulary import EVENT, PROFILE, QUALIFICATION
 from accord.scoring import domain
 
 # Python's str.strip() removes exactly these characters (str.isspace); Polars must strip the same.
@@ -40,6 +43,7 @@ PY_WHITESPACE = (
 PROPERTY_COLUMNS = ("contact.properties", "account.properties", "event.properties")
 PROFILE_KINDS: Mapping[str, FieldType] = PROFILE.fields
 EVENT_KINDS: Mapping[str, FieldType] = EVENT.fields
+QUALIFICATION_KINDS: Mapping[str, FieldType] = QUALIFICATION.fields
 
 INTEREST_SCHEMA: dict[str, pl.DataType] = {
     "contact_id": pl.Int64(),
@@ -61,7 +65,12 @@ SeriesTest = Callable[[pl.Series], pl.Series]
 # --------------------------------------------------------------------------- conditions
 
 
-def condition_expr(condition: Mapping[str, Any], kinds: Mapping[str, FieldType]) -> pl.Expr:
+def condition_expr(
+    condition: Mapping[str, Any],
+    kinds: Mapping[str, FieldType],
+    *,
+    distinct: Mapping[str, pl.Series] | None = None,
+) -> pl.Expr:
     """A Boolean expression (never null) that holds on exactly the rows where
     `conditions.evaluate(condition, facts)` holds, for a validated `condition`.
 
@@ -69,16 +78,29 @@ def condition_expr(condition: Mapping[str, Any], kinds: Mapping[str, FieldType])
     or Categorical column, `NUMBER` for an integer or float column, `BOOL` for a Boolean column,
     `ANY` for a column of Python values of any type). Facts under a properties prefix need no
     entry: they are read from the prefix's JSON text column (null meaning no properties).
+
+    `distinct` may give the distinct values of some columns (as `distinct_values` finds them):
+    each comparison on such a column is then decided once per value, here, and becomes a plain
+    membership test — much faster on a large categorical column.
     """
     if "all" in condition:
-        parts = [condition_expr(part, kinds) for part in condition["all"]]
+        parts = [condition_expr(part, kinds, distinct=distinct) for part in condition["all"]]
         return pl.all_horizontal(parts) if parts else _constant(True)
     if "any" in condition:
-        parts = [condition_expr(part, kinds) for part in condition["any"]]
+        parts = [condition_expr(part, kinds, distinct=distinct) for part in condition["any"]]
         return pl.any_horizontal(parts) if parts else _constant(False)
     if "not" in condition:
-        return ~condition_expr(condition["not"], kinds)
-    return _leaf(condition["field"], Op(condition["op"]), condition.get("value"), kinds)
+        return ~condition_expr(condition["not"], kinds, distinct=distinct)
+    return _leaf(condition["field"], Op(condition["op"]), condition.get("value"), kinds, distinct or {})
+
+
+def distinct_values(frame: pl.DataFrame) -> dict[str, pl.Series]:
+    """The distinct values of each categorical column of `frame`, for `condition_expr`."""
+    return {name: frame.get_column(name).unique() for name, dtype in frame.schema.items() if _is_categorical(dtype)}
+
+
+def _is_categorical(dtype: Any) -> bool:
+    return isinstance(dtype, _CATEGORICAL) or dtype in _CATEGORICAL
 
 
 def _constant(value: bool) -> pl.Expr:
@@ -109,18 +131,37 @@ def _property_column(name: str) -> str | None:
     return None
 
 
-def _leaf(name: str, op: Op, expected: Any, kinds: Mapping[str, FieldType]) -> pl.Expr:
-    column = _property_column(name)
-    if column is not None:
-        return _values(column, lambda s: _property_test(s, column, name, op, expected))
-    kind = kinds.get(name)
-    if kind is None:
-        raise ValueError(f"no kind is known for the fact {name!r}")
-    if kind is FieldType.TEXT:
-        return _values(name, lambda s: _text_test(s, op, expected))
-    if kind is FieldType.NUMBER:
-        return _values(name, lambda s: _number_test(s, op, expected))
-    return _values(name, lambda s: _python_test(s, op, expected))
+def _leaf(
+    name: str, op: Op, expected: Any, kinds: Mapping[str, FieldType], distinct: Mapping[str, pl.Series]
+) -> pl.Expr:
+    properties = _property_column(name)
+    test: SeriesTest
+    if properties is not None:
+        column = properties
+        test = partial(_property_test, column=properties, name=name, op=op, expected=expected)
+    else:
+        kind = kinds.get(name)
+        if kind is None:
+            raise ValueError(f"no kind is known for the fact {name!r}")
+        column = name
+        if kind is FieldType.TEXT:
+            test = partial(_text_test, op=op, expected=expected)
+        elif kind is FieldType.NUMBER:
+            test = partial(_number_test, op=op, expected=expected)
+        else:
+            test = partial(_python_test, op=op, expected=expected)
+    if column in distinct:
+        return _membership(column, distinct[column], test)
+    return _values(column, test)
+
+
+def _membership(column: str, values: pl.Series, test: SeriesTest) -> pl.Expr:
+    """The test decided on each distinct value of the column, then looked up by membership."""
+    text = values.cast(pl.String) if _is_categorical(values.dtype) else values
+    answers = test(text).fill_null(False)
+    matching = text.filter(answers & text.is_not_null()).to_list()
+    on_null = bool(test(pl.Series([None], dtype=text.dtype)).fill_null(False).item())
+    return pl.col(column).is_in(matching).fill_null(on_null)
 
 
 def _values(column: str, test: SeriesTest) -> pl.Expr:
@@ -129,13 +170,19 @@ def _values(column: str, test: SeriesTest) -> pl.Expr:
     def run(series: pl.Series) -> pl.Series:
         if series.len() == 0:
             return pl.Series(series.name, [], dtype=pl.Boolean)
-        if isinstance(series.dtype, _CATEGORICAL):
-            distinct = series.unique()
-            answers = test(distinct.cast(pl.String)).fill_null(False)
-            return series.replace_strict(distinct, answers, return_dtype=pl.Boolean)
+        if _is_categorical(series.dtype):
+            values = series.unique().cast(pl.String)
+            answers = test(values).fill_null(False)
+            matching = values.filter(answers & values.is_not_null()).to_list()
+            on_null = bool(answers.filter(values.is_null()).any())
+            return _is_in(series, matching, on_null)
         return test(series).fill_null(False)
 
     return pl.col(column).map_batches(run, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+def _is_in(series: pl.Series, matching: list[Any], on_null: bool) -> pl.Series:
+    return series.to_frame("v").select(pl.col("v").is_in(matching).fill_null(on_null)).to_series()
 
 
 def _python_test(series: pl.Series, op: Op, expected: Any) -> pl.Series:
@@ -266,13 +313,22 @@ def event_hits(model: domain.Model, events: pl.DataFrame) -> pl.DataFrame:
     if not model.interest_rules or events.is_empty():
         return pl.DataFrame(schema=HITS_SCHEMA)
     day = pl.col("day").cast(pl.Int32) if "day" in events.columns else _day_of(events.schema["timestamp"])
-    matches = [rule_expr(rule).alias(f"_rule{index}") for index, rule in enumerate(model.interest_rules)]
+    distinct = distinct_values(events)
+    matches = [rule_expr(rule, distinct=distinct).alias(f"_rule{i}") for i, rule in enumerate(model.interest_rules)]
     flagged = events.select(pl.col("contact_id").cast(pl.Int64), day.alias("day"), *matches)
     parts = [
         flagged.filter(pl.col(f"_rule{index}")).select("contact_id", pl.lit(index, dtype=pl.Int32).alias("rule"), "day")
         for index in range(len(model.interest_rules))
     ]
     return pl.concat(parts, how="vertical")
+
+
+def count_hits(hits: pl.DataFrame) -> pl.DataFrame:
+    """Hits aggregated per (contact, rule, day) with a `count` column: what `interest_frame` needs,
+    smaller. Counts add up, so blocks of events can be counted apart and their counts summed."""
+    if "count" in hits.columns:
+        return hits.group_by("contact_id", "rule", "day").agg(pl.col("count").sum())
+    return hits.group_by("contact_id", "rule", "day").agg(pl.len().cast(pl.Int64).alias("count"))
 
 
 def _day_of(dtype: pl.DataType) -> pl.Expr:
@@ -282,106 +338,129 @@ def _day_of(dtype: pl.DataType) -> pl.Expr:
     return stamp.dt.date().cast(pl.Int32)
 
 
-def rule_expr(rule: domain.InterestRule) -> pl.Expr:
-    """Whether an event row matches one interest rule: its event type or track name, and `when`."""
+def rule_expr(rule: domain.InterestRule, *, distinct: Mapping[str, pl.Series] | None = None) -> pl.Expr:
+    """Whether an event row matches one interest rule: its event type or track name, and `when`.
+    `distinct` as for `condition_expr`."""
+    distinct = distinct or {}
     if rule.event in domain.EVENT_TYPES:
         wanted_type = rule.event
-        kind = _values("event.type", lambda s: s == wanted_type)
+        kind = _column_test("event.type", lambda s: s == wanted_type, distinct)
     else:
         wanted = rule.event.casefold()
-        named = _values("event.name", lambda s: _casefold(s.fill_null("")) == wanted)
-        kind = _values("event.type", lambda s: s == "track") & named
+        named = _column_test("event.name", lambda s: _casefold(s.fill_null("")) == wanted, distinct)
+        kind = _column_test("event.type", lambda s: s == "track", distinct) & named
     if rule.when is None:
         return kind
-    return kind & condition_expr(rule.when, EVENT_KINDS)
+    return kind & condition_expr(rule.when, EVENT_KINDS, distinct=distinct)
 
 
-def interest_frame(model: domain.Model, hits: pl.DataFrame, today: int) -> pl.DataFrame:
+def _column_test(column: str, test: SeriesTest, distinct: Mapping[str, pl.Series]) -> pl.Expr:
+    return _membership(column, distinct[column], test) if column in distinct else _values(column, test)
+
+
+def interest_frame(model: domain.Model, hits: pl.DataFrame, today: int, *, key_order: str = "sorted") -> pl.DataFrame:
     """Per contact with hits that still count on `today`: the interest state and score
     `domain.recompute` and `Model.value` give — contact_id, mass, anchor, caps (the JSON text of
-    `Interest.as_json()`, keys sorted, no spaces) and interest.
+    `Interest.as_json()`, no spaces) and interest.
 
+    `hits` has contact_id, rule and day, one row per (event, rule), as `event_hits` gives; or,
+    pre-aggregated, a `count` column with the number of such matches the row stands for.
     Contacts without a row have no interest: mass 0, no anchor, caps "{}", interest 0.0.
     Integers are Int64: a mass beyond 2^63 could not be stored in the database either.
+    The caps' keys are sorted as `as_json` sorts them; `key_order="jsonb"` sorts them as
+    PostgreSQL prints a jsonb value instead (shorter keys first), to compare with stored text.
     """
     rules = model.interest_rules
     if not rules or hits.is_empty():
         return pl.DataFrame(schema=INTEREST_SCHEMA)
-    table = pl.DataFrame(
-        {
-            "rule": list(range(len(rules))),
-            "points": [r.points for r in rules],
-            "limit": [
-                min(r.max_per_day, domain.BUCKET_LIMIT) if r.max_per_day is not None else domain.BUCKET_LIMIT
-                for r in rules
-            ],
-            "capped": [r.max_per_day is not None for r in rules],
-            "key": [r.key for r in rules],
-            "key_json": [orjson.dumps(r.key).decode() for r in rules],
-        },
-        schema={
-            "rule": pl.Int32,
-            "points": pl.Int64,
-            "limit": pl.Int64,
-            "capped": pl.Boolean,
-            "key": pl.String,
-            "key_json": pl.String,
-        },
-    ).lazy()
-    live = hits.lazy().select(pl.col("contact_id").cast(pl.Int64), pl.col("rule").cast(pl.Int32), pl.col("day"))
-    live = live.with_columns(pl.col("day").cast(pl.Int64))
+    counted = pl.col("count").cast(pl.Int64) if "count" in hits.columns else pl.lit(1, dtype=pl.Int64)
+    live = hits.select(
+        pl.col("contact_id").cast(pl.Int64),
+        pl.col("rule").cast(pl.Int32),
+        pl.col("day").cast(pl.Int64),
+        counted.alias("count"),
+    )
     if model.expire_after_days is not None:
         live = live.filter(pl.col("day") > today - model.expire_after_days)
-    buckets = (
-        live.group_by("contact_id", "rule", "day")
-        .agg(pl.len().cast(pl.Int64).alias("count"))
-        .join(table, on="rule", how="left")
-        .with_columns((pl.col("points") * pl.col("count")).clip(-pl.col("limit"), pl.col("limit")).alias("bucket"))
+    if live.is_empty():
+        return pl.DataFrame(schema=INTEREST_SCHEMA)
+    points = pl.Series([r.points for r in rules], dtype=pl.Int64)
+    limits = pl.Series(
+        [min(r.max_per_day, domain.BUCKET_LIMIT) if r.max_per_day is not None else domain.BUCKET_LIMIT for r in rules],
+        dtype=pl.Int64,
+    )
+    rule = pl.col("rule")
+    # One row per (contact, rule, day), in that order: the buckets of `recompute`.
+    buckets = _grouped(live, len(rules)).with_columns(
+        (pl.lit(points).gather(rule) * pl.col("count"))
+        .clip(-pl.lit(limits).gather(rule), pl.lit(limits).gather(rule))
+        .alias("bucket")
     )
     if model.half_life_days is not None:
         step = model.anchor_step
-        anchor = (-((-pl.col("day").max()).floordiv(step)) * step).alias("anchor")
-    else:
-        anchor = pl.col("day").min().alias("anchor")
-    anchors = buckets.group_by("contact_id").agg(anchor)
-    buckets = buckets.join(anchors, on="contact_id", how="left")
-    if model.half_life_days is not None:
         half_life = model.half_life_days
-        offset = pl.col("day") - pl.col("anchor")
-        weight = _map_ints(offset, lambda o: domain.weight(o, half_life), pl.Int64)
+        latest = pl.col("day").max().over("contact_id")
+        buckets = buckets.with_columns((-((-latest).floordiv(step)) * step).alias("anchor"))
+        weight = _lookup(buckets["day"] - buckets["anchor"], lambda o: domain.weight(o, half_life), pl.Int64)
     else:
-        weight = pl.lit(domain.ONE, dtype=pl.Int64)
-    masses = buckets.group_by("contact_id").agg(
-        (pl.col("bucket") * weight).sum().alias("mass"), pl.col("anchor").first()
+        buckets = buckets.with_columns(pl.col("day").min().over("contact_id").alias("anchor"))
+        weight = pl.Series(values=[domain.ONE], dtype=pl.Int64).extend_constant(domain.ONE, buckets.height - 1)
+    masses = (
+        buckets.with_columns((pl.col("bucket") * weight).alias("weighted"))
+        .group_by("contact_id", maintain_order=True)
+        .agg(pl.col("weighted").sum().alias("mass"), pl.col("anchor").first())
     )
-    latest = (
-        buckets.filter(pl.col("capped"))
-        .group_by("contact_id", "rule")
-        .agg(
-            pl.col("key").first(),
-            pl.col("key_json").first(),
-            pl.col("day").max(),
-            pl.col("count").sort_by("day").last(),
-        )
-        .with_columns(pl.format("{}:[{},{}]", "key_json", "day", "count").alias("entry"))
-        .group_by("contact_id")
-        .agg(pl.col("entry").sort_by("key").str.join(",").alias("entries"))
+    found = masses.join(_caps(model, buckets, key_order), on="contact_id", how="left", maintain_order="left")
+    scored = found.with_columns(pl.col("caps").fill_null(NO_CAPS), value_expr(model, today).alias("interest"))
+    return scored.select(list(INTEREST_SCHEMA))
+
+
+def _grouped(live: pl.DataFrame, rules: int) -> pl.DataFrame:
+    """contact_id, rule, day and the summed count of each (contact, rule, day), sorted by them.
+
+    The three are packed into one integer key when they fit (grouping by one integer is much
+    faster than by three columns), and unpacked after."""
+    low_day, high_day = int(live["day"].min()), int(live["day"].max())  # type: ignore[arg-type]
+    low_id, high_id = int(live["contact_id"].min()), int(live["contact_id"].max())  # type: ignore[arg-type]
+    span = high_day - low_day + 1
+    if (high_id - low_id + 1) * rules * span >= 1 << 62:
+        return live.group_by("contact_id", "rule", "day").agg(pl.col("count").sum()).sort("contact_id", "rule", "day")
+    key = ((pl.col("contact_id") - low_id) * rules + pl.col("rule").cast(pl.Int64)) * span + (pl.col("day") - low_day)
+    packed = live.group_by(key.alias("key")).agg(pl.col("count").sum()).sort("key")
+    return packed.select(
+        (pl.col("key") // (rules * span) + low_id).alias("contact_id"),
+        (pl.col("key") // span % rules).cast(pl.Int32).alias("rule"),
+        (pl.col("key") % span + low_day).alias("day"),
+        "count",
     )
-    found = (
-        masses.join(latest, on="contact_id", how="left")
-        .select(
-            "contact_id",
-            "mass",
-            "anchor",
-            pl.when(pl.col("entries").is_null())
-            .then(pl.lit(NO_CAPS))
-            .otherwise(pl.concat_str(pl.lit("{"), "entries", pl.lit("}")))
-            .alias("caps"),
-        )
-        .collect()
-    )
+
+
+def _caps(model: domain.Model, buckets: pl.DataFrame, key_order: str) -> pl.DataFrame:
+    """contact_id and the JSON text of the caps of each contact with a capped rule's hits: for each
+    capped rule, its latest day and how many events matched that day."""
+    rules = model.interest_rules
+    capped = [index for index, r in enumerate(rules) if r.max_per_day is not None]
+    if not capped:
+        return pl.DataFrame(schema={"contact_id": pl.Int64, "caps": pl.String})
+    keys = [rules[i].key for i in capped]
+    # jsonb prints an object's keys shorter first, then bytewise; as_json sorts them
+    ordered = sorted(keys, key=lambda k: (len(k.encode()), k.encode())) if key_order == "jsonb" else sorted(keys)
+    position = pl.Series([ordered.index(r.key) if r.max_per_day is not None else -1 for r in rules], dtype=pl.Int32)
+    names = pl.Series([orjson.dumps(r.key).decode() for r in rules], dtype=pl.String)
+    rule = pl.col("rule")
+    # `buckets` is sorted by (contact, rule, day): each (contact, rule)'s latest day is its last row.
+    last = (pl.col("contact_id") != pl.col("contact_id").shift(-1)) | (rule != rule.shift(-1))
+    latest = buckets.filter(rule.is_in(capped)).filter(last.fill_null(True))
     return (
-        found.with_columns(value_expr(model, today).alias("interest")).select(list(INTEREST_SCHEMA)).sort("contact_id")
+        latest.select(
+            "contact_id",
+            pl.lit(position).gather(rule).alias("position"),
+            pl.format("{}:[{},{}]", pl.lit(names).gather(rule), pl.col("day"), pl.col("count")).alias("entry"),
+        )
+        .sort("contact_id", "position")
+        .group_by("contact_id", maintain_order=True)
+        .agg(pl.col("entry").str.join(","))
+        .select("contact_id", pl.concat_str(pl.lit("{"), "entry", pl.lit("}")).alias("caps"))
     )
 
 
@@ -400,15 +479,24 @@ def value_expr(model: domain.Model, today: int, *, mass: str = "mass", anchor: s
 
 def _map_ints(expr: pl.Expr, function: Callable[[int], Any], dtype: type[pl.DataType]) -> pl.Expr:
     """`function` of every value of an integer expression, computed once per distinct value."""
+    return expr.map_batches(lambda s: _lookup(s, function, dtype), return_dtype=dtype, is_elementwise=True)
 
-    def run(series: pl.Series) -> pl.Series:
-        if series.len() == 0:
-            return pl.Series(series.name, [], dtype=dtype)
-        distinct = series.unique().drop_nulls()
-        answers = pl.Series([function(int(v)) for v in distinct.to_list()], dtype=dtype)
-        return series.replace_strict(distinct, answers, default=None, return_dtype=dtype)
 
-    return expr.map_batches(run, return_dtype=dtype, is_elementwise=True)
+LOOKUP_SPAN = 1 << 20  # integer ranges up to this wide are mapped through a table
+
+
+def _lookup(series: pl.Series, function: Callable[[int], Any], dtype: type[pl.DataType]) -> pl.Series:
+    """`function` of every value of an integer series: through a table indexed by value when the
+    values lie close together (day offsets do), else once per distinct value."""
+    if series.len() == 0 or series.null_count() == series.len():
+        return pl.Series(series.name, [None] * series.len(), dtype=dtype)
+    low, high = int(series.min()), int(series.max())  # type: ignore[arg-type]
+    if high - low < LOOKUP_SPAN:
+        table = pl.Series([function(v) for v in range(low, high + 1)], dtype=dtype)
+        return table.gather(series.cast(pl.Int64) - low).alias(series.name)
+    distinct = series.unique().drop_nulls()
+    answers = pl.Series([function(int(v)) for v in distinct.to_list()], dtype=dtype)
+    return series.replace_strict(distinct, answers, default=None, return_dtype=dtype)
 
 
 # --------------------------------------------------------------------------- fit and quadrant
@@ -418,12 +506,13 @@ def fit_frame(model: domain.Model, profiles: pl.DataFrame) -> pl.DataFrame:
     """contact_id, fit_score, fit_grade and persona of every profile row, as `Model.fit` gives them.
 
     `profiles` has `contact_id` and the profile fact columns the fit rules and personas read
-    (see `profile_columns`), kinds as in `vocabulary.PROFILE`.
+    (see `profile_columns`), kinds as in `vocabulary.PROFILE`; text columns may be categorical.
     """
+    distinct = distinct_values(profiles)
     return profiles.select(
         pl.col("contact_id").cast(pl.Int64),
-        fit_score_expr(model).alias("fit_score"),
-        persona_expr(model).alias("persona"),
+        fit_score_expr(model, distinct=distinct).alias("fit_score"),
+        persona_expr(model, distinct=distinct).alias("persona"),
     ).select("contact_id", "fit_score", grade_expr(model, "fit_score").alias("fit_grade"), "persona")
 
 
@@ -445,12 +534,14 @@ def event_columns(model: domain.Model) -> set[str]:
     return found
 
 
-def fit_score_expr(model: domain.Model) -> pl.Expr:
+def fit_score_expr(model: domain.Model, *, distinct: Mapping[str, pl.Series] | None = None) -> pl.Expr:
     """The sum of the points of the fit rules that hold (Int64)."""
     if not model.fit_rules:
         return pl.lit(0, dtype=pl.Int64)
     terms = [
-        pl.when(condition_expr(rule.when, PROFILE_KINDS)).then(pl.lit(rule.points, dtype=pl.Int64)).otherwise(0)
+        pl.when(condition_expr(rule.when, PROFILE_KINDS, distinct=distinct))
+        .then(pl.lit(rule.points, dtype=pl.Int64))
+        .otherwise(0)
         for rule in model.fit_rules
     ]
     return pl.sum_horizontal(terms).cast(pl.Int64)
@@ -465,11 +556,11 @@ def grade_expr(model: domain.Model, score: str) -> pl.Expr:
     return graded.otherwise(pl.lit("D")) if graded is not None else pl.lit("D")
 
 
-def persona_expr(model: domain.Model) -> pl.Expr:
+def persona_expr(model: domain.Model, *, distinct: Mapping[str, pl.Series] | None = None) -> pl.Expr:
     """The key of the first persona whose description holds, else ""."""
     chosen: Any = None
     for persona in model.personas:
-        test = condition_expr(persona.match, PROFILE_KINDS)
+        test = condition_expr(persona.match, PROFILE_KINDS, distinct=distinct)
         key = pl.lit(persona.key)
         chosen = pl.when(test).then(key) if chosen is None else chosen.when(test).then(key)
     return chosen.otherwise(pl.lit("")) if chosen is not None else pl.lit("")
@@ -488,3 +579,47 @@ def quadrant_expr(model: domain.Model, *, grade: str = "fit_grade", interest: st
         .then(pl.lit(domain.Quadrant.CHECK_FIT.value))
         .otherwise(pl.lit(domain.Quadrant.LOW.value))
     )
+
+
+# --------------------------------------------------------------------------- the stage rules
+
+
+def rule_columns(playbook: Playbook) -> set[str]:
+    """The columns `rule_target_expr` reads: the contact's stage and what the entry criteria read."""
+    found = {"contact.stage"}
+    for stage in playbook.funnel:
+        found |= columns_of(playbook.entry_condition(stage))
+    return found
+
+
+def rule_target_expr(
+    playbook: Playbook, from_keys: Iterable[str], *, distinct: Mapping[str, pl.Series] | None = None
+) -> pl.Expr:
+    """Whether `lifecycle.domain.rule_target` finds a stage to move the row's contact to: a funnel
+    stage with entry criteria that hold, reached by a rule's advance from the contact's stage.
+
+    The row has "contact.stage" ("" for none, one of `from_keys`) and the facts of
+    `vocabulary.QUALIFICATION` the criteria read, the scores among them ("score.fit"…).
+    `distinct` as for `condition_expr`.
+    """
+    keys = sorted(set(from_keys))
+    terms = []
+    for stage in playbook.funnel:
+        condition = playbook.entry_condition(stage)
+        if condition is None:
+            continue
+        allowed = [key for key in keys if _advances_by_rule(playbook, key or None, stage)]
+        if allowed:
+            from_allowed = pl.col("contact.stage").is_in(allowed).fill_null(False)
+            terms.append(from_allowed & condition_expr(condition, QUALIFICATION_KINDS, distinct=distinct))
+    return pl.any_horizontal(terms) if terms else _constant(False)
+
+
+def _advances_by_rule(playbook: Playbook, from_key: str | None, stage: Stage) -> bool:
+    if stage.key == from_key:
+        return False
+    try:
+        row = lifecycle.transition(playbook, from_key, stage.key)
+    except lifecycle.IllegalMove:
+        return False
+    return row.kind is lifecycle.MoveKind.ADVANCE and row.by_rule

@@ -12,6 +12,7 @@ import json
 import math
 import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,7 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accord.lifecycle.domain import rule_target
 from accord.playbook.domain.conditions import FieldType, Op, evaluate, validate
+from accord.playbook.domain.document import parse
 from accord.playbook.domain.vocabulary import PROFILE
 from accord.scoring import domain, frames
 
@@ -118,11 +121,18 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 
 def _polars(condition: dict, rows: list[dict[str, Any]], *, categorical: bool = False) -> list[bool]:
+    """The condition over a frame of `rows`; with `categorical`, over categorical text columns,
+    both per batch and with the distinct values decided first — all three must agree."""
     frame = _frame(rows)
-    if categorical:
-        frame = frame.with_columns(pl.col("contact.title", "contact.email_domain").cast(pl.Categorical))
     result = frame.select(frames.condition_expr(condition, KINDS).alias("hit"))["hit"]
     assert result.null_count() == 0
+    if categorical:
+        frame = frame.with_columns(pl.col("contact.title", "contact.email_domain").cast(pl.Categorical))
+        per_batch = frame.select(frames.condition_expr(condition, KINDS).alias("hit"))["hit"]
+        distinct = frames.distinct_values(frame)
+        assert set(distinct) == {"contact.title", "contact.email_domain"}
+        by_value = frame.select(frames.condition_expr(condition, KINDS, distinct=distinct).alias("hit"))["hit"]
+        assert per_batch.to_list() == result.to_list() == by_value.to_list()
     return result.to_list()
 
 
@@ -420,8 +430,14 @@ def test_event_hits_and_interest_equal_the_domain(model, rows, today, categorica
 )
 def test_interest_frame_equals_recompute_for_any_hits(model, raw, today):
     hits = [(contact, rule % len(model.interest_rules), today + offset) for contact, rule, offset in raw]
-    frame = frames.interest_frame(model, pl.DataFrame(hits, schema=frames.HITS_SCHEMA, orient="row"), today)
+    raw_frame = pl.DataFrame(hits, schema=frames.HITS_SCHEMA, orient="row")
+    frame = frames.interest_frame(model, raw_frame, today)
     assert _frame_state(frame) == _domain_state(model, hits, today)
+    # counted in two blocks and summed, the same
+    half = len(hits) // 2
+    counted = frames.count_hits(pl.concat([frames.count_hits(raw_frame[:half]), frames.count_hits(raw_frame[half:])]))
+    assert counted["count"].sum() == len(hits)
+    assert frames.interest_frame(model, counted, today).equals(frame)
 
 
 def test_hits_from_a_timestamp_column_use_the_utc_day():
@@ -535,3 +551,42 @@ def test_quadrant_expr(grade, interest, quadrant):
     model = domain.Model((), (60.0, 40.0, 20.0), (), (), 30.0, None, None, frozenset("AB"), 40.0, 20.0)
     frame = pl.DataFrame({"fit_grade": [grade], "interest": [interest]})
     assert frame.select(frames.quadrant_expr(model)).item() == quadrant == model.quadrant(grade, interest).value
+
+
+# ------------------------------------------------------------------ the stage rules
+
+DEFAULT_PLAYBOOK = parse((Path(__file__).parents[2] / "playbook" / "default.yaml").read_text())
+STAGE_KEYS = ["", *(s.key for s in DEFAULT_PLAYBOOK.stages)]
+QUALIFICATION_ROW = st.fixed_dictionaries(
+    {
+        "contact.stage": st.sampled_from(STAGE_KEYS),
+        "contact.email": st.sampled_from([None, "", "a@b.example"]),
+        "contact.consent": st.sampled_from([None, True, False]),
+        "contact.forms_submitted": st.integers(0, 2),
+        "score.grade": st.sampled_from(["A", "B", "C", "D"]),
+        "score.interest": st.sampled_from([0.0, 39.99, 40.0, 120.5]),
+    }
+)
+
+
+@settings(max_examples=300)
+@given(rows=st.lists(QUALIFICATION_ROW, min_size=1, max_size=20))
+def test_rule_target_expr_is_whether_rule_target_finds_a_stage(rows):
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "contact.stage": pl.String,
+            "contact.email": pl.String,
+            "contact.consent": pl.Boolean,
+            "contact.forms_submitted": pl.Int64,
+            "score.grade": pl.String,
+            "score.interest": pl.Float64,
+        },
+    )
+    assert frames.rule_columns(DEFAULT_PLAYBOOK) <= set(frame.columns)
+    expr = frames.rule_target_expr(DEFAULT_PLAYBOOK, frame["contact.stage"].unique().to_list())
+    got = frame.select(expr.alias("hit"))["hit"].to_list()
+    expected = [
+        rule_target(DEFAULT_PLAYBOOK, from_key=row["contact.stage"] or None, facts=row) is not None for row in rows
+    ]
+    assert got == expected

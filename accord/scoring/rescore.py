@@ -1,0 +1,981 @@
+"""The full rescore and the daily refresh: every contact scored again from its profile and its whole
+event history, in seconds, with the exact results of the incremental path.
+
+`rescore` (`accord score rescore`, queued when a playbook version becomes active) reads the
+scorable events once (COPY on PostgreSQL, streamed in blocks) and counts the interest rule hits
+per (contact, rule, day) as it goes; then it reads the contacts in chunks, scores each chunk
+with `frames` (fit, persona, interest state and score, quadrant — exactly what
+`domain.Model.fit`, `domain.recompute` and `Model.value` give), compares it with what is stored,
+and writes only the contacts whose stored scores differ (PostgreSQL: COPY into a temporary table
+and one `UPDATE … FROM`; elsewhere `executemany`), with a `ScoreChange` (cause "rescore") for
+each contact whose fit, grade or quadrant changed or whose interest moved by at least
+`actions.NOTICEABLE` — the same rule as the event pipeline. Contacts whose scores rose (as the
+pipeline decides it) and, after a new playbook version, every contact it scores for the first
+time (its stage rules may hold now where the old ones did not) are handed to
+`lifecycle.actions.contact_apply_rules` (the MQL rule then stores the score breakdown) — but only
+those for which `lifecycle.domain.rule_target` finds a stage: `frames.rule_target_expr` checks
+that for the whole chunk first, so a rescore that moves no one costs no per-contact work.
+
+**Consistency with the event pipeline.** On PostgreSQL every read happens in one REPEATABLE
+READ snapshot on a connection of its own; each chunk is written in its own transaction, which
+locks its rows in id order (as `contacts_score` does, so the two never deadlock) and updates a
+contact only while its `scored_at` is still the one read: a contact the pipeline scored after
+the snapshot keeps the pipeline's (newer) scores and is counted in `skipped`.
+
+`refresh_interest` is the daily decay: with a half-life, the interest score of every contact is
+recomputed from its stored (mass, anchor) — no history needed — and the contacts whose score
+or quadrant changed are written. With an expiry window the stored state stays exact until its
+earliest counted day expires; those contacts (and any scored under another playbook version)
+go through the full rescore path. To keep the score history small, the decay writes a
+`ScoreChange` (cause "decay") only when a contact's quadrant (or grade) changes, not for every
+day its score fades.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import select
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import polars as pl
+import psycopg
+from django.db import connection, transaction
+from django.db.models import BooleanField, Field, QuerySet
+from django.db.models.expressions import RawSQL
+from psycopg import pq
+
+from accord.contacts.models import Contact
+from accord.core import clock
+from accord.lifecycle.actions import contact_apply_rules
+from accord.playbook.domain.vocabulary import SCORE_FIELDS as SCORE_FACTS
+from accord.playbook.models import PlaybookVersion
+from accord.playbook.queries import active_playbook
+from accord.scoring import domain, frames
+from accord.scoring.actions import NOTICEABLE
+from accord.scoring.models import Cause, ScoreChange
+from accord.scoring.queries import contact_breakdown, model_of, scorable
+from accord.tracking.models import Event
+
+Progress = Callable[[int, int], None]
+
+CHUNK = 200_000  # contacts scored and written together
+BLOCK_BYTES = 48 << 20  # CSV text parsed at a time while streaming from PostgreSQL
+SQLITE_ROWS = 50_000  # rows fetched at a time elsewhere
+RULES_BATCH = 500  # contacts loaded at a time for the stage rules
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_DAY_MICROSECONDS = 86_400_000_000
+
+
+@dataclass
+class RescoreResult:
+    """What a rescore (or a refresh) did."""
+
+    contacts: int = 0  # contacts scored
+    changed: int = 0  # contacts whose scores changed enough for a ScoreChange
+    written: int = 0  # contact rows written (changed, or only their stored state or version)
+    skipped: int = 0  # scored by the event pipeline meanwhile: left with the pipeline's scores
+    events: int = 0  # scorable events read
+    hits: int = 0  # (event, interest rule) matches
+    moved: dict[int, str] = field(default_factory=dict)  # contact id -> the stage the rules moved it to
+    handed: int = 0  # contacts handed to the stage rules
+    load_seconds: float = 0.0  # reading the events and contacts
+    compute_seconds: float = 0.0  # scoring
+    write_seconds: float = 0.0  # writing contacts and ScoreChanges
+    rules_seconds: float = 0.0  # the stage rules
+    seconds: float = 0.0  # in all
+
+    def add(self, other: RescoreResult) -> None:
+        for name in ("contacts", "changed", "written", "skipped", "events", "hits", "handed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("load_seconds", "compute_seconds", "write_seconds", "rules_seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.moved.update(other.moved)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def rescore(
+    *,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    apply_rules: bool = True,
+    contact_ids: Collection[int] | None = None,
+    chunk_size: int = CHUNK,
+) -> RescoreResult:
+    """Score every contact (or those in `contact_ids`) again under the active playbook version
+    from its profile and whole event history; write what changed. `progress(done, total)` is
+    called as chunks of contacts are done. See the module's docstring."""
+    return _rescore(
+        now=now or clock.now(),
+        progress=progress,
+        apply_rules=apply_rules,
+        contact_ids=contact_ids,
+        chunk_size=chunk_size,
+        cause=Cause.RESCORE,
+    )
+
+
+def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | None = None) -> RescoreResult:
+    """The daily decay: store each contact's interest as it has faded by `now`. See the module's
+    docstring for which contacts need their history and when a ScoreChange is written."""
+    now = now or clock.now()
+    started = time.perf_counter()
+    version = active_playbook()
+    model = model_of(version)
+    today = domain.day_number(now)
+    result = RescoreResult()
+    with _Reader() as reader:
+        loaded = time.perf_counter()
+        stored = reader.frame(
+            Contact.objects.filter(interest_anchor__isnull=False, score_version=version).order_by("pk"),
+            [
+                _Column("contact_id", "pk", pl.Int64),
+                _Column("fit_score", "fit_score", pl.Int64),
+                _Column("fit_grade", "fit_grade", pl.String),
+                _Column("interest_before", "interest_score", pl.Float64),
+                _Column("quadrant_before", "quadrant", pl.String),
+                _Column("mass", "interest_mass", pl.Int64),
+                _Column("anchor", "interest_anchor", pl.Int64),
+                _Column("scored_before", "scored_at", pl.String, stamp=True),
+            ],
+        )
+        stale = reader.frame(
+            Contact.objects.exclude(score_version=version).order_by("pk"), [_Column("contact_id", "pk", pl.Int64)]
+        )
+        result.load_seconds = time.perf_counter() - loaded
+    computing = time.perf_counter()
+    expired_ids: set[int] = set()
+    if model.half_life_days is None:
+        assert model.expire_after_days is not None
+        expired = stored.filter(pl.col("anchor") <= today - model.expire_after_days)
+        expired_ids = set(expired["contact_id"].to_list())
+        faded = stored.clear()
+    else:
+        faded = stored.with_columns(frames.value_expr(model, today).alias("interest")).with_columns(
+            frames.quadrant_expr(model).alias("quadrant")
+        )
+        faded = faded.filter(
+            pl.col("interest").ne_missing(pl.col("interest_before"))
+            | pl.col("quadrant").ne_missing(pl.col("quadrant_before"))
+        )
+    result.compute_seconds = time.perf_counter() - computing
+    result.contacts = stored.height
+    writing = time.perf_counter()
+    total = faded.height
+    for start in range(0, max(total, 1), CHUNK):
+        chunk = faded.slice(start, CHUNK)
+        if chunk.height:
+            written = _write_decay(chunk, version, now)
+            result.written += written.height
+            result.skipped += chunk.height - written.height
+            noted = written.filter(pl.col("quadrant").ne_missing(pl.col("quadrant_before")))
+            _write_history(noted, version, now, Cause.DECAY)
+            result.changed += noted.height
+        if progress is not None:
+            progress(min(start + CHUNK, total), total)
+    result.write_seconds = time.perf_counter() - writing
+    result.contacts += stale.height
+    for ids, cause in ((expired_ids, Cause.DECAY), (set(stale["contact_id"].to_list()), Cause.RESCORE)):
+        if ids:
+            full = _rescore(now=now, progress=None, apply_rules=True, contact_ids=ids, chunk_size=CHUNK, cause=cause)
+            full.contacts = 0  # counted above
+            result.add(full)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --------------------------------------------------------------------------- the full rescore
+
+
+def _rescore(
+    *,
+    now: dt.datetime,
+    progress: Progress | None,
+    apply_rules: bool,
+    contact_ids: Collection[int] | None,
+    chunk_size: int,
+    cause: Cause,
+) -> RescoreResult:
+    started = time.perf_counter()
+    version = active_playbook()
+    model = model_of(version)
+    playbook = version.playbook
+    today = domain.day_number(now)
+    only = sorted(set(contact_ids)) if contact_ids is not None else None
+    result = RescoreResult()
+    rising: list[int] = []
+    with _Reader() as reader:
+        total = len(only) if only is not None else reader.count(Contact.objects.all())
+        if progress is not None:
+            progress(0, total)
+        interest = _interest(reader, model, today, only, result)
+        profile = frames.profile_columns(model) | (frames.rule_columns(playbook) if apply_rules else set())
+        columns = _contact_columns(profile - set(SCORE_FACTS))
+        contacts = Contact.objects.order_by("pk")
+        if only is not None:
+            contacts = contacts.filter(pk__in=only) if len(only) <= _IN_LIMIT else contacts
+        done = 0
+        loading = time.perf_counter()
+        for block in reader.frames(contacts, columns, rows=chunk_size):
+            result.load_seconds += time.perf_counter() - loading
+            if only is not None and len(only) > _IN_LIMIT:
+                block = block.filter(pl.col("contact_id").is_in(only))
+            block = _derived(block, now)
+            computing = time.perf_counter()
+            scored = _score_chunk(model, block, interest, version, today)
+            changed = scored.filter(pl.col("_write"))
+            candidates = _rule_candidates(playbook, scored) if apply_rules else None
+            result.compute_seconds += time.perf_counter() - computing
+            writing = time.perf_counter()
+            written = _write_scores(changed, version, now) if changed.height else changed
+            # The decay notes only moves between grades or quadrants; a rescore notes noticeable ones.
+            noticed = written.filter(pl.col("_regraded") if cause is Cause.DECAY else pl.col("_noticed"))
+            _write_history(noticed, version, now, cause, previous=True)
+            result.write_seconds += time.perf_counter() - writing
+            result.contacts += block.height
+            result.written += written.height
+            result.skipped += changed.height - written.height
+            result.changed += noticed.height
+            if candidates is not None:
+                # Whose scores rose, and whom a new playbook version scored for the first time
+                # (its rules may now hold), among those a rule would move: see the module's docstring.
+                up = written.filter((pl.col("_rising") & pl.col("_noticed")) | pl.col("_new_version"))
+                rising += up.join(candidates, on="contact_id", how="semi")["contact_id"].to_list()
+            done += block.height
+            if progress is not None:
+                progress(done, total)
+            loading = time.perf_counter()
+        result.load_seconds += time.perf_counter() - loading
+    if rising:
+        moving = time.perf_counter()
+        result.handed = len(rising)
+        result.moved = _apply_rules(rising, version)
+        result.rules_seconds = time.perf_counter() - moving
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+_IN_LIMIT = 5_000  # larger id sets are filtered after reading rather than in SQL
+
+
+def _interest(
+    reader: _Reader, model: domain.Model, today: int, only: Sequence[int] | None, result: RescoreResult
+) -> pl.DataFrame:
+    """The interest state of every contact with hits, from one pass over the scorable events."""
+    if not model.interest_rules:
+        return pl.DataFrame(schema=frames.INTEREST_SCHEMA)
+    events = Event.objects.filter(scorable(model), contact__isnull=False)
+    if only is not None and len(only) <= _IN_LIMIT:
+        events = events.filter(contact_id__in=only)
+    narrowed = reader.could_match(model)
+    if narrowed is not None:
+        events = events.filter(narrowed)
+    columns = [_Column("contact_id", "contact_id", pl.Int64), _day_column()]
+    for fact in sorted(frames.event_columns(model)):
+        kind = pl.String if fact in _FREE_TEXT else pl.Categorical
+        convert = _json_text if fact == "event.properties" else None
+        columns.append(_Column(fact, _EVENT_FIELDS[fact], kind, convert=convert))
+    found: list[pl.DataFrame] = []
+    loading = time.perf_counter()
+    for block in reader.frames(events, columns):
+        result.load_seconds += time.perf_counter() - loading
+        computing = time.perf_counter()
+        if only is not None and len(only) > _IN_LIMIT:
+            block = block.filter(pl.col("contact_id").is_in(only))
+        result.events += block.height
+        hits = frames.event_hits(model, block)
+        result.hits += hits.height
+        found.append(hits)
+        result.compute_seconds += time.perf_counter() - computing
+        loading = time.perf_counter()
+    result.load_seconds += time.perf_counter() - loading
+    computing = time.perf_counter()
+    order = "jsonb" if reader.postgres else "sorted"  # as the database prints the stored caps
+    interest = frames.interest_frame(model, pl.concat(found) if found else pl.DataFrame(), today, key_order=order)
+    result.compute_seconds += time.perf_counter() - computing
+    return interest
+
+
+def _score_chunk(
+    model: domain.Model, block: pl.DataFrame, interest: pl.DataFrame, version: PlaybookVersion, today: int
+) -> pl.DataFrame:
+    """The new scores of a chunk of contacts beside the stored ones, with what must be written."""
+    fit = frames.fit_frame(model, block)
+    scored = (
+        block.join(fit, on="contact_id", how="left", maintain_order="left")
+        .join(interest, on="contact_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("mass").fill_null(0),
+            pl.col("caps").fill_null(frames.NO_CAPS),
+            pl.col("interest").fill_null(0.0),
+        )
+        .with_columns(frames.quadrant_expr(model).alias("quadrant"))
+    )
+    regraded = (
+        pl.col("fit_score").ne_missing(pl.col("fit_score_before"))
+        | pl.col("fit_grade").ne_missing(pl.col("fit_grade_before"))
+        | pl.col("quadrant").ne_missing(pl.col("quadrant_before"))
+    )
+    noticed = (
+        regraded
+        | pl.col("interest_before").is_null()
+        | ((pl.col("interest") - pl.col("interest_before")).abs() >= NOTICEABLE)
+    ).fill_null(True)
+    write = (
+        noticed
+        | pl.col("persona").ne_missing(pl.col("persona_before"))
+        | pl.col("interest").ne_missing(pl.col("interest_before"))
+        | pl.col("mass").ne_missing(pl.col("mass_before"))
+        | pl.col("anchor").ne_missing(pl.col("anchor_before"))
+        | pl.col("version_before").ne_missing(version.pk)
+        # keys are [a-z0-9_]: without whitespace, the stored JSON text is the text computed
+        | pl.col("caps").ne_missing(pl.col("caps_before").str.replace_all(r"\s+", ""))
+    )
+    rising = pl.col("fit_grade").ne_missing(pl.col("fit_grade_before")) | (
+        pl.col("interest") > pl.col("interest_before").fill_null(0.0)
+    )
+    return scored.with_columns(
+        regraded.alias("_regraded"),
+        noticed.alias("_noticed"),
+        write.fill_null(True).alias("_write"),
+        rising.alias("_rising"),
+        pl.col("version_before").ne_missing(version.pk).alias("_new_version"),
+    )
+
+
+def _rule_candidates(playbook: Any, scored: pl.DataFrame) -> pl.DataFrame:
+    """contact_id of the contacts for which a stage rule would now find a stage to move them to."""
+    facts = scored.with_columns(
+        pl.col("fit_score").alias("score.fit"),
+        pl.col("fit_grade").alias("score.grade"),
+        pl.col("interest").alias("score.interest"),
+        pl.col("quadrant").alias("score.quadrant"),
+        pl.col("persona").alias("contact.persona"),
+    )
+    keys = facts["contact.stage"].unique().to_list()
+    return facts.filter(frames.rule_target_expr(playbook, keys)).select("contact_id")
+
+
+def _apply_rules(ids: list[int], version: PlaybookVersion) -> dict[int, str]:
+    """Let the stage rules look at each contact (the MQL rule stores its score breakdown)."""
+    moved: dict[int, str] = {}
+    for start in range(0, len(ids), RULES_BATCH):
+        batch = ids[start : start + RULES_BATCH]
+        for contact in Contact.objects.select_related("account", "owner").filter(pk__in=batch).order_by("pk"):
+            change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
+            if change is not None:
+                moved[contact.pk] = change.to_stage
+    return moved
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column to read: its frame name, the ORM path, its type; `sql` replaces the path on
+    PostgreSQL (read through COPY); `convert` turns an ORM value into the frame's value elsewhere;
+    `stamp` keeps a datetime as the database's own text, to compare it in an UPDATE."""
+
+    name: str
+    path: str
+    dtype: Any
+    sql: str | None = None
+    convert: Callable[[Any], Any] | None = None
+    stamp: bool = False
+
+
+_EVENT_FIELDS = {fact: fact.removeprefix("event.") for fact in frames.EVENT_KINDS} | {"event.properties": "properties"}
+_FREE_TEXT = {"event.url", "event.referrer", "event.properties"}  # too varied to be categories
+_CONTACT_FACTS = {
+    "contact.email": "email",
+    "contact.first_name": "first_name",
+    "contact.last_name": "last_name",
+    "contact.title": "title",
+    "contact.seniority": "seniority",
+    "contact.phone": "phone",
+    "contact.country": "country",
+    "contact.stage": "stage",
+    "contact.owner": "owner__email",
+    "contact.first_source": "first_source",
+    "contact.first_medium": "first_medium",
+    "contact.first_campaign": "first_campaign",
+    "contact.first_offer": "first_offer",
+    "contact.last_source": "last_source",
+    "contact.last_medium": "last_medium",
+    "contact.last_campaign": "last_campaign",
+    "contact.last_offer": "last_offer",
+    "account.name": "account__name",
+    "account.domain": "account__domain",
+    "account.industry": "account__industry",
+    "account.country": "account__country",
+    "account.owner": "account__owner__email",
+}
+
+
+# Text facts with about as many values as contacts: plain text; the others are categorical, so
+# each comparison runs once per distinct value (`frames.distinct_values`).
+_VARIED = {
+    "contact.email",
+    "contact.first_name",
+    "contact.last_name",
+    "contact.phone",
+    "account.name",
+    "account.domain",
+}
+
+
+def _contact_columns(facts: set[str]) -> list[_Column]:
+    """The contact id, the profile fact columns in `facts` (valued as `contact_facts` values them)
+    and the stored scores."""
+    columns = [_Column("contact_id", "pk", pl.Int64)]
+    wanted = set(facts)
+    if "contact.email_domain" in wanted:
+        wanted.add("contact.email")
+    for fact in sorted(wanted):
+        if fact in _CONTACT_FACTS:
+            kind = pl.String if fact in _VARIED else pl.Categorical
+            columns.append(_Column(fact, _CONTACT_FACTS[fact], kind))
+        elif fact == "contact.consent":
+            columns.append(_Column(fact, "consent", pl.Boolean))
+        elif fact == "contact.forms_submitted":
+            columns.append(_Column(fact, "forms_submitted", pl.Int64))
+        elif fact == "contact.days_in_stage":
+            columns.append(_micros("_stage_changed", "stage_changed_at"))
+        elif fact == "contact.properties":
+            columns.append(_Column(fact, "properties", pl.String, convert=_json_text))
+        elif fact == "account.properties":
+            columns.append(_Column(fact, "account__properties", pl.String, convert=_json_text))
+        elif fact == "account.employees":
+            columns.append(_Column(fact, "account__employees", pl.Int64))
+        elif fact == "account.annual_revenue":
+            columns.append(_Column(fact, "account__annual_revenue", pl.Float64, convert=_decimal))
+        elif fact != "contact.email_domain":
+            raise ValueError(f"the rescore cannot read the fact {fact!r}")
+    return [
+        *columns,
+        _Column("fit_score_before", "fit_score", pl.Int64),
+        _Column("fit_grade_before", "fit_grade", pl.String),
+        _Column("persona_before", "persona", pl.String),
+        _Column("interest_before", "interest_score", pl.Float64),
+        _Column("quadrant_before", "quadrant", pl.String),
+        _Column("mass_before", "interest_mass", pl.Int64),
+        _Column("anchor_before", "interest_anchor", pl.Int64),
+        _Column("caps_before", "interest_caps", pl.String, convert=_json_text),
+        _Column("version_before", "score_version_id", pl.Int64),
+        _Column("scored_before", "scored_at", pl.String, stamp=True),
+    ]
+
+
+def _derived(block: pl.DataFrame, now: dt.datetime) -> pl.DataFrame:
+    """Facts computed from read columns, as `contact_facts` computes them."""
+    extra = []
+    if "contact.email" in block.columns:
+        # email.rpartition("@")[2] when there is an email (the whole text without an @), else ""
+        domain_of = pl.col("contact.email").fill_null("").str.split("@").list.last()
+        extra.append(domain_of.cast(pl.Categorical).alias("contact.email_domain"))
+    if "_stage_changed" in block.columns:
+        since = (now - _EPOCH) // _MICROSECOND
+        extra.append(((since - pl.col("_stage_changed")) // _DAY_MICROSECONDS).alias("contact.days_in_stage"))
+    return block.with_columns(extra).drop("_stage_changed", strict=False) if extra else block
+
+
+def _micros(name: str, path: str) -> _Column:
+    column = _column(path)
+    sql = f'(EXTRACT(EPOCH FROM "{Contact._meta.db_table}"."{column}") * 1000000)::bigint'
+    return _Column(name, path, pl.Int64, sql=sql, convert=lambda v: None if v is None else (v - _EPOCH) // _MICROSECOND)
+
+
+def _day_column() -> _Column:
+    column = _column("timestamp", Event)
+    sql = f"(\"{Event._meta.db_table}\".\"{column}\" AT TIME ZONE 'UTC')::date - DATE '1970-01-01'"
+    return _Column("day", "timestamp", pl.Int32, sql=sql, convert=domain.day_number)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _decimal(value: Any) -> float | None:
+    """A DecimalField value as `contact_facts` reads it: float(Decimal)."""
+    return None if value is None else float(value)
+
+
+class _Reader:
+    """Reads query sets as Polars frames. On PostgreSQL through COPY: outside a transaction on a
+    connection of its own, in one REPEATABLE READ snapshot, parsed in blocks as the text streams
+    in; inside one (a caller's atomic block, a test) on the same connection, so it sees what the
+    transaction wrote, and read in full before anything is written. Elsewhere through the ORM (so
+    values convert as the ORM converts them), read in full before anything is written."""
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.conn: psycopg.Connection[Any] | None = None
+        self.own = False
+
+    def __enter__(self) -> _Reader:
+        if self.postgres:
+            connection.ensure_connection()
+            if connection.in_atomic_block:
+                self.conn = connection.connection
+            else:
+                self.own = True
+                self.conn = psycopg.connect(**connection.get_connection_params())
+                self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                self.conn.read_only = True
+                self.conn.execute("SELECT 1")  # begins the snapshot's transaction: every read below is in it
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None and self.own:
+            self.conn.close()
+
+    def could_match(self, model: domain.Model) -> RawSQL | None:
+        """On PostgreSQL, a condition that holds for every event an interest rule of `model` could
+        match — and for few others (see `_narrowing`): fewer rows to send. None elsewhere, or when
+        the database's lower() does not lower-case ASCII text as Python does (a Turkish locale)."""
+        if self.conn is None:
+            return None
+        ascii_text = "".join(map(chr, range(1, 128)))
+        row = self.conn.execute(
+            "SELECT lower(%s) = %s AND current_setting('server_encoding') = 'UTF8'",
+            [ascii_text, ascii_text.lower()],
+        ).fetchone()
+        if not row or not row[0]:
+            return None
+        found = _narrowing(model)
+        return None if found is None else RawSQL(found[0], found[1], output_field=BooleanField())
+
+    def count(self, queryset: QuerySet[Any]) -> int:
+        if self.conn is None:
+            return queryset.count()
+        sql, params = queryset.values("pk").query.sql_with_params()
+        row = self.conn.execute(f"SELECT count(*) FROM ({sql}) AS counted", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def frame(self, queryset: QuerySet[Any], columns: list[_Column]) -> pl.DataFrame:
+        blocks = list(self.frames(queryset, columns))
+        return pl.concat(blocks) if blocks else _empty(columns)
+
+    def frames(
+        self, queryset: QuerySet[Any], columns: list[_Column], *, rows: int | None = None
+    ) -> Iterator[pl.DataFrame]:
+        """The rows of `queryset` as frames of `columns`: blocks of `rows` rows when given."""
+        if self.conn is not None:
+            blocks = self._postgres_frames(queryset, columns)
+        else:
+            blocks = self._orm_frames(queryset, columns)
+        if not self.own:
+            # One connection reads and writes, and it isolates nothing between its own statements:
+            # read it all before writing.
+            blocks = iter(list(blocks))
+        yield from _rechunk(blocks, rows) if rows is not None else blocks
+
+    def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
+        assert self.conn is not None
+        annotations = {f"_{c.name}": RawSQL(c.sql, ()) for c in columns if c.sql}
+        paths = [f"_{c.name}" if c.sql else c.path for c in columns]
+        sql, params = queryset.annotate(**annotations).values_list(*paths).query.sql_with_params()
+        schema = {c.name: _csv_type(c) for c in columns}
+        statement = psycopg.ClientCursor(self.conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
+        rest = b""
+        for data in _copy_out(self.conn, statement.encode()):
+            text, rest = _cut(rest + data)
+            if text:
+                yield _parse(text, schema, columns)
+        if rest:
+            yield _parse(rest, schema, columns)
+
+    def _orm_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
+        rows = SQLITE_ROWS
+        paths = [c.path for c in columns]
+        converters = [c.convert if not c.stamp else _stamp_text for c in columns]
+        schema = {
+            c.name: (pl.String if c.stamp else c.dtype if c.dtype != pl.Categorical else pl.String) for c in columns
+        }
+        batch: list[tuple[Any, ...]] = []
+        for row in queryset.values_list(*paths).iterator(chunk_size=min(rows, 2000)):
+            batch.append(tuple(v if f is None else f(v) for v, f in zip(row, converters, strict=True)))
+            if len(batch) >= rows:
+                yield _cast(pl.DataFrame(batch, schema=schema, orient="row"), columns)
+                batch = []
+        if batch:
+            yield _cast(pl.DataFrame(batch, schema=schema, orient="row"), columns)
+
+
+# --------------------------------------------------------------------------- narrowing the events read
+
+_Sql = tuple[str, list[Any]]
+
+
+def _narrowing(model: domain.Model) -> _Sql | None:
+    """SQL true for every event some interest rule could match: a superset, decided cheaply.
+
+    Python compares text after str.casefold(). For ASCII text that is ASCII lower-casing, which
+    PostgreSQL's lower() does too (checked by the caller); text with any other character is
+    always let through (`octet_length <> length`), and Python decides. So a rule's event name or
+    a `when` comparison becomes `lower(column) = 'literal folded' OR the column is not ASCII`.
+    Negations and anything else not narrowed this way let every event through."""
+    parts = []
+    for rule in model.interest_rules:
+        if rule.event in domain.EVENT_TYPES:
+            kind: _Sql = (f"{_event_column('type')} = %s", [rule.event])
+        else:
+            named = _folded(_event_column("name"), "=", rule.event.casefold())
+            kind = (f"{_event_column('type')} = 'track' AND {named[0]}", named[1])
+        when = _superset(rule.when) if rule.when is not None else None
+        parts.append(kind if when is None else (f"{kind[0]} AND {when[0]}", kind[1] + when[1]))
+    if not parts:
+        return None
+    return "(" + " OR ".join(f"({sql})" for sql, _ in parts) + ")", [p for _, params in parts for p in params]
+
+
+def _superset(condition: Any) -> _Sql | None:
+    """SQL true whenever `condition` holds, or None for "always" (no narrowing)."""
+    if "all" in condition:
+        parts = [found for part in condition["all"] if (found := _superset(part)) is not None]
+        if not parts:
+            return None
+        return " AND ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
+    if "any" in condition:
+        alternatives: list[_Sql] = []
+        for part in condition["any"]:
+            narrowed = _superset(part)
+            if narrowed is None:
+                return None
+            alternatives.append(narrowed)
+        if not alternatives:
+            return "FALSE", []  # an empty `any` never holds
+        return " OR ".join(f"({sql})" for sql, _ in alternatives), [p for _, params in alternatives for p in params]
+    if "not" in condition:
+        return None
+    field = _EVENT_FIELDS.get(condition["field"])
+    op, value = condition["op"], condition.get("value")
+    if field is None or field == "properties":
+        return None
+    column = _event_column(field)
+    if op == "is_set":
+        return f"{column} <> ''", []
+    if op == "in" and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        parts = [_folded(column, "=", v.casefold()) for v in value]
+        return " OR ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
+    if not isinstance(value, str):
+        return None
+    folded = value.casefold()
+    patterns = {"eq": None, "starts_with": "{}%", "ends_with": "%{}", "contains": "%{}%"}
+    if op not in patterns:
+        return None
+    pattern = patterns[op]
+    if pattern is None:
+        return _folded(column, "=", folded)
+    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return _folded(column, "LIKE", pattern.format(escaped), ascii_literal=folded.isascii())
+
+
+def _folded(column: str, operator: str, literal: str, *, ascii_literal: bool | None = None) -> _Sql:
+    """`lower(column) <operator> literal`, or the column holds non-ASCII text. An ASCII text's
+    case folding is ASCII: when the literal is not, only non-ASCII text can match it."""
+    other = f"octet_length({column}) <> length({column})"
+    if not (literal.isascii() if ascii_literal is None else ascii_literal):
+        return other, []
+    return f"lower({column}) {operator} %s OR {other}", [literal]
+
+
+def _event_column(field: str) -> str:
+    return f'"{Event._meta.db_table}"."{_column(field, Event)}"'
+
+
+def _copy_out(conn: psycopg.Connection[Any], statement: bytes) -> Iterator[bytes]:
+    """The text a `COPY … TO STDOUT` sends, in blocks of about BLOCK_BYTES.
+
+    PostgreSQL sends one message per row; psycopg's `Copy` spends microseconds of Python on each,
+    seconds for millions of rows, so this reads the messages through libpq (`conn.pgconn`, which
+    psycopg exposes for this) in a tight loop. The statement runs in the connection's open
+    transaction."""
+    pg = conn.pgconn
+    pg.send_query(statement)
+    while pg.is_busy():
+        select.select([pg.socket], [], [])
+        pg.consume_input()
+    started = pg.get_result()
+    if started is None or started.status != pq.ExecStatus.COPY_OUT:
+        message = started.error_message.decode(errors="replace") if started is not None else "no result"
+        while pg.get_result() is not None:
+            pass
+        raise psycopg.DatabaseError(f"COPY failed: {message}")
+    buffer = bytearray()
+    read = pg.get_copy_data
+    while True:
+        size, data = read(1)
+        if size > 0:
+            buffer += data
+            if len(buffer) >= BLOCK_BYTES:
+                yield bytes(buffer)
+                buffer = bytearray()
+        elif size == 0:  # nothing buffered: wait for the socket
+            select.select([pg.socket], [], [])
+            pg.consume_input()
+        else:
+            break
+    failed = None
+    while (result := pg.get_result()) is not None:
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            failed = result.error_message.decode(errors="replace")
+    if failed:
+        raise psycopg.DatabaseError(f"COPY failed: {failed}")
+    if buffer:
+        yield bytes(buffer)
+
+
+def _stamp_text(value: Any) -> Any:
+    """A datetime as the database stores it, to find the row with it again."""
+    return None if value is None else connection.ops.adapt_datetimefield_value(value)
+
+
+def _csv_type(column: _Column) -> Any:
+    if column.dtype == pl.Boolean:
+        return pl.String  # PostgreSQL writes t / f
+    return column.dtype
+
+
+def _parse(text: bytes, schema: dict[str, Any], columns: list[_Column]) -> pl.DataFrame:
+    found = pl.read_csv(io.BytesIO(text), has_header=False, new_columns=list(schema), schema=schema)
+    return found.with_columns(
+        pl.col(c.name).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
+        for c in columns
+        if c.dtype == pl.Boolean
+    )
+
+
+def _cast(frame: pl.DataFrame, columns: list[_Column]) -> pl.DataFrame:
+    return frame.with_columns(pl.col(c.name).cast(pl.Categorical) for c in columns if c.dtype == pl.Categorical)
+
+
+def _empty(columns: list[_Column]) -> pl.DataFrame:
+    return pl.DataFrame(schema={c.name: pl.String if c.stamp else c.dtype for c in columns})
+
+
+def _cut(text: bytes) -> tuple[bytes, bytes]:
+    """Split CSV text after its last complete row: at a newline outside quotes (an even number
+    of quote characters before it, since CSV doubles the quotes inside a field)."""
+    end = len(text)
+    while True:
+        newline = text.rfind(b"\n", 0, end)
+        if newline < 0:
+            return b"", text
+        if text.count(b'"', 0, newline) % 2 == 0:
+            return text[: newline + 1], text[newline + 1 :]
+        end = newline
+
+
+def _rechunk(blocks: Iterator[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """The same rows in frames of `rows` rows (the last one smaller)."""
+    carried: pl.DataFrame | None = None
+    for block in blocks:
+        carried = block if carried is None else pl.concat([carried, block])
+        while carried.height >= rows:
+            yield carried.slice(0, rows)
+            carried = carried.slice(rows)
+    if carried is not None and carried.height:
+        yield carried
+
+
+# --------------------------------------------------------------------------- writing
+
+
+_SCORE_COLUMNS = {
+    "fit_score": "fit_score",
+    "fit_grade": "fit_grade",
+    "persona": "persona",
+    "interest_score": "interest",
+    "quadrant": "quadrant",
+    "interest_mass": "mass",
+    "interest_anchor": "anchor",
+    "interest_caps": "caps",
+}
+
+
+def _write_scores(changed: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> pl.DataFrame:
+    """Write the new scores of `changed` (scored_at = now, score_version = version) where the
+    contact's scored_at is still the one read; the rows written."""
+    rows = changed.select(
+        "contact_id", *[pl.col(source).alias(target) for target, source in _SCORE_COLUMNS.items()], "scored_before"
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = _update_postgres(rows, version, now)
+        else:
+            ids = _update_rows(rows, version, now)
+    return changed.filter(pl.col("contact_id").is_in(ids))
+
+
+_TABLE = Contact._meta.db_table
+
+
+def _column(name: str, model: Any = Contact) -> str:
+    """The database column of a model field."""
+    found = model._meta.get_field(name)
+    assert isinstance(found, Field) and found.column, f"{name} is not a column"
+    return str(found.column)
+
+
+def _update_postgres(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> list[int]:
+    buffer = io.BytesIO()
+    rows.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
+    assignments = ", ".join(f'"{_column(target)}" = t."{target}"' for target in _SCORE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TABLE IF EXISTS pg_temp.accord_rescore"
+        )  # left by an earlier chunk of an outer transaction
+        cursor.execute(
+            "CREATE TEMPORARY TABLE accord_rescore (id bigint, fit_score integer, fit_grade text, persona text, "
+            "interest_score double precision, quadrant text, interest_mass bigint, interest_anchor integer, "
+            "interest_caps jsonb, scored_before timestamptz) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY accord_rescore FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        # Lock in id order, as the event pipeline does, so the two never wait on each other in a circle.
+        cursor.execute(
+            f'SELECT c.id FROM "{_TABLE}" c JOIN accord_rescore t ON t.id = c.id ORDER BY c.id FOR UPDATE OF c'
+        )
+        cursor.execute(
+            f'UPDATE "{_TABLE}" c SET {assignments}, "{_column("scored_at")}" = %s, '
+            f'"{_column("score_version")}" = %s FROM accord_rescore t '
+            f'WHERE c.id = t.id AND c."{_column("scored_at")}" IS NOT DISTINCT FROM t.scored_before RETURNING c.id',
+            [now, version.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _update_rows(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> list[int]:
+    assignments = ", ".join(f'"{_column(target)}" = %s' for target in _SCORE_COLUMNS)
+    sql = (
+        f'UPDATE "{_TABLE}" SET {assignments}, "{_column("scored_at")}" = %s, "{_column("score_version")}" = %s '
+        f'WHERE id = %s AND "{_column("scored_at")}" IS %s'
+    )
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    written = []
+    with connection.cursor() as cursor:
+        for row in rows.iter_rows(named=True):
+            values = [row[target] for target in _SCORE_COLUMNS]
+            cursor.execute(sql, [*values, stamp, version.pk, row["contact_id"], row["scored_before"]])
+            if cursor.rowcount:
+                written.append(row["contact_id"])
+    return written
+
+
+def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> pl.DataFrame:
+    """Write the faded interest and quadrant of `rows` where scored_at is still the one read."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            buffer = io.BytesIO()
+            rows.select("contact_id", "interest", "quadrant", "scored_before").write_csv(
+                buffer, include_header=False, null_value="", quote_style="non_numeric"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE IF EXISTS pg_temp.accord_decay")
+                cursor.execute(
+                    "CREATE TEMPORARY TABLE accord_decay (id bigint, interest double precision, quadrant text, "
+                    "scored_before timestamptz) ON COMMIT DROP"
+                )
+                with cursor.cursor.copy("COPY accord_decay FROM STDIN WITH (FORMAT csv)") as copy:
+                    copy.write(buffer.getvalue())
+                cursor.execute(
+                    f'SELECT c.id FROM "{_TABLE}" c JOIN accord_decay t ON t.id = c.id ORDER BY c.id FOR UPDATE OF c'
+                )
+                cursor.execute(
+                    f'UPDATE "{_TABLE}" c SET "{_column("interest_score")}" = t.interest, '
+                    f'"{_column("quadrant")}" = t.quadrant, "{_column("scored_at")}" = %s FROM accord_decay t '
+                    f'WHERE c.id = t.id AND c."{_column("scored_at")}" IS NOT DISTINCT FROM t.scored_before '
+                    "RETURNING c.id",
+                    [now],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+        else:
+            sql = (
+                f'UPDATE "{_TABLE}" SET "{_column("interest_score")}" = %s, "{_column("quadrant")}" = %s, '
+                f'"{_column("scored_at")}" = %s WHERE id = %s AND "{_column("scored_at")}" IS %s'
+            )
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            ids = []
+            with connection.cursor() as cursor:
+                for row in rows.iter_rows(named=True):
+                    cursor.execute(
+                        sql, [row["interest"], row["quadrant"], stamp, row["contact_id"], row["scored_before"]]
+                    )
+                    if cursor.rowcount:
+                        ids.append(row["contact_id"])
+    return rows.filter(pl.col("contact_id").is_in(ids))
+
+
+def _write_history(
+    rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime, cause: Cause, *, previous: bool = False
+) -> None:
+    """One ScoreChange per row: the new scores and those before."""
+    if not rows.height:
+        return
+    history = rows.select(
+        pl.col("contact_id"),
+        pl.col("fit_score").fill_null(0),
+        pl.col("fit_grade").fill_null(""),
+        pl.col("interest"),
+        pl.col("quadrant"),
+        (pl.col("fit_score_before") if previous else pl.col("fit_score")).alias("previous_fit_score"),
+        (pl.col("fit_grade_before") if previous else pl.col("fit_grade")).fill_null("").alias("previous_grade"),
+        pl.col("interest_before").alias("previous_interest"),
+    )
+    if connection.vendor == "postgresql":
+        buffer = io.BytesIO()
+        history.with_columns(
+            pl.lit(now.isoformat()).alias("at"),
+            pl.lit(cause.value).alias("cause"),
+            pl.lit(version.pk).alias("playbook_version_id"),
+            pl.lit("{}").alias("details"),
+        ).write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
+        names = [
+            "contact_id",
+            "fit_score",
+            "fit_grade",
+            "interest_score",
+            "quadrant",
+            "previous_fit_score",
+            "previous_grade",
+            "previous_interest",
+            "at",
+            "cause",
+            "playbook_version_id",
+            "details",
+        ]
+        table = ScoreChange._meta.db_table
+        columns = ", ".join(f'"{_column(n.removesuffix("_id"), ScoreChange)}"' for n in names)
+        statement = f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)'
+        with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
+        return
+    ScoreChange.objects.bulk_create(
+        [
+            ScoreChange(
+                contact_id=row["contact_id"],
+                at=now,
+                cause=cause,
+                playbook_version=version,
+                fit_score=row["fit_score"],
+                fit_grade=row["fit_grade"],
+                interest_score=row["interest"],
+                quadrant=row["quadrant"],
+                previous_fit_score=row["previous_fit_score"],
+                previous_grade=row["previous_grade"],
+                previous_interest=row["previous_interest"],
+                details={},
+            )
+            for row in history.iter_rows(named=True)
+        ],
+        batch_size=1000,
+    )
