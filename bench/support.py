@@ -47,3 +47,29 @@ def latency_line(
     if baseline:
         line += f"   p50 ratio {p50 / percentile(baseline, 50):.1f}× {baseline_label}"
     print(line)
+
+
+def worker(module: str, *args: str, database_url: str) -> tuple[dict[str, object], float, float]:
+    """Run `python -m module args…` on another database; its last stdout line as JSON, its peak
+    resident memory in MiB (`wait4`) and its wall-clock seconds."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "accord.config.settings",
+        "PYTHONPATH": str(Path(__file__).parent.parent),
+    }
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{output}")
+    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024, seconds
