@@ -70,7 +70,6 @@ def _worker(url: str, mode: str) -> tuple[dict[str, Any], float]:
         **os.environ,
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "accord.config.settings",
-        "ACCORD_DEBUG": "false",
         "PYTHONPATH": str(Path(__file__).parent.parent),
     }
     process = subprocess.Popen(

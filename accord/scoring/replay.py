@@ -39,6 +39,7 @@ qualified by the end of the window (within it, or already before it).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -355,11 +356,95 @@ def replay_version(model: Model, playbook: Playbook, kinds: Kinds, profiles: pl.
     daily = daily_points(model, kind_hits(model, kinds), until=until)
     fit = frames.fit_frame(model, profiles.select(ID, *sorted(frames.profile_columns(model))))
     facts = profiles.select(ID, *sorted(fact_columns(playbook)))
-    scored = scored_days(model, interest_on_days(model, daily), fit, facts)
     return Replayed(
-        firsts=first_qualified(scored, qualification_expr(playbook)),
+        firsts=first_days(model, playbook, daily, fit, facts),
         contacts=frozenset(daily[ID].unique().to_list()),
     )
+
+
+def first_days(
+    model: Model, playbook: Playbook, daily: pl.DataFrame, fit: pl.DataFrame, facts: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """contact_id and the first day the MQL rule holds, from the points of each contact's event
+    days (`daily_points`), its fit (`frames.fit_frame`) and its other facts.
+
+    Interest is replayed only for the contacts the rule can hold for at some interest
+    (`could_qualify`): the others never qualify, whatever they did."""
+    qualifies = qualification_expr(playbook)
+    if qualifies is None or daily.height == 0:
+        return first_qualified(daily.lazy(), None)
+    possible = could_qualify(model, playbook, fit, facts)
+    if possible is not None:
+        daily = daily.join(possible, on=ID, how="semi", maintain_order="left")
+    return first_qualified(scored_days(model, interest_on_days(model, daily), fit, facts), qualifies)
+
+
+def could_qualify(
+    model: Model, playbook: Playbook, fit: pl.DataFrame, facts: pl.DataFrame | None = None
+) -> pl.DataFrame | None:
+    """The contacts (contact_id) for whom the MQL rule holds at some interest score, or None when
+    the rule does not read the interest score.
+
+    The rule reads interest only by comparing it with numbers (``score.interest``) and through
+    the quadrant (interest against ``quadrants.high_interest``), so its truth for a contact can
+    change only at those numbers: trying each of them, a score between each two and one beyond
+    the highest answers for every score. The rule's other facts are evaluated once per distinct
+    combination."""
+    mql = playbook.data.get("mql")
+    qualifies = qualification_expr(playbook)
+    if not mql or qualifies is None:
+        return None
+    read = frames.columns_of(mql["when"])
+    if not read & {"score.interest", "score.quadrant"}:
+        return None
+    thresholds = set(_interest_numbers(mql["when"]))
+    if "score.quadrant" in read:
+        thresholds.add(model.high_interest)
+    points = sorted({0.0, *(t for t in thresholds if math.isfinite(t) and t >= 0)})
+    scores = sorted({*points, *((a + b) / 2 for a, b in itertools.pairwise(points)), points[-1] + 1})
+    columns = sorted(
+        (read | ({"score.grade"} if "score.quadrant" in read else set())) - {"score.interest", "score.quadrant"}
+    )
+    rows = fit.lazy()
+    if facts is not None:
+        rows = rows.join(facts.lazy(), on=ID, how="left")
+    rows = rows.with_columns(
+        pl.col("fit_score").alias("score.fit"),
+        pl.col("fit_grade").alias("score.grade"),
+        pl.col("persona").alias("contact.persona"),
+    )
+    combos = rows.select(columns).unique().with_row_index("_combo") if columns else None
+    trial = (combos if combos is not None else pl.LazyFrame({"_combo": [0]}, schema={"_combo": pl.UInt32})).join(
+        pl.LazyFrame({"interest": scores}, schema={"interest": pl.Float64}), how="cross"
+    )
+    trial = trial.with_columns(
+        pl.col("interest").alias("score.interest"),
+        frames.quadrant_expr(model, grade="score.grade", interest="interest").alias("score.quadrant")
+        if "score.quadrant" in read
+        else pl.lit(None, dtype=pl.String).alias("score.quadrant"),
+    )
+    holding = trial.filter(qualifies.fill_null(False)).select("_combo").unique()
+    if combos is None:
+        found = holding.collect()
+        return fit.select(ID) if found.height else fit.select(ID).clear()
+    return (
+        rows.join(combos, on=columns, how="inner", nulls_equal=True)
+        .join(holding, on="_combo", how="semi")
+        .select(ID)
+        .collect()
+    )
+
+
+def _interest_numbers(condition: Mapping[str, Any]) -> list[float]:
+    """Every number a condition compares ``score.interest`` with."""
+    if "all" in condition or "any" in condition:
+        return [n for part in condition.get("all", condition.get("any", [])) for n in _interest_numbers(part)]
+    if "not" in condition:
+        return _interest_numbers(condition["not"])
+    if condition["field"] != "score.interest" or "value" not in condition:
+        return []
+    values = condition["value"] if isinstance(condition["value"], list) else [condition["value"]]
+    return [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -146,9 +146,7 @@ def first_days(
     model = Model.of(playbook)
     daily = replay.daily_points(model, hits_frame(model, rows), until=until)
     fit, facts = fit_rows(model, profiles)
-    scored = replay.scored_days(model, replay.interest_on_days(model, daily), fit, facts)
-    found = replay.first_qualified(scored, replay.qualification_expr(playbook))
-    return dict(found.rows())
+    return dict(replay.first_days(model, playbook, daily, fit, facts).rows())
 
 
 def test_a_contact_qualifies_on_the_first_event_day_the_mql_rule_holds():
@@ -346,11 +344,16 @@ def scenarios(draw: st.DrawFn) -> tuple[Any, list[tuple[int, str, int]], dict[in
     if draw(st.booleans()):
         interest["max_points"] = draw(st.integers(1, 300))
     threshold = draw(st.integers(1, 150))
-    when: dict[str, Any] = {"field": "score.interest", "op": draw(st.sampled_from(["gte", "gt"])), "value": threshold}
+    op = draw(st.sampled_from(["gte", "gt", "gte", "gt", "lt", "lte", "eq", "ne"]))
+    when: dict[str, Any] = {"field": "score.interest", "op": op, "value": threshold}
     if draw(st.booleans()):
         when = {"all": [when, {"field": "score.grade", "op": "in", "value": ["A", "B"]}]}
     if draw(st.booleans()):
         when = {"any": [when, {"field": "score.quadrant", "op": "eq", "value": "check_fit"}]}
+    if draw(st.integers(0, 5)) == 0:
+        when = {"not": when}
+    if draw(st.integers(0, 5)) == 0:
+        when = {"field": "score.quadrant", "op": "in", "value": ["ready", "check_fit"]}
     playbook = playbook_with(
         interest=interest,
         quadrants={"good_fit": ["A", "B"], "high_interest": min(threshold, interest.get("max_points", threshold))},
@@ -1109,3 +1112,46 @@ def test_profiles_are_loaded_as_the_contact_facts_are(users):
             if name.endswith(".properties") and value is not None:
                 value = orjson.loads(value)
             assert value == expected.get(name), name
+
+
+@pytest.mark.parametrize(
+    ("when", "possible"),
+    [
+        # The default rule: grade A or B, interest 40 or more, consent not refused.
+        (DEFAULT.data["mql"]["when"], [1, 2]),
+        # Little interest is enough: anyone, at interest 0.
+        ({"field": "score.interest", "op": "lt", "value": 10}, [1, 2, 3, 4]),
+        # Exactly 40: only a score on the threshold itself.
+        (
+            {
+                "all": [
+                    {"field": "score.interest", "op": "eq", "value": 40},
+                    {"field": "score.grade", "op": "eq", "value": "C"},
+                ]
+            },
+            [3],
+        ),
+        # Poor fit with high interest: the quadrant, at interest 40 and above.
+        ({"field": "score.quadrant", "op": "eq", "value": "check_fit"}, [3, 4]),
+        # Neither interest nor quadrant: nothing to narrow.
+        ({"field": "score.grade", "op": "eq", "value": "D"}, None),
+    ],
+)
+def test_only_contacts_the_rule_can_hold_for_are_replayed(when, possible):
+    playbook = playbook_with(mql={"stage": "mql", "when": when})
+    model = Model.of(playbook)
+    profiles = {
+        1: A_PROFILE,
+        2: {**A_PROFILE, "contact.seniority": "manager"},  # B
+        3: {**A_PROFILE, "contact.seniority": "manager", "account.employees": 50},  # 30: C
+        4: {
+            **A_PROFILE,
+            "contact.consent": False,
+            "contact.seniority": "individual",
+            "account.industry": "Retail",
+            "account.employees": 50,
+        },  # 10: D
+    }
+    fit, facts = fit_rows(model, profiles)
+    found = replay.could_qualify(model, playbook, fit, facts)
+    assert (sorted(found["contact_id"].to_list()) if found is not None else None) == possible
