@@ -67,6 +67,7 @@ CHUNK = 200_000  # contacts scored and written together
 BLOCK_BYTES = 48 << 20  # CSV text parsed at a time while streaming from PostgreSQL
 SQLITE_ROWS = 50_000  # rows fetched at a time elsewhere
 RULES_BATCH = 500  # contacts loaded at a time for the stage rules
+ESTIMATE_ABOVE = 100_000  # more contacts than this: the progress total is PostgreSQL's estimate
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _DAY_MICROSECONDS = 86_400_000_000
@@ -212,7 +213,7 @@ def _rescore(
     result = RescoreResult()
     rising: list[int] = []
     with _Reader() as reader:
-        total = len(only) if only is not None else reader.count(Contact.objects.all())
+        total = len(only) if only is not None else reader.count(Contact.objects.all(), estimate_above=ESTIMATE_ABOVE)
         if progress is not None:
             progress(0, total)
         interest = _interest(reader, model, today, only, result)
@@ -229,7 +230,7 @@ def _rescore(
                 block = block.filter(pl.col("contact_id").is_in(only))
             block = _derived(block, now)
             computing = time.perf_counter()
-            scored = _score_chunk(model, block, interest, version, today)
+            scored = _score_chunk(model, block, _slice(interest, block), version, today)
             changed = scored.filter(pl.col("_write"))
             candidates = _rule_candidates(playbook, scored) if apply_rules else None
             result.compute_seconds += time.perf_counter() - computing
@@ -250,9 +251,11 @@ def _rescore(
                 rising += up.join(candidates, on="contact_id", how="semi")["contact_id"].to_list()
             done += block.height
             if progress is not None:
-                progress(done, total)
+                progress(done, max(total, done))
             loading = time.perf_counter()
         result.load_seconds += time.perf_counter() - loading
+    if progress is not None and done != total:
+        progress(done, done)  # the total was an estimate
     if rising:
         moving = time.perf_counter()
         result.handed = len(rising)
@@ -299,8 +302,18 @@ def _interest(
     computing = time.perf_counter()
     order = "jsonb" if reader.postgres else "sorted"  # as the database prints the stored caps
     interest = frames.interest_frame(model, pl.concat(found) if found else pl.DataFrame(), today, key_order=order)
+    interest = interest.sort("contact_id")  # sorted already: a check, so chunks can take their slice
     result.compute_seconds += time.perf_counter() - computing
     return interest
+
+
+def _slice(interest: pl.DataFrame, block: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `interest` (sorted by contact) within the contact ids of `block`."""
+    if not block.height or not interest.height:
+        return interest.clear()
+    ids, low, high = interest["contact_id"], int(block["contact_id"].min()), int(block["contact_id"].max())  # type: ignore[arg-type]
+    start, end = ids.search_sorted(low, side="left"), ids.search_sorted(high, side="right")
+    return interest.slice(start, end - start)
 
 
 def _score_chunk(
@@ -553,12 +566,21 @@ class _Reader:
         found = _narrowing(model)
         return None if found is None else RawSQL(found[0], found[1], output_field=BooleanField())
 
-    def count(self, queryset: QuerySet[Any]) -> int:
+    def count(self, queryset: QuerySet[Any], *, estimate_above: int | None = None) -> int:
+        """How many rows `queryset` has. With `estimate_above`, PostgreSQL's own estimate of the
+        table's rows when it is above that (counting a large table costs a scan; a progress bar
+        needs no exact total), else the exact count."""
         if self.conn is None:
             return queryset.count()
+        if estimate_above is not None:
+            row = self.conn.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table]
+            ).fetchone()
+            if row and row[0] > estimate_above:
+                return int(row[0])
         sql, params = queryset.values("pk").query.sql_with_params()
-        row = self.conn.execute(f"SELECT count(*) FROM ({sql}) AS counted", params).fetchone()
-        return int(row[0]) if row else 0
+        found = self.conn.execute(f"SELECT count(*) FROM ({sql}) AS counted", params).fetchone()
+        return int(found[0]) if found else 0
 
     def frame(self, queryset: QuerySet[Any], columns: list[_Column]) -> pl.DataFrame:
         blocks = list(self.frames(queryset, columns))
