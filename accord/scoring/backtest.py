@@ -5,7 +5,10 @@ What is replayed and how is in `replay` (pure): interest day by day from the sto
 from each contact's *current* profile (profile history is not kept), the MQL rule on each event
 day, the first day it holds; then the draft against the active version, with what actually
 happened to the contacts according to the stage history. This module loads the tables into
-Polars (COPY on PostgreSQL), runs the replay and names the sampled contacts.
+Polars (COPY on PostgreSQL, in parts read at once), runs the replay and names the sampled
+contacts. Only the events some interest rule may match are read: `rule_filter` states the rules
+in SQL as a superset (text folded as the condition language folds it), and the rules themselves
+decide afterwards. Profiles are the contacts' current ones: profile history is not kept.
 
 Revenue is not tracked: no table records deal amounts yet, so outcomes stop at the customer stage
 and `Backtest.revenue_tracked` is False.

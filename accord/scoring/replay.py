@@ -34,6 +34,12 @@ a contact that reached the customer stage by today and was not one already befor
 **Precision and recall** of a version: precision is the share of its MQLs within the window who
 became customers (at any time up to today); recall is the share of the eventual customers it
 qualified by the end of the window (within it, or already before it).
+
+**How it scales.** Rules are evaluated once per distinct kind of event (`kinds_of`,
+`kind_hits`), a day's points are counted with NumPy, and interest is replayed only for the
+contacts the MQL rule can hold for at some interest score (`could_qualify`). The decayed sums
+are computed term by term as `Model.decayed` computes them and added oldest first, so every
+score is the domain's to the last bit (the tests compare them with `==`).
 """
 
 from __future__ import annotations
