@@ -68,7 +68,7 @@ class Backtest:
     milestones: replay.Milestones
     stage_names: Mapping[str, str]  # stage key -> name, in the active playbook
     people: Mapping[int, Person]  # the sampled contacts
-    contacts: int  # contacts replayed (those with a scored event by the window's end)
+    contacts: int  # contacts with events a rule of either version may match, up to the window's end
     events: int  # events read
     seconds: float
     draft_rule: bool  # whether the draft has an MQL rule
@@ -250,7 +250,7 @@ def run(*, draft: Playbook, label: str, active: PlaybookVersion, window: replay.
         milestones=milestones,
         stage_names={s.key: s.name for s in active.playbook.stages},
         people=people(ids),
-        contacts=len(set().union(*(r.contacts for r in replayed.values()))),
+        contacts=kinds.contacts,
         events=read,
         seconds=time.perf_counter() - started,
         draft_rule=bool(draft.data.get("mql")),

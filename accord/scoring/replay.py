@@ -186,6 +186,11 @@ class Kinds:
     contact: np.ndarray  # each event's contact id
     day: np.ndarray  # each event's day number
 
+    @property
+    def contacts(self) -> int:
+        """How many contacts the events are of."""
+        return int(pl.Series(self.contact).n_unique()) if len(self.contact) else 0
+
 
 def kinds_of(events: pl.DataFrame, columns: list[str]) -> Kinds:
     """Group events (contact_id, day and `columns`) by the values of `columns`."""
@@ -218,23 +223,31 @@ def _packed_codes(events: pl.DataFrame, columns: list[str]) -> np.ndarray | None
     return events.select(packed).to_series().to_numpy()
 
 
-def kind_hits(model: Model, kinds: Kinds) -> pl.DataFrame:
+def kind_hits(model: Model, kinds: Kinds, *, only: pl.DataFrame | None = None) -> pl.DataFrame:
     """(contact_id, rule, day) for every event and every interest rule that matches it, as
-    `frames.event_hits` gives them, with each rule evaluated once per kind of event."""
+    `frames.event_hits` gives them, with each rule evaluated once per kind of event; with
+    `only` (contact_id), for those contacts' events alone."""
     if not model.interest_rules or kinds.table.height == 0:
         return pl.DataFrame(schema=frames.HITS_SCHEMA)
+    of_event, contact, day = kinds.of_event, kinds.contact, kinds.day
+    if only is not None:
+        ids = only[ID].to_numpy()  # ids are positive: a table of flags by id is the quickest lookup
+        listed = np.zeros(max(int(contact.max(initial=0)), int(ids.max(initial=0))) + 1, dtype=bool)
+        listed[ids] = True
+        chosen = np.flatnonzero(listed[contact])
+        of_event, contact, day = of_event[chosen], contact[chosen], day[chosen]
     table = kinds.table.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ID), pl.lit(0, dtype=pl.Int32).alias(DAY)
     )
     matched = frames.event_hits(model, table)
-    matrix = np.zeros((kinds.table.height, len(model.interest_rules)), dtype=bool)
-    matrix[matched[ID].to_numpy(), matched["rule"].to_numpy()] = True
+    matrix = np.zeros((len(model.interest_rules), kinds.table.height), dtype=bool)
+    matrix[matched["rule"].to_numpy(), matched[ID].to_numpy()] = True
     parts = []
-    for rule in np.flatnonzero(matrix.any(axis=0)):
-        chosen = matrix[kinds.of_event, rule]
+    for rule in np.flatnonzero(matrix.any(axis=1)):
+        hit = matrix[rule][of_event]
         parts.append(
             pl.DataFrame(
-                {ID: kinds.contact[chosen], "rule": np.full(int(chosen.sum()), rule), DAY: kinds.day[chosen]},
+                {ID: contact[hit], "rule": np.full(int(hit.sum()), rule), DAY: day[hit]},
                 schema=frames.HITS_SCHEMA,
             )
         )
@@ -352,36 +365,43 @@ def first_qualified(rows: pl.LazyFrame, qualifies: pl.Expr | None) -> pl.DataFra
 @dataclass(frozen=True)
 class Replayed:
     firsts: pl.DataFrame  # contact_id, first_day: the first day the MQL rule holds, up to `until`
-    contacts: frozenset[int]  # the contacts with interest points up to `until`
 
 
 def replay_version(model: Model, playbook: Playbook, kinds: Kinds, profiles: pl.DataFrame, *, until: int) -> Replayed:
     """One playbook version over the whole history: interest day by day from the events
     (`kinds`), fit from the current profiles (contact_id and profile fact columns), the first
-    day each contact would qualify."""
-    daily = daily_points(model, kind_hits(model, kinds), until=until)
+    day each contact would qualify. Only the events of contacts the rule can hold for are read."""
     fit = frames.fit_frame(model, profiles.select(ID, *sorted(frames.profile_columns(model))))
     facts = profiles.select(ID, *sorted(fact_columns(playbook)))
-    return Replayed(
-        firsts=first_days(model, playbook, daily, fit, facts),
-        contacts=frozenset(daily[ID].unique().to_list()),
-    )
+    if qualification_expr(playbook) is None:
+        return Replayed(firsts=first_qualified(fit.lazy(), None))
+    possible = could_qualify(model, playbook, fit, facts)
+    daily = daily_points(model, kind_hits(model, kinds, only=possible), until=until)
+    return Replayed(firsts=first_days(model, playbook, daily, fit, facts, possible=possible))
 
 
 def first_days(
-    model: Model, playbook: Playbook, daily: pl.DataFrame, fit: pl.DataFrame, facts: pl.DataFrame | None = None
+    model: Model,
+    playbook: Playbook,
+    daily: pl.DataFrame,
+    fit: pl.DataFrame,
+    facts: pl.DataFrame | None = None,
+    *,
+    possible: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """contact_id and the first day the MQL rule holds, from the points of each contact's event
     days (`daily_points`), its fit (`frames.fit_frame`) and its other facts.
 
     Interest is replayed only for the contacts the rule can hold for at some interest
-    (`could_qualify`): the others never qualify, whatever they did."""
+    (`could_qualify`, unless `possible` says who they are and `daily` holds only them): the
+    others never qualify, whatever they did."""
     qualifies = qualification_expr(playbook)
     if qualifies is None or daily.height == 0:
         return first_qualified(daily.lazy(), None)
-    possible = could_qualify(model, playbook, fit, facts)
-    if possible is not None:
-        daily = daily.join(possible, on=ID, how="semi", maintain_order="left")
+    if possible is None:
+        possible = could_qualify(model, playbook, fit, facts)
+        if possible is not None:
+            daily = daily.join(possible, on=ID, how="semi", maintain_order="left")
     return first_qualified(scored_days(model, interest_on_days(model, daily), fit, facts), qualifies)
 
 
