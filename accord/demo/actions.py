@@ -16,13 +16,14 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from accord.accounts.actions import team_add_member, team_create
-from accord.accounts.domain import Side
+from accord.accounts.domain import Role, Side
 from accord.accounts.models import Membership, Team, User
 from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
+from accord.contacts.queries import contact_facts
 from accord.core import clock
 from accord.core.models import AuditEntry
-from accord.demo.domain import people
+from accord.demo.domain import journeys, people
 from accord.demo.domain import playbook as story
 from accord.demo.domain.campaigns import CampaignSeed
 from accord.demo.domain.journeys import Era
@@ -31,6 +32,8 @@ from accord.demo.domain.workspace import PersonSeed
 from accord.lifecycle.models import StageChange
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
 from accord.playbook.models import PlaybookVersion, Signature, VersionStatus
+from accord.playbook.queries import active_playbook
+from accord.scoring.rescore import rescore
 from accord.tracking.campaigns import forget as forget_campaigns
 from accord.tracking.domain import Message
 from accord.tracking.models import Event, Identity
@@ -57,6 +60,7 @@ class DemoResult:
     events: int = 0
     identities: int = 0
     playbook_version: PlaybookVersion | None = None  # the version the demo created, if it did
+    scored: int = 0  # contacts the scoring engine scored
     seconds: float = 0.0
     by_stage: dict[str, int] = field(default_factory=dict)
 
@@ -99,9 +103,30 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
         result.events = _write_events(
             messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None
         )
+        # The scores the engine gives: fit from the profiles, interest from the events just
+        # written, under the playbook in force. The journeys above decided the stages; the few
+        # contacts whose events now meet the MQL rule become today's MQLs, with their breakdown
+        # (and the rescore that activating the demo's playbook queues finds nothing left to do).
+        scored = rescore(progress=(lambda done, total: progress("Scoring", done, total)) if progress else None)
+        _route_new_mqls([pk for pk, stage in scored.moved.items() if stage == "mql"], users)
+        result.scored = scored.contacts
         result.audit_entries = AuditEntry.objects.filter(id__gt=audit_before).count()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _route_new_mqls(ids: list[int], users: dict[str, User]) -> None:
+    """Give today's MQLs a rep as the journeys do, by the playbook's routing rules."""
+    if not ids:
+        return
+    playbook = active_playbook().playbook
+    router = journeys.Router()
+    by_email = {u.email: u for u in User.objects.filter(role=Role.SALES_REP)}
+    now = clock.now()
+    for contact in Contact.objects.select_related("account", "owner").filter(pk__in=ids).order_by("pk"):
+        rep = by_email.get(router.route(playbook, contact_facts(contact, now=now)))
+        if rep is not None:
+            Contact.objects.filter(pk=contact.pk).update(owner=rep)
 
 
 def _users(now: dt.datetime, result: DemoResult) -> dict[str, User]:

@@ -10,6 +10,7 @@ from accord.accounts.domain import Capability, Side, signs_for
 from accord.accounts.models import User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
+from accord.core.tasks import after_commit
 from accord.playbook.domain.document import Playbook, PlaybookInvalid, parse
 from accord.playbook.models import PlaybookVersion, Signature, VersionStatus
 from accord.playbook.usage import stages_in_use
@@ -127,4 +128,6 @@ def playbook_activate(*, version: PlaybookVersion, acting_user: User | None) -> 
             actor=acting_user,
             details={"retired": current.number if current else None},
         )
+        # Every contact is scored again under the new version (in the background with a worker).
+        after_commit("accord.scoring.tasks.rescore_all")
     return version

@@ -189,3 +189,33 @@ def test_editing_the_contact_regrades_it_and_may_qualify_it(
         contact_update(contact=ada, data={"seniority": "vp"}, acting_user=users["admin"])
     ada.refresh_from_db()
     assert (ada.fit_score, ada.fit_grade) == (75, "A")
+
+
+def test_activating_a_version_rescores_everyone_under_it(
+    ada: Contact, users: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
+
+    ingest(identify(ada), track(ada, "Webinar Attended"))
+    ada.refresh_from_db()
+    old = ada.score_version_id
+    assert ada.interest_score == pytest.approx(20, rel=1e-6)
+    source = active_playbook().source.replace(
+        "label: Attended a webinar\n      event: Webinar Attended\n      points: 20",
+        "label: Attended a webinar\n      event: Webinar Attended\n      points: 30",
+    )
+    assert source != active_playbook().source
+    draft = playbook_draft_create(source=source, acting_user=users["admin"])
+    playbook_sign(version=draft, acting_user=users["marketing"])
+    playbook_sign(version=draft, acting_user=users["sales_manager"])
+    with clock.frozen(NOW), django_capture_on_commit_callbacks(execute=True):
+        playbook_activate(version=draft, acting_user=users["admin"])
+    ada.refresh_from_db()
+    assert ada.score_version_id == draft.pk != old
+    assert ada.interest_score == pytest.approx(30, rel=1e-6)
+    change = ScoreChange.objects.filter(contact=ada).latest("id")
+    assert (change.cause, change.previous_interest, change.playbook_version_id) == (
+        Cause.RESCORE,
+        pytest.approx(20, rel=1e-6),
+        draft.pk,
+    )
