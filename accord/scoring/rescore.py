@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import queue
 import select
+import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +66,8 @@ from accord.tracking.models import Event
 Progress = Callable[[int, int], None]
 
 CHUNK = 200_000  # contacts scored and written together
-BLOCK_BYTES = 48 << 20  # CSV text parsed at a time while streaming from PostgreSQL
+BLOCK_BYTES = 32 << 20  # CSV text parsed at a time while streaming from PostgreSQL
+STREAM_DEPTH = 4  # blocks read ahead of the parsing, at most
 SQLITE_ROWS = 50_000  # rows fetched at a time elsewhere
 RULES_BATCH = 500  # contacts loaded at a time for the stage rules
 ESTIMATE_ABOVE = 100_000  # more contacts than this: the progress total is PostgreSQL's estimate
@@ -216,15 +219,18 @@ def _rescore(
         total = len(only) if only is not None else reader.count(Contact.objects.all(), estimate_above=ESTIMATE_ABOVE)
         if progress is not None:
             progress(0, total)
-        interest = _interest(reader, model, today, only, result)
         profile = frames.profile_columns(model) | (frames.rule_columns(playbook) if apply_rules else set())
         columns = _contact_columns(profile - set(SCORE_FACTS))
         contacts = Contact.objects.order_by("pk")
         if only is not None:
             contacts = contacts.filter(pk__in=only) if len(only) <= _IN_LIMIT else contacts
+        # On PostgreSQL the contacts start streaming now, on a second connection in the same
+        # snapshot, while the events are read and counted.
+        blocks = reader.frames(contacts, columns, rows=chunk_size, early=True)
+        interest = _interest(reader, model, today, only, result)
         done = 0
         loading = time.perf_counter()
-        for block in reader.frames(contacts, columns, rows=chunk_size):
+        for block in blocks:
             result.load_seconds += time.perf_counter() - loading
             if only is not None and len(only) > _IN_LIMIT:
                 block = block.filter(pl.col("contact_id").is_in(only))
@@ -532,6 +538,9 @@ class _Reader:
         self.postgres = connection.vendor == "postgresql"
         self.conn: psycopg.Connection[Any] | None = None
         self.own = False
+        self.snapshot = ""
+        self.conns: list[psycopg.Connection[Any]] = []
+        self.streams: list[_Stream] = []
 
     def __enter__(self) -> _Reader:
         if self.postgres:
@@ -540,15 +549,29 @@ class _Reader:
                 self.conn = connection.connection
             else:
                 self.own = True
-                self.conn = psycopg.connect(**connection.get_connection_params())
-                self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                self.conn.read_only = True
-                self.conn.execute("SELECT 1")  # begins the snapshot's transaction: every read below is in it
+                self.conn = self._connect()
+                row = self.conn.execute("SELECT pg_export_snapshot()").fetchone()
+                self.snapshot = str(row[0]) if row else ""
         return self
 
+    def _connect(self, snapshot: str = "") -> psycopg.Connection[Any]:
+        """A connection of our own, in a REPEATABLE READ READ ONLY transaction: in `snapshot` when
+        given (another connection's exported snapshot), so both read the same data."""
+        conn = psycopg.connect(**connection.get_connection_params())
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        if snapshot:
+            conn.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])  # the transaction's first statement
+        else:
+            conn.execute("SELECT 1")  # begins the transaction: every read on this connection is in it
+        self.conns.append(conn)
+        return conn
+
     def __exit__(self, *exc: object) -> None:
-        if self.conn is not None and self.own:
-            self.conn.close()
+        for stream in self.streams:
+            stream.close()
+        for conn in self.conns:
+            conn.close()
 
     def could_match(self, model: domain.Model) -> RawSQL | None:
         """On PostgreSQL, a condition that holds for every event an interest rule of `model` could
@@ -587,33 +610,39 @@ class _Reader:
         return pl.concat(blocks) if blocks else _empty(columns)
 
     def frames(
-        self, queryset: QuerySet[Any], columns: list[_Column], *, rows: int | None = None
+        self, queryset: QuerySet[Any], columns: list[_Column], *, rows: int | None = None, early: bool = False
     ) -> Iterator[pl.DataFrame]:
-        """The rows of `queryset` as frames of `columns`: blocks of `rows` rows when given."""
-        if self.conn is not None:
-            blocks = self._postgres_frames(queryset, columns)
+        """The rows of `queryset` as frames of `columns`: blocks of `rows` rows when given. With
+        `early`, on a connection of our own, the rows start streaming at once, on a second
+        connection (in the same snapshot), while the first one is used for other reads."""
+        if self.conn is not None and self.own:
+            stream = self._stream(queryset, columns, self._connect(self.snapshot) if early else self.conn)
+            blocks = _parsed(stream, columns)
         else:
-            blocks = self._orm_frames(queryset, columns)
-        if not self.own:
+            found = (
+                self._postgres_frames(queryset, columns)
+                if self.conn is not None
+                else self._orm_frames(queryset, columns)
+            )
             # One connection reads and writes, and it isolates nothing between its own statements:
             # read it all before writing.
-            blocks = iter(list(blocks))
-        yield from _rechunk(blocks, rows) if rows is not None else blocks
+            blocks = iter(list(found))
+        return _rechunk(blocks, rows) if rows is not None else blocks
 
-    def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
-        assert self.conn is not None
+    def _statement(self, queryset: QuerySet[Any], columns: list[_Column], conn: psycopg.Connection[Any]) -> bytes:
         annotations = {f"_{c.name}": RawSQL(c.sql, ()) for c in columns if c.sql}
         paths = [f"_{c.name}" if c.sql else c.path for c in columns]
         sql, params = queryset.annotate(**annotations).values_list(*paths).query.sql_with_params()
-        schema = {c.name: _csv_type(c) for c in columns}
-        statement = psycopg.ClientCursor(self.conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
-        rest = b""
-        for data in _copy_out(self.conn, statement.encode()):
-            text, rest = _cut(rest + data)
-            if text:
-                yield _parse(text, schema, columns)
-        if rest:
-            yield _parse(rest, schema, columns)
+        return psycopg.ClientCursor(conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).encode()
+
+    def _stream(self, queryset: QuerySet[Any], columns: list[_Column], conn: psycopg.Connection[Any]) -> _Stream:
+        stream = _Stream(conn, self._statement(queryset, columns, conn))
+        self.streams.append(stream)
+        return stream
+
+    def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
+        assert self.conn is not None
+        yield from _parsed(_copy_out(self.conn, self._statement(queryset, columns, self.conn)), columns)
 
     def _orm_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
         rows = SQLITE_ROWS
@@ -712,6 +741,65 @@ def _folded(column: str, operator: str, literal: str, *, ascii_literal: bool | N
 
 def _event_column(field: str) -> str:
     return f'"{Event._meta.db_table}"."{_column(field, Event)}"'
+
+
+def _parsed(texts: Iterable[bytes], columns: list[_Column]) -> Iterator[pl.DataFrame]:
+    """Frames from CSV text arriving in blocks cut anywhere."""
+    schema = {c.name: _csv_type(c) for c in columns}
+    rest = b""
+    for data in texts:
+        text, rest = _cut(rest + data)
+        if text:
+            yield _parse(text, schema, columns)
+    if rest:
+        yield _parse(rest, schema, columns)
+
+
+_END = object()
+
+
+class _Stream:
+    """The text of a COPY, read by a thread of its own into a short queue, so that PostgreSQL keeps
+    sending while the rows already here are parsed and scored (Polars works outside the GIL).
+    At most STREAM_DEPTH blocks wait in the queue: memory stays bounded."""
+
+    def __init__(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=STREAM_DEPTH)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(conn, statement), daemon=True)
+        self.thread.start()
+
+    def _read(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
+        try:
+            for block in _copy_out(conn, statement):
+                if not self._put(block):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(exc)
+
+    def _put(self, item: Any) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self.queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        """Stop reading (the connection is closed after: a COPY may be left unfinished)."""
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 def _copy_out(conn: psycopg.Connection[Any], statement: bytes) -> Iterator[bytes]:
@@ -877,20 +965,41 @@ def _update_postgres(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datet
 
 
 def _update_rows(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> list[int]:
+    """SQLite: the transaction holds the write lock from its start (IMMEDIATE), so the rows whose
+    scored_at is still the one read can be found first and all written with one executemany."""
     assignments = ", ".join(f'"{_column(target)}" = %s' for target in _SCORE_COLUMNS)
     sql = (
         f'UPDATE "{_TABLE}" SET {assignments}, "{_column("scored_at")}" = %s, "{_column("score_version")}" = %s '
-        f'WHERE id = %s AND "{_column("scored_at")}" IS %s'
+        f"WHERE id = %s"
     )
     stamp = connection.ops.adapt_datetimefield_value(now)
-    written = []
+    current = _scored_at(rows["contact_id"].to_list())
+    params, written = [], []
+    for row in rows.iter_rows(named=True):
+        if current.get(row["contact_id"], _GONE) != row["scored_before"]:
+            continue  # scored by the event pipeline meanwhile, or deleted
+        params.append([*(row[target] for target in _SCORE_COLUMNS), stamp, version.pk, row["contact_id"]])
+        written.append(row["contact_id"])
     with connection.cursor() as cursor:
-        for row in rows.iter_rows(named=True):
-            values = [row[target] for target in _SCORE_COLUMNS]
-            cursor.execute(sql, [*values, stamp, version.pk, row["contact_id"], row["scored_before"]])
-            if cursor.rowcount:
-                written.append(row["contact_id"])
+        cursor.executemany(sql, params)
     return written
+
+
+_GONE = object()
+
+
+def _scored_at(ids: list[int]) -> dict[int, Any]:
+    """Each contact's stored scored_at, in the form the database keeps it."""
+    found: dict[int, Any] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            cursor.execute(
+                f'SELECT id, "{_column("scored_at")}" FROM "{_TABLE}" WHERE id IN ({", ".join(["%s"] * len(chunk))})',
+                chunk,
+            )
+            found.update((pk, _stamp_text(at)) for pk, at in cursor.fetchall())
+    return found
 
 
 def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> pl.DataFrame:
@@ -921,19 +1030,20 @@ def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime)
                 )
                 ids = [row[0] for row in cursor.fetchall()]
         else:
+            # As in _update_rows: the IMMEDIATE transaction holds the write lock already.
             sql = (
                 f'UPDATE "{_TABLE}" SET "{_column("interest_score")}" = %s, "{_column("quadrant")}" = %s, '
-                f'"{_column("scored_at")}" = %s WHERE id = %s AND "{_column("scored_at")}" IS %s'
+                f'"{_column("scored_at")}" = %s WHERE id = %s'
             )
             stamp = connection.ops.adapt_datetimefield_value(now)
-            ids = []
+            current = _scored_at(rows["contact_id"].to_list())
+            ids, params = [], []
+            for row in rows.iter_rows(named=True):
+                if current.get(row["contact_id"], _GONE) == row["scored_before"]:
+                    params.append([row["interest"], row["quadrant"], stamp, row["contact_id"]])
+                    ids.append(row["contact_id"])
             with connection.cursor() as cursor:
-                for row in rows.iter_rows(named=True):
-                    cursor.execute(
-                        sql, [row["interest"], row["quadrant"], stamp, row["contact_id"], row["scored_before"]]
-                    )
-                    if cursor.rowcount:
-                        ids.append(row["contact_id"])
+                cursor.executemany(sql, params)
     return rows.filter(pl.col("contact_id").is_in(ids))
 
 
