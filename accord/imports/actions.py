@@ -31,6 +31,7 @@ from accord.core.errors import Conflict, InvalidInput
 from accord.imports import domain, reading
 from accord.imports.domain import ContactFormat, ContactRow, ImportKind, Problem, RunStatus
 from accord.imports.models import ImportProblem, ImportRun
+from accord.scoring.rescore import RescoreResult, rescore
 from accord.tracking import ingest
 
 # (rows done, rows in the file): called when a run starts or resumes and after every batch.
@@ -46,6 +47,7 @@ class ImportResult:
     detected_from: tuple[str, ...] | None = None  # the columns that decided the format, when detected
     resumed_after: int = 0  # the last line committed before this invocation; 0 for a fresh start
     seconds: float = 0.0
+    rescored: RescoreResult | None = None  # contacts imports: the scores computed afterwards
 
     @property
     def landed(self) -> int:
@@ -156,9 +158,11 @@ def contacts_import(
     batch_size: int = domain.DEFAULT_BATCH_SIZE,
     restart: bool = False,
     progress: Progress | None = None,
+    scoring_progress: Progress | None = None,
     acting_user: User | None = None,
 ) -> ImportResult:
-    """Upsert the contacts of a CSV file. `format` None: detected from the header.
+    """Upsert the contacts of a CSV file, then score every contact again under the active
+    playbook. `format` None: detected from the header.
 
     Raises InvalidInput when the file cannot be imported at all (missing, not UTF-8, a header
     without an email or CRM id column, an unknown --owner) and Conflict when an unfinished run of
@@ -195,8 +199,16 @@ def contacts_import(
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", field="file") from None
     with transaction.atomic():
         _end_run(run, RunStatus.FINISHED, acting_user)
+    # New and changed contacts get their fit at once, for the whole workspace in one vectorised
+    # pass: cheaper than scoring row by row as they land. Like the import itself, this moves no
+    # stages (imported contacts come with theirs); their next event lets the rules look.
+    rescored = rescore(progress=scoring_progress, apply_rules=False) if run.created or run.updated else None
     return ImportResult(
-        run=run, detected_from=detected_from, resumed_after=resumed_after, seconds=time.perf_counter() - started
+        run=run,
+        detected_from=detected_from,
+        resumed_after=resumed_after,
+        seconds=time.perf_counter() - started,
+        rescored=rescored,
     )
 
 

@@ -77,6 +77,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["kind"]
         bar = _Bar("rows" if kind == "contacts" else "lines")
+        scoring = _Bar("contacts")
         try:
             if kind == "contacts":
                 result = actions.contacts_import(
@@ -86,6 +87,7 @@ class Command(BaseCommand):
                     batch_size=options["batch_size"],
                     restart=options["restart"],
                     progress=bar,
+                    scoring_progress=scoring,
                 )
             else:
                 result = actions.events_import(
@@ -106,6 +108,7 @@ class Command(BaseCommand):
             ) from None
         finally:
             bar.close()
+            scoring.close()
         self._summary(options["file"], result)
         self._report(result, options["report"])
         if result.landed == 0 and result.run.skipped:
@@ -128,6 +131,13 @@ class Command(BaseCommand):
             f"Imported {name}: {counts}, {run.skipped:,} skipped "
             f"({run.rows_done:,} {'rows' if run.kind == 'contacts' else 'lines'}; {result.seconds:.1f} s)."
         )
+        if result.rescored is not None:
+            scored = result.rescored
+            moved = f", {len(scored.moved):,} moved by the stage rules" if scored.moved else ""
+            self.stdout.write(
+                f"Scored {scored.contacts:,} contacts under the active playbook: {scored.changed:,} changed{moved} "
+                f"({scored.seconds:.1f} s)."
+            )
 
     def _report(self, result: actions.ImportResult, report: str | None) -> None:
         if not result.run.skipped:
