@@ -512,7 +512,9 @@ def test_two_thousand_rows_land_in_batches(tmp_path, django_assert_max_num_queri
     with django_assert_max_num_queries(120):  # a handful per batch of 500, never one per row
         out, err = run("contacts", path)
     assert "2,000 created, 0 updated, 0 unchanged, 0 skipped (2,000 rows;" in out and err == ""
+    assert "Scored 2,000 contacts under the active playbook: 2,000 changed (" in out
     assert Contact.objects.count() == 2000 and Account.objects.count() == 150
+    assert not Contact.objects.filter(fit_grade="").exists()  # every new contact has its fit
     assert Contact.objects.filter(account__isnull=True).count() == 0
     run_ = ImportRun.objects.get()
     assert (run_.rows_done, run_.last_line, run_.status) == (2000, 2001, "finished")
