@@ -389,75 +389,109 @@ def interest_frame(model: domain.Model, hits: pl.DataFrame, today: int, *, key_o
         [min(r.max_per_day, domain.BUCKET_LIMIT) if r.max_per_day is not None else domain.BUCKET_LIMIT for r in rules],
         dtype=pl.Int64,
     )
+    # Rules in the order their keys take in the caps' JSON (the capped ones first): then each
+    # contact's rows below come in that order too, and its caps need no sorting.
+    order = _caps_order(model, key_order)
     rule = pl.col("rule")
-    # One row per (contact, rule, day), in that order: the buckets of `recompute`.
-    buckets = _grouped(live, len(rules)).with_columns(
+    # One row per (contact, rule, day), sorted so: the buckets of `recompute`.
+    buckets = _grouped(live, order).with_columns(
         (pl.lit(points).gather(rule) * pl.col("count"))
         .clip(-pl.lit(limits).gather(rule), pl.lit(limits).gather(rule))
         .alias("bucket")
     )
+    run = pl.col("contact_id").rle_id()  # the contact's number among those here, for each row
+    per_contact = buckets.group_by(pl.col("contact_id").set_sorted(), maintain_order=True).agg(
+        pl.col("day").max().alias("latest"), pl.col("day").min().alias("earliest")
+    )
     if model.half_life_days is not None:
         step = model.anchor_step
         half_life = model.half_life_days
-        latest = pl.col("day").max().over("contact_id")
-        buckets = buckets.with_columns((-((-latest).floordiv(step)) * step).alias("anchor"))
+        anchors = per_contact.select((-((-pl.col("latest")).floordiv(step)) * step).alias("anchor"))["anchor"]
+        buckets = buckets.with_columns(pl.lit(anchors).gather(run).alias("anchor"))
         weight = _lookup(buckets["day"] - buckets["anchor"], lambda o: domain.weight(o, half_life), pl.Int64)
     else:
-        buckets = buckets.with_columns(pl.col("day").min().over("contact_id").alias("anchor"))
+        anchors = per_contact["earliest"].alias("anchor")
         weight = pl.Series(values=[domain.ONE], dtype=pl.Int64).extend_constant(domain.ONE, buckets.height - 1)
     masses = (
         buckets.with_columns((pl.col("bucket") * weight).alias("weighted"))
-        .group_by("contact_id", maintain_order=True)
-        .agg(pl.col("weighted").sum().alias("mass"), pl.col("anchor").first())
+        .group_by(pl.col("contact_id").set_sorted(), maintain_order=True)
+        .agg(pl.col("weighted").sum().alias("mass"))
+        .with_columns(anchors)
     )
-    found = masses.join(_caps(model, buckets, key_order), on="contact_id", how="left", maintain_order="left")
+    found = masses.join(_caps(model, buckets, order), on="contact_id", how="left", maintain_order="left")
     scored = found.with_columns(pl.col("caps").fill_null(NO_CAPS), value_expr(model, today).alias("interest"))
     return scored.select(list(INTEREST_SCHEMA))
 
 
-def _grouped(live: pl.DataFrame, rules: int) -> pl.DataFrame:
-    """contact_id, rule, day and the summed count of each (contact, rule, day), sorted by them.
+def _caps_order(model: domain.Model, key_order: str) -> list[int]:
+    """The rule indexes in the order of their keys in a caps JSON object, the capped rules first:
+    as `Interest.as_json` sorts them, or as PostgreSQL prints jsonb (shorter keys first, then
+    bytewise)."""
+    rules = model.interest_rules
 
-    The three are packed into one integer key when they fit (grouping by one integer is much
-    faster than by three columns), and unpacked after."""
+    def sort_key(index: int) -> tuple[Any, ...]:
+        key = rules[index].key.encode()
+        return (len(key), key) if key_order == "jsonb" else (key,)
+
+    capped = sorted((i for i, r in enumerate(rules) if r.max_per_day is not None), key=sort_key)
+    return capped + [i for i, r in enumerate(rules) if r.max_per_day is None]
+
+
+def _grouped(live: pl.DataFrame, order: list[int]) -> pl.DataFrame:
+    """contact_id, rule, day and the summed count of each (contact, rule, day), sorted by the
+    contact, the rule's place in `order`, and the day.
+
+    The three are packed into one integer key when they fit (sorting and counting one integer is
+    much faster than grouping by three columns), and unpacked after."""
+    rules = len(order)
     low_day, high_day = int(live["day"].min()), int(live["day"].max())  # type: ignore[arg-type]
     low_id, high_id = int(live["contact_id"].min()), int(live["contact_id"].max())  # type: ignore[arg-type]
     span = high_day - low_day + 1
+    place = pl.Series([order.index(i) for i in range(rules)], dtype=pl.Int64)  # rule index -> its place
+    ranked = live.with_columns(pl.lit(place).gather(pl.col("rule")).alias("place"))
     if (high_id - low_id + 1) * rules * span >= 1 << 62:
-        return live.group_by("contact_id", "rule", "day").agg(pl.col("count").sum()).sort("contact_id", "rule", "day")
-    key = ((pl.col("contact_id") - low_id) * rules + pl.col("rule").cast(pl.Int64)) * span + (pl.col("day") - low_day)
-    packed = live.group_by(key.alias("key")).agg(pl.col("count").sum()).sort("key")
+        grouped = ranked.group_by("contact_id", "place", "day").agg(pl.col("count").sum())
+        return grouped.sort("contact_id", "place", "day").select(
+            "contact_id", pl.lit(pl.Series(order, dtype=pl.Int32)).gather(pl.col("place")).alias("rule"), "day", "count"
+        )
+    key = ((pl.col("contact_id") - low_id) * rules + pl.col("place")) * span + (pl.col("day") - low_day)
+    if live["count"].min() == 1 and live["count"].max() == 1:
+        # one row per hit: the counts are the lengths of the runs of equal keys once sorted
+        runs = ranked.select(key.alias("key"))["key"].sort().rle().struct.unnest()
+        packed = runs.select(pl.col("value").alias("key"), pl.col("len").cast(pl.Int64).alias("count"))
+    else:
+        packed = (
+            ranked.select(key.alias("key"), "count")
+            .sort("key")
+            .group_by(pl.col("key").set_sorted(), maintain_order=True)
+            .agg(pl.col("count").sum())
+        )
     return packed.select(
         (pl.col("key") // (rules * span) + low_id).alias("contact_id"),
-        (pl.col("key") // span % rules).cast(pl.Int32).alias("rule"),
+        pl.lit(pl.Series(order, dtype=pl.Int32)).gather(pl.col("key") // span % rules).alias("rule"),
         (pl.col("key") % span + low_day).alias("day"),
         "count",
     )
 
 
-def _caps(model: domain.Model, buckets: pl.DataFrame, key_order: str) -> pl.DataFrame:
+def _caps(model: domain.Model, buckets: pl.DataFrame, order: list[int]) -> pl.DataFrame:
     """contact_id and the JSON text of the caps of each contact with a capped rule's hits: for each
-    capped rule, its latest day and how many events matched that day."""
+    capped rule, its latest day and how many events matched that day. `buckets` is sorted by
+    contact, then by rule in `order`, then by day."""
     rules = model.interest_rules
     capped = [index for index, r in enumerate(rules) if r.max_per_day is not None]
     if not capped:
         return pl.DataFrame(schema={"contact_id": pl.Int64, "caps": pl.String})
-    keys = [rules[i].key for i in capped]
-    # jsonb prints an object's keys shorter first, then bytewise; as_json sorts them
-    ordered = sorted(keys, key=lambda k: (len(k.encode()), k.encode())) if key_order == "jsonb" else sorted(keys)
-    position = pl.Series([ordered.index(r.key) if r.max_per_day is not None else -1 for r in rules], dtype=pl.Int32)
     names = pl.Series([orjson.dumps(r.key).decode() for r in rules], dtype=pl.String)
     rule = pl.col("rule")
-    # `buckets` is sorted by (contact, rule, day): each (contact, rule)'s latest day is its last row.
+    # each (contact, rule)'s latest day is its last row
     last = (pl.col("contact_id") != pl.col("contact_id").shift(-1)) | (rule != rule.shift(-1))
     latest = buckets.filter(rule.is_in(capped)).filter(last.fill_null(True))
     return (
         latest.select(
-            "contact_id",
-            pl.lit(position).gather(rule).alias("position"),
+            pl.col("contact_id").set_sorted(),
             pl.format("{}:[{},{}]", pl.lit(names).gather(rule), pl.col("day"), pl.col("count")).alias("entry"),
         )
-        .sort("contact_id", "position")
         .group_by("contact_id", maintain_order=True)
         .agg(pl.col("entry").str.join(","))
         .select("contact_id", pl.concat_str(pl.lit("{"), "entry", pl.lit("}")).alias("caps"))
@@ -492,8 +526,12 @@ def _lookup(series: pl.Series, function: Callable[[int], Any], dtype: type[pl.Da
         return pl.Series(series.name, [None] * series.len(), dtype=dtype)
     low, high = int(series.min()), int(series.max())  # type: ignore[arg-type]
     if high - low < LOOKUP_SPAN:
-        table = pl.Series([function(v) for v in range(low, high + 1)], dtype=dtype)
-        return table.gather(series.cast(pl.Int64) - low).alias(series.name)
+        # a table from low to high, filled in for the values present only
+        present = (series.unique().drop_nulls() - low).to_list()
+        table: list[Any] = [None] * (high - low + 1)
+        for offset in present:
+            table[offset] = function(offset + low)
+        return pl.Series(table, dtype=dtype).gather(series.cast(pl.Int64) - low).alias(series.name)
     distinct = series.unique().drop_nulls()
     answers = pl.Series([function(int(v)) for v in distinct.to_list()], dtype=dtype)
     return series.replace_strict(distinct, answers, default=None, return_dtype=dtype)
