@@ -225,7 +225,7 @@ class Model:
         if anchor is None or mass == 0:
             return 0.0
         raw = float(mass) * self.factor(anchor, today)
-        return self.clamp(raw)
+        return self.clamp(snap(raw))
 
     def clamp(self, raw: float) -> float:
         if raw <= 0:
@@ -239,6 +239,15 @@ class Model:
         return points * math.pow(2.0, (day - today) / self.half_life_days)
 
 
+def snap(raw: float) -> float:
+    """A score to the hundredth, half up, by the same four IEEE operations everywhere (NumPy and
+    Polars give the same bits). Fixed-point weights read 40 points earned today as 39.99998 on
+    some days; to the hundredth it is 40, as the MQL rule's `score.interest ≥ 40` expects."""
+    if not math.isfinite(raw):
+        return raw
+    return math.floor(raw * 100.0 + 0.5) / 100.0
+
+
 def weight(offset: int, half_life: float) -> int:
     """round(2^(FRACTION_BITS + offset / half_life)) for offset ≤ 0, computed one way everywhere."""
     exponent = FRACTION_BITS + offset / half_life
@@ -249,7 +258,10 @@ def weight(offset: int, half_life: float) -> int:
 
 def factor(offset: int, half_life: float) -> float:
     """2^(offset / half_life) / 2^FRACTION_BITS: what a unit of mass is worth `offset` days after the anchor."""
-    return math.pow(2.0, offset / half_life) / ONE
+    try:
+        return math.pow(2.0, offset / half_life) / ONE
+    except OverflowError:  # an anchor absurdly far after `today` (a clock set back): no finite value
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -402,7 +414,7 @@ def curve(model: Model, hits: Iterable[tuple[InterestRule, int]], days: Sequence
     for (key, day), count in counts.items():
         buckets[day] += rules[key].bucket(count)
     return [
-        round(model.clamp(sum(model.decayed(p, d, today) for d, p in buckets.items() if d <= today)), 2)
+        model.clamp(snap(sum(model.decayed(p, d, today) for d, p in sorted(buckets.items()) if d <= today)))
         for today in days
     ]
 

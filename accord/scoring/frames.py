@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
+import numpy as np
 import orjson
 import polars as pl
 
@@ -505,10 +506,17 @@ def value_expr(model: domain.Model, today: int, *, mass: str = "mass", anchor: s
         factor = _map_ints(pl.col(anchor) - today, lambda o: domain.factor(o, half_life), pl.Float64)
     else:
         factor = pl.lit(1.0 / domain.ONE, dtype=pl.Float64)
-    raw = pl.col(mass).cast(pl.Float64) * factor
+    raw = (pl.col(mass).cast(pl.Float64) * factor).map_batches(_snap, return_dtype=pl.Float64, is_elementwise=True)
     ceiling = model.max_points if model.max_points is not None else math.inf
     value = pl.when(raw <= 0).then(pl.lit(0.0)).when(raw > ceiling).then(pl.lit(ceiling)).otherwise(raw)
     return pl.when(pl.col(anchor).is_null() | (pl.col(mass) == 0)).then(pl.lit(0.0)).otherwise(value)
+
+
+def _snap(series: pl.Series) -> pl.Series:
+    """`domain.snap` with NumPy: the same IEEE operations, so the same bits (Polars may turn a
+    division by a constant into a multiplication by its reciprocal, which rounds differently)."""
+    values = series.to_numpy()
+    return pl.Series(series.name, np.floor(values * 100.0 + 0.5) / 100.0, dtype=pl.Float64)
 
 
 def _map_ints(expr: pl.Expr, function: Callable[[int], Any], dtype: type[pl.DataType]) -> pl.Expr:

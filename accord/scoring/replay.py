@@ -307,6 +307,9 @@ def _decayed_sums(points: np.ndarray, days: np.ndarray, first: np.ndarray, half_
 
 
 def _clamp(raw: np.ndarray, max_points: float | None) -> np.ndarray:
+    """`Model.clamp(snap(raw))`: to the hundredth (as the live engine stores scores), then into
+    [0, max_points], so a contact meets a threshold here exactly when it would live."""
+    raw = np.floor(raw * 100.0 + 0.5) / 100.0
     clamped = np.where(raw <= 0, 0.0, raw)
     return np.minimum(clamped, max_points) if max_points is not None else clamped
 

@@ -16,14 +16,14 @@ def refresh(*, contact_ids: list[int], history: bool = False) -> int:
 @shared_task(name="accord.scoring.rescore")
 def rescore_all() -> int:
     """Recompute every contact under the active playbook: queued when a version becomes active."""
-    from accord.scoring import rescore  # the vectorised engine loads Polars: only when needed
+    from accord.scoring.rescore import rescore  # the vectorised engine loads Polars: only when needed
 
-    return rescore.rescore().changed
+    return rescore().changed
 
 
 @shared_task(name="accord.scoring.decay")
 def decay() -> int:
     """Once a day: store each contact's interest as it has faded since it was last scored."""
-    from accord.scoring import rescore
+    from accord.scoring.rescore import refresh_interest
 
-    return rescore.refresh_interest().changed
+    return refresh_interest().changed

@@ -104,7 +104,7 @@ def test_a_scored_contact_answers_its_scores_breakdown_trend_and_history(reader:
     body = response.data
     assert body["contact_id"] == ada.pk
     current = body["current"]
-    assert current["interest"] == pytest.approx(interest, rel=1e-6)
+    assert current["interest"] == pytest.approx(interest, abs=0.005)  # scores are kept to the hundredth
     assert {k: v for k, v in current.items() if k != "interest"} == {
         "fit_score": 75,
         "fit_grade": "A",
@@ -154,8 +154,8 @@ def test_a_scored_contact_answers_its_scores_breakdown_trend_and_history(reader:
         ("2026-10-19T15:00:00Z", "event", 75, "A", "nurture", "", {"rules": {"content_offer": 1}}),
     ]
     at_pricing = decayed(15, 11) + 20
-    assert [h["interest_score"] for h in body["history"]] == pytest.approx([interest, at_pricing, 15.0], rel=1e-6)
-    assert [h["previous_interest"] for h in body["history"][:2]] == pytest.approx([at_pricing, 15.0], rel=1e-6)
+    assert [h["interest_score"] for h in body["history"]] == pytest.approx([interest, at_pricing, 15.0], abs=0.005)
+    assert [h["previous_interest"] for h in body["history"][:2]] == pytest.approx([at_pricing, 15.0], abs=0.005)
     assert body["history"][2]["previous_interest"] is None
     assert body["history"][2]["previous_fit_score"] is None
     assert {h["playbook_version"] for h in body["history"]} == {1}
