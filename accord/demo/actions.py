@@ -116,17 +116,30 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
 
 
 def _route_new_mqls(ids: list[int], users: dict[str, User]) -> None:
-    """Give today's MQLs a rep as the journeys do, by the playbook's routing rules."""
+    """Today's MQLs by the engine (contacts whose demo events meet the MQL rule though their
+    journey stopped short of it): dated when their latest event made them qualify, as the live
+    pipeline would have, and given a rep by the playbook's routing rules, as the journeys do."""
     if not ids:
         return
     playbook = active_playbook().playbook
     router = journeys.Router()
     by_email = {u.email: u for u in User.objects.filter(role=Role.SALES_REP)}
     now = clock.now()
+    latest = dict(
+        Event.objects.filter(contact_id__in=ids).values("contact_id").annotate(at=Max("timestamp")).values_list(
+            "contact_id", "at"
+        )
+    )
     for contact in Contact.objects.select_related("account", "owner").filter(pk__in=ids).order_by("pk"):
+        moves = list(StageChange.objects.filter(contact=contact).order_by("-at", "-id")[:2])
+        move, before = moves[0], moves[1] if len(moves) > 1 else None
+        at = latest.get(contact.pk) or now
+        if before is not None:
+            at = max(at, before.at + dt.timedelta(minutes=1))
+        at = min(at, now)
+        StageChange.objects.filter(pk=move.pk).update(at=at)
         rep = by_email.get(router.route(playbook, contact_facts(contact, now=now)))
-        if rep is not None:
-            Contact.objects.filter(pk=contact.pk).update(owner=rep)
+        Contact.objects.filter(pk=contact.pk).update(stage_changed_at=at, owner=rep or contact.owner)
 
 
 def _users(now: dt.datetime, result: DemoResult) -> dict[str, User]:
