@@ -46,7 +46,7 @@ from typing import Any
 import orjson
 import polars as pl
 import psycopg
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, Field, QuerySet
 from django.db.models.expressions import RawSQL
 from psycopg import pq
@@ -917,13 +917,22 @@ def _write_scores(changed: pl.DataFrame, version: PlaybookVersion, now: dt.datet
     contact's scored_at is still the one read; the rows written."""
     rows = changed.select(
         "contact_id", *[pl.col(source).alias(target) for target, source in _SCORE_COLUMNS.items()], "scored_before"
-    )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            ids = _update_postgres(rows, version, now)
-        else:
-            ids = _update_rows(rows, version, now)
+    ).sort("contact_id")
+    for attempt in range(_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    ids = _update_postgres(rows, version, now)
+                else:
+                    ids = _update_rows(rows, version, now)
+            break
+        except OperationalError as exc:
+            if attempt == _ATTEMPTS - 1 or type(exc.__cause__).__name__ != "DeadlockDetected":
+                raise
     return changed.filter(pl.col("contact_id").is_in(ids))
+
+
+_ATTEMPTS = 3  # a chunk PostgreSQL broke a deadlock with is written again
 
 
 _TABLE = Contact._meta.db_table
@@ -951,17 +960,31 @@ def _update_postgres(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datet
         )
         with cursor.cursor.copy("COPY accord_rescore FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(buffer.getvalue())
-        # Lock in id order, as the event pipeline does, so the two never wait on each other in a circle.
-        cursor.execute(
-            f'SELECT c.id FROM "{_TABLE}" c JOIN accord_rescore t ON t.id = c.id ORDER BY c.id FOR UPDATE OF c'
-        )
+        _in_id_order(cursor)
         cursor.execute(
             f'UPDATE "{_TABLE}" c SET {assignments}, "{_column("scored_at")}" = %s, '
             f'"{_column("score_version")}" = %s FROM accord_rescore t '
             f'WHERE c.id = t.id AND c."{_column("scored_at")}" IS NOT DISTINCT FROM t.scored_before RETURNING c.id',
             [now, version.pk],
         )
-        return [row[0] for row in cursor.fetchall()]
+        ids = [row[0] for row in cursor.fetchall()]
+        _any_order(cursor)
+        return ids
+
+
+def _in_id_order(cursor: Any) -> None:
+    """Have the UPDATE below lock contacts in id order, as the event pipeline locks them, so the
+    two never wait on each other in a circle: the temporary table's rows are in id order, and a
+    nested loop over it (no hash or merge join) updates them in that order. Should PostgreSQL
+    still find a deadlock, the chunk is tried again (`_write_scores`)."""
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_mergejoin = off")
+
+
+def _any_order(cursor: Any) -> None:
+    """Undo `_in_id_order` (which an outer transaction would otherwise keep to its end)."""
+    cursor.execute("RESET enable_hashjoin")
+    cursor.execute("RESET enable_mergejoin")
 
 
 def _update_rows(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> list[int]:
@@ -1007,7 +1030,7 @@ def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             buffer = io.BytesIO()
-            rows.select("contact_id", "interest", "quadrant", "scored_before").write_csv(
+            rows.select("contact_id", "interest", "quadrant", "scored_before").sort("contact_id").write_csv(
                 buffer, include_header=False, null_value="", quote_style="non_numeric"
             )
             with connection.cursor() as cursor:
@@ -1018,9 +1041,7 @@ def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime)
                 )
                 with cursor.cursor.copy("COPY accord_decay FROM STDIN WITH (FORMAT csv)") as copy:
                     copy.write(buffer.getvalue())
-                cursor.execute(
-                    f'SELECT c.id FROM "{_TABLE}" c JOIN accord_decay t ON t.id = c.id ORDER BY c.id FOR UPDATE OF c'
-                )
+                _in_id_order(cursor)
                 cursor.execute(
                     f'UPDATE "{_TABLE}" c SET "{_column("interest_score")}" = t.interest, '
                     f'"{_column("quadrant")}" = t.quadrant, "{_column("scored_at")}" = %s FROM accord_decay t '
@@ -1029,6 +1050,7 @@ def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime)
                     [now],
                 )
                 ids = [row[0] for row in cursor.fetchall()]
+                _any_order(cursor)
         else:
             # As in _update_rows: the IMMEDIATE transaction holds the write lock already.
             sql = (
