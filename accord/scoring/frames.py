@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
-import numpy as np
 import orjson
 import polars as pl
 
@@ -506,17 +505,10 @@ def value_expr(model: domain.Model, today: int, *, mass: str = "mass", anchor: s
         factor = _map_ints(pl.col(anchor) - today, lambda o: domain.factor(o, half_life), pl.Float64)
     else:
         factor = pl.lit(1.0 / domain.ONE, dtype=pl.Float64)
-    raw = (pl.col(mass).cast(pl.Float64) * factor).map_batches(_snap, return_dtype=pl.Float64, is_elementwise=True)
+    raw = pl.col(mass).cast(pl.Float64) * factor
     ceiling = model.max_points if model.max_points is not None else math.inf
     value = pl.when(raw <= 0).then(pl.lit(0.0)).when(raw > ceiling).then(pl.lit(ceiling)).otherwise(raw)
     return pl.when(pl.col(anchor).is_null() | (pl.col(mass) == 0)).then(pl.lit(0.0)).otherwise(value)
-
-
-def _snap(series: pl.Series) -> pl.Series:
-    """`domain.snap` with NumPy: the same IEEE operations, so the same bits (Polars may turn a
-    division by a constant into a multiplication by its reciprocal, which rounds differently)."""
-    values = series.to_numpy()
-    return pl.Series(series.name, np.floor(values * 100.0 + 0.5) / 100.0, dtype=pl.Float64)
 
 
 def _map_ints(expr: pl.Expr, function: Callable[[int], Any], dtype: type[pl.DataType]) -> pl.Expr:
@@ -639,17 +631,22 @@ def rule_columns(playbook: Playbook) -> set[str]:
 
 
 def rule_target_expr(
-    playbook: Playbook, from_keys: Iterable[str], *, distinct: Mapping[str, pl.Series] | None = None
+    playbook: Playbook,
+    from_keys: Iterable[str],
+    *,
+    distinct: Mapping[str, pl.Series] | None = None,
+    to: str | None = None,
 ) -> pl.Expr:
     """Whether `lifecycle.domain.rule_target` finds a stage to move the row's contact to: a funnel
     stage with entry criteria that hold, reached by a rule's advance from the contact's stage.
+    With `to` (a stage key), whether the stage it finds is that one (the furthest that holds).
 
     The row has "contact.stage" ("" for none, one of `from_keys`) and the facts of
     `vocabulary.QUALIFICATION` the criteria read, the scores among them ("score.fit"…).
     `distinct` as for `condition_expr`.
     """
     keys = sorted(set(from_keys))
-    terms = []
+    terms: list[tuple[str, pl.Expr]] = []
     for stage in playbook.funnel:
         condition = playbook.entry_condition(stage)
         if condition is None:
@@ -657,8 +654,14 @@ def rule_target_expr(
         allowed = [key for key in keys if _advances_by_rule(playbook, key or None, stage)]
         if allowed:
             from_allowed = pl.col("contact.stage").is_in(allowed).fill_null(False)
-            terms.append(from_allowed & condition_expr(condition, QUALIFICATION_KINDS, distinct=distinct))
-    return pl.any_horizontal(terms) if terms else _constant(False)
+            terms.append((stage.key, from_allowed & condition_expr(condition, QUALIFICATION_KINDS, distinct=distinct)))
+    if to is not None:
+        found = [index for index, (key, _) in enumerate(terms) if key == to]
+        if not found:
+            return _constant(False)
+        later = [holds for _, holds in terms[found[0] + 1 :]]
+        return terms[found[0]][1] & ~pl.any_horizontal(later) if later else terms[found[0]][1]
+    return pl.any_horizontal([holds for _, holds in terms]) if terms else _constant(False)
 
 
 def _advances_by_rule(playbook: Playbook, from_key: str | None, stage: Stage) -> bool:

@@ -2,25 +2,31 @@
 event history, in seconds, with the exact results of the incremental path.
 
 `rescore` (`accord score rescore`, queued when a playbook version becomes active) reads the
-scorable events once (COPY on PostgreSQL, streamed in blocks) and counts the interest rule hits
-per (contact, rule, day) as it goes; then it reads the contacts in chunks, scores each chunk
+scorable events once (COPY on PostgreSQL, streamed in blocks, narrowed in SQL to the events a
+rule could match) and finds the interest rule hits of each block as it arrives; from all hits it
+computes every contact's interest state at once; then it reads the contacts in chunks (on
+PostgreSQL streaming already, on a second connection, while the events were read), scores each chunk
 with `frames` (fit, persona, interest state and score, quadrant — exactly what
 `domain.Model.fit`, `domain.recompute` and `Model.value` give), compares it with what is stored,
 and writes only the contacts whose stored scores differ (PostgreSQL: COPY into a temporary table
 and one `UPDATE … FROM`; elsewhere `executemany`), with a `ScoreChange` (cause "rescore") for
 each contact whose fit, grade or quadrant changed or whose interest moved by at least
 `actions.NOTICEABLE` — the same rule as the event pipeline. Contacts whose scores rose (as the
-pipeline decides it) and, after a new playbook version, every contact it scores for the first
-time (its stage rules may hold now where the old ones did not) are handed to
-`lifecycle.actions.contact_apply_rules` (the MQL rule then stores the score breakdown) — but only
-those for which `lifecycle.domain.rule_target` finds a stage: `frames.rule_target_expr` checks
-that for the whole chunk first, so a rescore that moves no one costs no per-contact work.
+pipeline decides it) are handed to `lifecycle.actions.contact_apply_rules` (the MQL rule then
+stores the score breakdown), but only those for which `lifecycle.domain.rule_target` finds a
+stage: `frames.rule_target_expr` checks that for the whole chunk first, so a rescore that moves
+no one costs no per-contact work. After a new playbook version, so are the contacts whose scores
+did not rise but whom its MQL rule now moves (a lower bar, say). Other entry criteria read the
+profile, not the scores: the profile's own writes apply those.
 
 **Consistency with the event pipeline.** On PostgreSQL every read happens in one REPEATABLE
-READ snapshot on a connection of its own; each chunk is written in its own transaction, which
-locks its rows in id order (as `contacts_score` does, so the two never deadlock) and updates a
-contact only while its `scored_at` is still the one read: a contact the pipeline scored after
-the snapshot keeps the pipeline's (newer) scores and is counted in `skipped`.
+READ snapshot (two connections of its own sharing it); each chunk is written in its own
+transaction, which locks its rows in id order (as `contacts_score` does, so the two do not wait
+on each other in a circle; a chunk PostgreSQL still picks to break a deadlock is written again)
+and updates a contact only while its `scored_at` is still the one read: a contact the pipeline
+scored after the snapshot keeps the pipeline's (newer) scores and is counted in `skipped`.
+Called inside a transaction (a test, the demo loader), it reads on that transaction's
+connection instead, so it sees what the transaction wrote, and reads everything before writing.
 
 `refresh_interest` is the daily decay: with a half-life, the interest score of every contact is
 recomputed from its stored (mass, anchor) — no history needed — and the contacts whose score
@@ -251,10 +257,13 @@ def _rescore(
             result.skipped += changed.height - written.height
             result.changed += noticed.height
             if candidates is not None:
-                # Whose scores rose, and whom a new playbook version scored for the first time
-                # (its rules may now hold), among those a rule would move: see the module's docstring.
-                up = written.filter((pl.col("_rising") & pl.col("_noticed")) | pl.col("_new_version"))
-                rising += up.join(candidates, on="contact_id", how="semi")["contact_id"].to_list()
+                # Whose scores rose, among those a stage rule would move; and whom a new playbook
+                # version scored for the first time, among those its MQL rule would move.
+                found = written.join(candidates, on="contact_id", how="inner")
+                up = found.filter(
+                    (pl.col("_rising") & pl.col("_noticed")) | (pl.col("_new_version") & pl.col("_to_mql"))
+                )
+                rising += up["contact_id"].to_list()
             done += block.height
             if progress is not None:
                 progress(done, max(total, done))
@@ -370,7 +379,9 @@ def _score_chunk(
 
 
 def _rule_candidates(playbook: Any, scored: pl.DataFrame) -> pl.DataFrame:
-    """contact_id of the contacts for which a stage rule would now find a stage to move them to."""
+    """contact_id of the contacts to hand to the stage rules, those whose scores rose for which a
+    stage rule would now find a stage to move them to, and those a new version scored for the
+    first time for which that stage is the MQL stage (see the module's docstring)."""
     facts = scored.with_columns(
         pl.col("fit_score").alias("score.fit"),
         pl.col("fit_grade").alias("score.grade"),
@@ -379,7 +390,14 @@ def _rule_candidates(playbook: Any, scored: pl.DataFrame) -> pl.DataFrame:
         pl.col("persona").alias("contact.persona"),
     )
     keys = facts["contact.stage"].unique().to_list()
-    return facts.filter(frames.rule_target_expr(playbook, keys)).select("contact_id")
+    distinct = frames.distinct_values(facts)
+    mql = playbook.mql_stage
+    to_mql = frames.rule_target_expr(playbook, keys, distinct=distinct, to=mql.key) if mql else pl.lit(False)
+    return facts.select(
+        "contact_id",
+        frames.rule_target_expr(playbook, keys, distinct=distinct).alias("_any_target"),
+        to_mql.alias("_to_mql"),
+    ).filter(pl.col("_any_target"))
 
 
 def _apply_rules(ids: list[int], version: PlaybookVersion) -> dict[int, str]:

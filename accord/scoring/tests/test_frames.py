@@ -589,7 +589,8 @@ def test_rule_target_expr_is_whether_rule_target_finds_a_stage(rows):
     assert frames.rule_columns(DEFAULT_PLAYBOOK) <= set(frame.columns)
     expr = frames.rule_target_expr(DEFAULT_PLAYBOOK, frame["contact.stage"].unique().to_list())
     got = frame.select(expr.alias("hit"))["hit"].to_list()
-    expected = [
-        rule_target(DEFAULT_PLAYBOOK, from_key=row["contact.stage"] or None, facts=row) is not None for row in rows
-    ]
-    assert got == expected
+    targets = [rule_target(DEFAULT_PLAYBOOK, from_key=row["contact.stage"] or None, facts=row) for row in rows]
+    assert got == [target is not None for target in targets]
+    for key in ("subscriber", "lead", "mql"):
+        to = frames.rule_target_expr(DEFAULT_PLAYBOOK, frame["contact.stage"].unique().to_list(), to=key)
+        assert frame.select(to.alias("hit"))["hit"].to_list() == [t is not None and t.key == key for t in targets]

@@ -389,6 +389,24 @@ def test_contacts_the_rules_would_not_move_are_not_handed_to_them(
     assert handed == [workspace["eve"].pk] and result.handed == 1
 
 
+def test_after_a_new_version_only_the_mql_rule_is_applied_to_contacts_whose_scores_did_not_rise(
+    db: Any, users: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # never scored by the pipeline: meets the subscriber criteria (email and consent) but was never moved
+    quiet = Contact.objects.create(email="quiet@acme.com", consent=True)
+    handed: list[int] = []
+    real = rescore.contact_apply_rules
+    monkeypatch.setattr(
+        rescore, "contact_apply_rules", lambda **kwargs: handed.append(kwargs["contact"].pk) or real(**kwargs)
+    )
+    rescore.rescore(now=NOW, apply_rules=False)  # scored, not moved
+    activate(users, lower_the_mql_bar)
+    result = rescore.rescore(now=NOW)
+    # its new version's scores did not rise, and the MQL rule does not hold: no stage rule is applied
+    assert (result.written, result.handed, result.moved, handed) == (1, 0, {}, [])
+    assert Contact.objects.get(pk=quiet.pk).stage == ""
+
+
 # --------------------------------------------------------------------------- the event pipeline meanwhile
 
 
