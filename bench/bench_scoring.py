@@ -8,10 +8,12 @@ version. Then it rescores again, when nothing has changed (what a rescore costs 
 nothing to write, with the stage rules' check on). The version active before the run is active
 again after it.
 
-Each rescore runs in a subprocess of its own (`accord.scoring.rescore.rescore`, the command's
-code path), so its peak memory is that process's maximum resident set size (from `wait4`),
-Django and Polars included. Its parts: reading (COPY of the events and the contacts), scoring,
-writing (temporary table and UPDATE, ScoreChange rows).
+Before each rescore the contacts and score history tables are vacuumed (untimed), as autovacuum
+would have done on a production server. Each rescore runs in a subprocess of its own
+(`accord.scoring.rescore.rescore`, the command's code path), so its peak memory is that
+process's maximum resident set size (from `wait4`), Django and Polars included. Its parts:
+reading (COPY of the events and the contacts), scoring, writing (temporary table and UPDATE,
+ScoreChange rows).
 
 Baseline, measured in the same run: the naive way, a per-contact loop with the ORM — load the
 contact, `contact_hits`, `domain.recompute`, `Model.fit`, save — on a sample of contacts,
@@ -20,7 +22,7 @@ rolled back, so the dataset is not changed). The stage rules are not timed in th
 (`--no-stage-moves`): moving contacts would change the dataset for the next run.
 
 Also the rescore of a demo-size workspace (`accord demo`, ACCORD_BENCH_SCORING_DEMO contacts) in
-the benchmark's own database. The machine has 2 cores shared with other work: figures are noisy.
+a database of its own, made afresh. The machine has 2 cores shared with other work: figures are noisy.
 """
 
 from __future__ import annotations
@@ -52,9 +54,12 @@ def run() -> None:
     versions = scoring_data.version_ids(url)
     was_active = scoring_data.active_version(url)
     target = versions["tweaked"] if scoring_data.scored_under(url) != versions["tweaked"] else versions["default"]
+    tables = ("contacts_contact", "scoring_scorechange")
     try:
         scoring_data.activate(url, target)
+        scoring_data.vacuum(url, *tables)
         full, full_rss, _ = worker(MODULE, "rescore", "--no-stage-moves", database_url=url)
+        scoring_data.vacuum(url, *tables)
         again, again_rss, _ = worker(MODULE, "rescore", database_url=url)
         naive, _, _ = worker(MODULE, "naive", database_url=url)
     finally:
