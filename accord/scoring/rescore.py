@@ -74,6 +74,8 @@ Progress = Callable[[int, int], None]
 CHUNK = 200_000  # contacts scored and written together
 BLOCK_BYTES = 32 << 20  # CSV text parsed at a time while streaming from PostgreSQL
 STREAM_DEPTH = 4  # blocks read ahead of the parsing, at most
+EVENT_PARTS = 2  # PostgreSQL: the events are read in this many ranges of the table at once
+PART_MIN_PAGES = 64  # … each of at least this many pages (8 kB each)
 SQLITE_ROWS = 50_000  # rows fetched at a time elsewhere
 RULES_BATCH = 500  # contacts loaded at a time for the stage rules
 ESTIMATE_ABOVE = 100_000  # more contacts than this: the progress total is PostgreSQL's estimate
@@ -302,7 +304,7 @@ def _interest(
         columns.append(_Column(fact, _EVENT_FIELDS[fact], kind, convert=convert))
     found: list[pl.DataFrame] = []
     loading = time.perf_counter()
-    for block in reader.frames(events, columns):
+    for block in reader.frames(events, columns, parts=EVENT_PARTS):
         result.load_seconds += time.perf_counter() - loading
         computing = time.perf_counter()
         if only is not None and len(only) > _IN_LIMIT:
@@ -628,13 +630,27 @@ class _Reader:
         return pl.concat(blocks) if blocks else _empty(columns)
 
     def frames(
-        self, queryset: QuerySet[Any], columns: list[_Column], *, rows: int | None = None, early: bool = False
+        self,
+        queryset: QuerySet[Any],
+        columns: list[_Column],
+        *,
+        rows: int | None = None,
+        early: bool = False,
+        parts: int = 1,
     ) -> Iterator[pl.DataFrame]:
-        """The rows of `queryset` as frames of `columns`: blocks of `rows` rows when given. With
-        `early`, on a connection of our own, the rows start streaming at once, on a second
-        connection (in the same snapshot), while the first one is used for other reads."""
+        """The rows of `queryset` as frames of `columns`: blocks of `rows` rows when given.
+
+        On connections of our own: with `early`, the rows start streaming at once, on another
+        connection (in the same snapshot), while the first one is used for other reads; with
+        `parts`, the table is read in that many ranges of its pages at once, each on a
+        connection of its own, in no particular order."""
         if self.conn is not None and self.own:
-            stream = self._stream(queryset, columns, self._connect(self.snapshot) if early else self.conn)
+            sources = []
+            for index, part in enumerate(self._parts(queryset, parts)):
+                conn = self.conn if index == 0 and not early else self._connect(self.snapshot)
+                sources.append((conn, self._statement(part, columns, conn)))
+            stream = _Stream(sources)
+            self.streams.append(stream)
             blocks = _parsed(stream, columns)
         else:
             found = (
@@ -647,20 +663,41 @@ class _Reader:
             blocks = iter(list(found))
         return _rechunk(blocks, rows) if rows is not None else blocks
 
+    def _parts(self, queryset: QuerySet[Any], parts: int) -> list[QuerySet[Any]]:
+        """`queryset` split into `parts` ranges of its table's pages (by ctid), the last one open."""
+        if parts <= 1 or self.conn is None:
+            return [queryset]
+        table = queryset.model._meta.db_table
+        row = self.conn.execute(
+            "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint", [table]
+        ).fetchone()
+        pages = int(row[0]) if row else 0
+        if pages < parts * PART_MIN_PAGES:
+            return [queryset]
+        bounds = [pages * i // parts for i in range(parts)]
+        found = []
+        for index, low in enumerate(bounds):
+            ctid = f'"{table}".ctid'
+            if index + 1 < len(bounds):
+                sql, params = f"{ctid} >= %s::tid AND {ctid} < %s::tid", [f"({low},0)", f"({bounds[index + 1]},0)"]
+            else:
+                sql, params = f"{ctid} >= %s::tid", [f"({low},0)"]
+            found.append(queryset.filter(RawSQL(sql, params, output_field=BooleanField())))
+        return found
+
     def _statement(self, queryset: QuerySet[Any], columns: list[_Column], conn: psycopg.Connection[Any]) -> bytes:
         annotations = {f"_{c.name}": RawSQL(c.sql, ()) for c in columns if c.sql}
         paths = [f"_{c.name}" if c.sql else c.path for c in columns]
         sql, params = queryset.annotate(**annotations).values_list(*paths).query.sql_with_params()
         return psycopg.ClientCursor(conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).encode()
 
-    def _stream(self, queryset: QuerySet[Any], columns: list[_Column], conn: psycopg.Connection[Any]) -> _Stream:
-        stream = _Stream(conn, self._statement(queryset, columns, conn))
-        self.streams.append(stream)
-        return stream
-
     def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
         assert self.conn is not None
-        yield from _parsed(_copy_out(self.conn, self._statement(queryset, columns, self.conn)), columns)
+        rest = b""
+        for data in _copy_out(self.conn, self._statement(queryset, columns, self.conn)):
+            text, rest = _cut(rest + data)
+            yield from _parsed([text], columns)
+        yield from _parsed([rest], columns)
 
     def _orm_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
         rows = SQLITE_ROWS
@@ -762,36 +799,39 @@ def _event_column(field: str) -> str:
 
 
 def _parsed(texts: Iterable[bytes], columns: list[_Column]) -> Iterator[pl.DataFrame]:
-    """Frames from CSV text arriving in blocks cut anywhere."""
+    """Frames from CSV text arriving in blocks of whole rows."""
     schema = {c.name: _csv_type(c) for c in columns}
-    rest = b""
-    for data in texts:
-        text, rest = _cut(rest + data)
+    for text in texts:
         if text:
             yield _parse(text, schema, columns)
-    if rest:
-        yield _parse(rest, schema, columns)
 
 
 _END = object()
 
 
 class _Stream:
-    """The text of a COPY, read by a thread of its own into a short queue, so that PostgreSQL keeps
-    sending while the rows already here are parsed and scored (Polars works outside the GIL).
-    At most STREAM_DEPTH blocks wait in the queue: memory stays bounded."""
+    """The text of one or more COPY statements (each on a connection of its own), read by a
+    thread each into one short queue, so that PostgreSQL keeps sending while the rows already here
+    are parsed and scored (Polars works outside the GIL). Blocks hold whole rows; at most
+    STREAM_DEPTH of them wait in the queue: memory stays bounded. With several statements, their
+    blocks interleave."""
 
-    def __init__(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
+    def __init__(self, sources: list[tuple[psycopg.Connection[Any], bytes]]) -> None:
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=STREAM_DEPTH)
         self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._read, args=(conn, statement), daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._read, args=source, daemon=True) for source in sources]
+        for thread in self.threads:
+            thread.start()
 
     def _read(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
         try:
-            for block in _copy_out(conn, statement):
-                if not self._put(block):
+            rest = b""
+            for data in _copy_out(conn, statement):
+                text, rest = _cut(rest + data)
+                if text and not self._put(text):
                     return
+            if rest and not self._put(rest):
+                return
             self._put(_END)
         except BaseException as exc:  # handed to the consumer, which raises it
             self._put(exc)
@@ -806,18 +846,21 @@ class _Stream:
         return False
 
     def __iter__(self) -> Iterator[bytes]:
-        while True:
+        running = len(self.threads)
+        while running:
             item = self.queue.get()
             if item is _END:
-                return
-            if isinstance(item, BaseException):
+                running -= 1
+            elif isinstance(item, BaseException):
                 raise item
-            yield item
+            else:
+                yield item
 
     def close(self) -> None:
-        """Stop reading (the connection is closed after: a COPY may be left unfinished)."""
+        """Stop reading (the connections are closed after: a COPY may be left unfinished)."""
         self.stopped.set()
-        self.thread.join(timeout=5)
+        for thread in self.threads:
+            thread.join(timeout=5)
 
 
 def _copy_out(conn: psycopg.Connection[Any], statement: bytes) -> Iterator[bytes]:

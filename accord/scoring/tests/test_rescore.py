@@ -554,3 +554,22 @@ def test_outside_a_transaction_the_rescore_reads_one_snapshot_and_writes_in_chun
     assert snapshot() == before
     for contact in people:
         assert stored(contact) == expected(contact, NOW)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_read_in_ranges_of_the_table_count_each_event_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the events are read in ranges of the table's pages at once: none is lost or
+    read twice (elsewhere the same test reads them in one pass)."""
+    monkeypatch.setattr(rescore, "PART_MIN_PAGES", 0)
+    monkeypatch.setattr(rescore, "EVENT_PARTS", 3)
+    acme = Account.objects.create(name="Acme", domain="acme.com", industry="Software", employees=500, country="US")
+    people = [Contact.objects.create(email=f"p{i}@acme.com", seniority="vp", account=acme) for i in range(4)]
+    ingest(*[identify(f"u{i}", f"p{i}@acme.com", ago(2)) for i in range(4)])
+    for day in range(30):  # many small batches: the events spread over many pages
+        ingest(*[track(f"u{i}", "Email Opened", ago(day, i)) for i in range(4)], page("u1", "/pricing", ago(day)))
+    model = model_of(active_playbook())
+    result = rescore.rescore(now=NOW)
+    assert result.hits == sum(len(list(contact_hits(model, c.pk))) for c in people) == 150
+    assert result.written == 0
+    for contact in people:
+        assert stored(contact) == expected(contact, NOW)
