@@ -391,7 +391,7 @@ def plain_replay(
             buckets: dict[int, int] = defaultdict(int)
             for (key, day), count in counts.items():
                 buckets[day] += model.rule(key).bucket(count)
-            interest = model.clamp(sum(model.decayed(p, d, today) for d, p in buckets.items()))
+            interest = model.clamp(domain.snap(sum(model.decayed(p, d, today) for d, p in sorted(buckets.items()))))
             scored = {
                 **facts,
                 "score.fit": fit.score,
