@@ -39,8 +39,10 @@ SCORE_FIELDS = (
     "scored_at",
     "score_version",
 )
-# Interest moves below this are not worth a history row (they still update the contact).
-NOTICEABLE = 0.01
+# Interest moves below this are not worth a history row (they still update the contact). Interest
+# is read to the hundredth, so this is one hundredth: half of one, as two hundredths' difference in
+# floats may fall either side of 0.01 (0.03 - 0.02 < 0.01).
+NOTICEABLE = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ def contacts_score(
             matched[event.contact_id][rule.key] += 1
     ids = set(hits) | refit | recompute
     result = Scored()
-    rising: set[int] = set()
+    rescored: set[int] = set()  # contacts whose scores or persona changed: facts the stage rules read
     if ids:
         contacts = list(
             Contact.objects.select_for_update(of=("self",))
@@ -99,6 +101,7 @@ def contacts_score(
         for contact in contacts:
             cause = Cause.EVENT if contact.pk in hits else Cause.PROFILE
             before = (contact.fit_score, contact.fit_grade, contact.interest_score, contact.quadrant)
+            persona = contact.persona
             full = contact.pk in recompute or contact.score_version_id != version.pk
             if full or contact.pk in refit or contact.fit_score is None:
                 _refit(model, contact, now)
@@ -116,11 +119,12 @@ def contacts_score(
                 result.changed.add(contact.pk)
                 details = {"rules": dict(sorted(matched[contact.pk].items()))} if contact.pk in matched else {}
                 changes.append(_history(contact, before, cause, version, now, details))
-                if contact.fit_grade != before[1] or (contact.interest_score or 0) > (before[2] or 0):
-                    rising.add(contact.pk)
+                rescored.add(contact.pk)
+            elif contact.persona != persona:
+                rescored.add(contact.pk)
         update_scores(contacts)
         insert_history(changes)
-        loaded = {c.pk: c for c in contacts if c.pk in rising or c.pk in recheck}
+        loaded = {c.pk: c for c in contacts if c.pk in rescored or c.pk in recheck}
     else:
         loaded = {}
     result.moved = _apply_rules(loaded, recheck - set(loaded), version)

@@ -14,6 +14,7 @@ The steps sit above tracking in the layers, so they are named in settings rather
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from django.utils.module_loading import import_string
 
 from accord.contacts.models import Contact
 from accord.tracking.domain import Attribution, EventType, Message, Touch
-from accord.tracking.identity import Resolution
+from accord.tracking.identity import ANON, Resolution
 from accord.tracking.models import Event
 
 # last_seen_at moves at most this often, so a stream of page views does not rewrite the contact.
@@ -34,6 +35,8 @@ SEEN_RESOLUTION = dt.timedelta(minutes=5)
 
 
 def accepted(messages: list[Message], resolution: Resolution) -> None:
+    if connection.vendor == "postgresql":
+        _link_overlapping(messages, resolution)
     activity: dict[int, Attribution] = defaultdict(Attribution)
     for m in messages:
         if m.contact_id is not None:
@@ -53,6 +56,63 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
     )
     for step in steps():
         step(handed)
+
+
+# pg_advisory_xact_lock(class, key): the class of the locks taken on anonymous ids.
+_ANONYMOUS_LOCKS = 7301
+
+
+def _link_overlapping(messages: list[Message], resolution: Resolution) -> None:
+    """Link the events of a visitor who identified in a request that overlapped this one.
+
+    Identity resolution links an anonymous id's stored events once it learns whose they are. An
+    event that a concurrent request has stored but not committed yet is invisible to that update,
+    and that request, for its part, did not see the new link: the event would stay anonymous for
+    good. So a request that stores events of an unclaimed anonymous id takes a shared lock on it
+    (such requests never wait for one another), one that may just have linked an anonymous id
+    takes an exclusive lock, and both then link what is still unlinked: whichever commits second
+    sees what the first committed. (SQLite runs one write transaction at a time: no overlap.)
+    """
+    exclusive: dict[str, bool] = {}  # anonymous id -> whether to lock it exclusively
+    for m in messages:
+        if m.anonymous_id and m.contact_id is None:
+            exclusive.setdefault(m.anonymous_id, False)
+        elif m.anonymous_id and (m.user_id or m.type is EventType.IDENTIFY):
+            exclusive[m.anonymous_id] = True
+        if m.type is EventType.ALIAS and m.previous_id:
+            exclusive[m.previous_id] = True
+    if not exclusive:
+        return
+    modes: dict[int, bool] = {}
+    for value, mode in exclusive.items():
+        key = int.from_bytes(hashlib.blake2b(value.encode(), digest_size=4).digest(), "big", signed=True)
+        modes[key] = modes.get(key, False) or mode
+    keys = sorted(modes)
+    with connection.cursor() as cursor:
+        cursor.execute(  # in key order, so that two requests never wait for each other in a circle
+            "SELECT CASE WHEN x THEN pg_advisory_xact_lock(%s, k) ELSE pg_advisory_xact_lock_shared(%s, k) END"
+            " FROM unnest(%s::integer[], %s::boolean[]) AS t(k, x)",
+            [_ANONYMOUS_LOCKS, _ANONYMOUS_LOCKS, keys, [modes[k] for k in keys]],
+        )
+        cursor.execute(
+            "SELECT value, contact_id FROM tracking_identity WHERE kind = %s AND value = ANY(%s)",
+            [ANON, sorted(exclusive)],
+        )
+        claimed: dict[str, int] = dict(cursor.fetchall())
+        if not claimed:
+            return  # nobody identified: the common case of anonymous traffic
+        values = sorted(claimed)
+        cursor.execute(
+            "UPDATE tracking_event AS e SET contact_id = v.contact_id"
+            " FROM unnest(%s::varchar[], %s::bigint[]) AS v(value, contact_id)"
+            " WHERE e.contact_id IS NULL AND e.anonymous_id = ANY(%s) AND e.anonymous_id = v.value"
+            " RETURNING e.contact_id",
+            [values, [claimed[v] for v in values], values],
+        )
+        resolution.relinked.update(row[0] for row in cursor.fetchall())
+    for m in messages:
+        if m.contact_id is None and m.anonymous_id in claimed:
+            m.contact_id = claimed[m.anonymous_id]
 
 
 @dataclass(frozen=True)
