@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
+import numpy as np
 import orjson
 import polars as pl
 
@@ -399,24 +400,28 @@ def interest_frame(model: domain.Model, hits: pl.DataFrame, today: int, *, key_o
         .clip(-pl.lit(limits).gather(rule), pl.lit(limits).gather(rule))
         .alias("bucket")
     )
+    # `buckets` is sorted by contact: each contact's rows are one run, starting at `starts`
+    starts = buckets.select(pl.col("contact_id").is_first_distinct().arg_true())["contact_id"].to_numpy()
+    contacts = buckets["contact_id"].gather(starts)
+    days = buckets["day"].to_numpy()
     run = pl.col("contact_id").rle_id()  # the contact's number among those here, for each row
-    per_contact = buckets.group_by(pl.col("contact_id").set_sorted(), maintain_order=True).agg(
-        pl.col("day").max().alias("latest"), pl.col("day").min().alias("earliest")
-    )
     if model.half_life_days is not None:
         step = model.anchor_step
         half_life = model.half_life_days
-        anchors = per_contact.select((-((-pl.col("latest")).floordiv(step)) * step).alias("anchor"))["anchor"]
+        latest = pl.Series(np.maximum.reduceat(days, starts), dtype=pl.Int64)
+        anchors = -((-latest) // step) * step  # Python's floor division, as `Model.anchor_for`
         buckets = buckets.with_columns(pl.lit(anchors).gather(run).alias("anchor"))
         weight = _lookup(buckets["day"] - buckets["anchor"], lambda o: domain.weight(o, half_life), pl.Int64)
     else:
-        anchors = per_contact["earliest"].alias("anchor")
+        anchors = pl.Series(np.minimum.reduceat(days, starts), dtype=pl.Int64)
         weight = pl.Series(values=[domain.ONE], dtype=pl.Int64).extend_constant(domain.ONE, buckets.height - 1)
-    masses = (
-        buckets.with_columns((pl.col("bucket") * weight).alias("weighted"))
-        .group_by(pl.col("contact_id").set_sorted(), maintain_order=True)
-        .agg(pl.col("weighted").sum().alias("mass"))
-        .with_columns(anchors)
+    weighted = (buckets["bucket"] * weight).to_numpy()
+    masses = pl.DataFrame(
+        {
+            "contact_id": contacts,
+            "mass": pl.Series(np.add.reduceat(weighted, starts), dtype=pl.Int64),
+            "anchor": anchors,
+        }
     )
     found = masses.join(_caps(model, buckets, order), on="contact_id", how="left", maintain_order="left")
     scored = found.with_columns(pl.col("caps").fill_null(NO_CAPS), value_expr(model, today).alias("interest"))
@@ -479,7 +484,7 @@ def _caps(model: domain.Model, buckets: pl.DataFrame, order: list[int]) -> pl.Da
     capped rule, its latest day and how many events matched that day. `buckets` is sorted by
     contact, then by rule in `order`, then by day."""
     rules = model.interest_rules
-    capped = [index for index, r in enumerate(rules) if r.max_per_day is not None]
+    capped = [index for index in order if rules[index].max_per_day is not None]  # in the keys' order
     if not capped:
         return pl.DataFrame(schema={"contact_id": pl.Int64, "caps": pl.String})
     names = pl.Series([orjson.dumps(r.key).decode() for r in rules], dtype=pl.String)
@@ -487,15 +492,21 @@ def _caps(model: domain.Model, buckets: pl.DataFrame, order: list[int]) -> pl.Da
     # each (contact, rule)'s latest day is its last row
     last = (pl.col("contact_id") != pl.col("contact_id").shift(-1)) | (rule != rule.shift(-1))
     latest = buckets.filter(rule.is_in(capped)).filter(last.fill_null(True))
-    return (
-        latest.select(
-            pl.col("contact_id").set_sorted(),
-            pl.format("{}:[{},{}]", pl.lit(names).gather(rule), pl.col("day"), pl.col("count")).alias("entry"),
-        )
-        .group_by("contact_id", maintain_order=True)
-        .agg(pl.col("entry").str.join(","))
-        .select("contact_id", pl.concat_str(pl.lit("{"), "entry", pl.lit("}")).alias("caps"))
+    entries = latest.select(
+        "contact_id",
+        "rule",
+        pl.col("contact_id").rle_id().alias("run"),
+        pl.format("{}:[{},{}]", pl.lit(names).gather(rule), pl.col("day"), pl.col("count")).alias("entry"),
     )
+    contacts = entries.filter(pl.col("contact_id").is_first_distinct())["contact_id"]
+    # one column per capped rule, in the keys' order: its entry, or null for contacts without it
+    columns = []
+    for index in capped:
+        own = entries.filter(pl.col("rule") == index)
+        column = pl.repeat(None, contacts.len(), dtype=pl.String, eager=True)
+        columns.append(column.scatter(own["run"], own["entry"]).alias(f"_{index}"))
+    text = pl.DataFrame(columns).select(pl.concat_str(pl.all(), separator=",", ignore_nulls=True))
+    return pl.DataFrame({"contact_id": contacts, "caps": "{" + text.to_series() + "}"})
 
 
 def value_expr(model: domain.Model, today: int, *, mass: str = "mass", anchor: str = "anchor") -> pl.Expr:
@@ -505,10 +516,17 @@ def value_expr(model: domain.Model, today: int, *, mass: str = "mass", anchor: s
         factor = _map_ints(pl.col(anchor) - today, lambda o: domain.factor(o, half_life), pl.Float64)
     else:
         factor = pl.lit(1.0 / domain.ONE, dtype=pl.Float64)
-    raw = pl.col(mass).cast(pl.Float64) * factor
+    raw = (pl.col(mass).cast(pl.Float64) * factor).map_batches(_snap, return_dtype=pl.Float64, is_elementwise=True)
     ceiling = model.max_points if model.max_points is not None else math.inf
     value = pl.when(raw <= 0).then(pl.lit(0.0)).when(raw > ceiling).then(pl.lit(ceiling)).otherwise(raw)
     return pl.when(pl.col(anchor).is_null() | (pl.col(mass) == 0)).then(pl.lit(0.0)).otherwise(value)
+
+
+def _snap(series: pl.Series) -> pl.Series:
+    """`domain.snap` with NumPy: the same IEEE operations, so the same bits (Polars may turn a
+    division by a constant into a multiplication by its reciprocal, which rounds differently)."""
+    values = series.to_numpy()
+    return pl.Series(series.name, np.floor(values * 100.0 + 0.5) / 100.0, dtype=pl.Float64)
 
 
 def _map_ints(expr: pl.Expr, function: Callable[[int], Any], dtype: type[pl.DataType]) -> pl.Expr:

@@ -29,7 +29,7 @@ from accord.playbook.actions import playbook_activate, playbook_draft_create, pl
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, rescore, tasks
-from accord.scoring.actions import SCORE_FIELDS, contacts_refresh
+from accord.scoring.actions import NOTICEABLE, SCORE_FIELDS, contacts_refresh
 from accord.scoring.models import Cause, ScoreChange
 from accord.scoring.queries import contact_hits, model_of
 from accord.tracking.ingest import record
@@ -253,7 +253,7 @@ def test_under_a_new_version_the_rescore_gives_what_a_recompute_gives(
     noticed = {
         pk
         for pk, row in after.items()
-        if row[0:2] != before[pk][0:2] or row[4] != before[pk][4] or abs(row[3] - before[pk][3]) >= 0.01
+        if row[0:2] != before[pk][0:2] or row[4] != before[pk][4] or abs(row[3] - before[pk][3]) >= NOTICEABLE
     }
     changes = ScoreChange.objects.exclude(pk__in=history)
     assert sorted(changes.values_list("contact_id", flat=True)) == sorted(noticed)
