@@ -532,7 +532,7 @@ def test_the_command_prints_a_summary(workspace: dict[str, Contact], users: dict
     assert "; 5 updated; " in out and "events read" in out and "moved" not in out
     with clock.frozen(NOW):
         call_command("score", "refresh")
-    assert capsys.readouterr().out.strip().startswith("Refreshed 5 contacts in ")
+    assert capsys.readouterr().out.strip().startswith("Refreshed the interest of 5 contacts in ")
 
 
 def test_the_command_refuses_an_unknown_action() -> None:

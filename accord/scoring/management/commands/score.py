@@ -4,7 +4,8 @@
     accord score refresh                      the daily decay (what the `decay` task runs)
 
 A progress bar goes to stderr (on a terminal), a one-line summary to stdout. Exit codes: 0 done,
-1 failed (nothing of the failing chunk is kept; chunks written before it are), 130 interrupted.
+1 failed (nothing of the failing chunk is kept; chunks written before it are), 2 a wrong command
+line, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ class Command(BaseCommand):
 
 
 def _summary(action: str, result: rescore.RescoreResult) -> str:
-    verb = "Rescored" if action == "rescore" else "Refreshed"
+    what = "Rescored" if action == "rescore" else "Refreshed the interest of"
     parts = [
-        f"{verb} {result.contacts:,} contacts in {result.seconds:.1f} s",
+        f"{what} {result.contacts:,} contacts in {result.seconds:.1f} s",
         f"{result.written:,} updated",
         f"{result.changed:,} with a score change recorded",
     ]
