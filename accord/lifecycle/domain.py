@@ -107,7 +107,9 @@ def _into_funnel(playbook: Playbook, source: Stage | None, target: Stage, from_k
     if source is not None and source.kind is StageKind.DISQUALIFY:
         by_rule = False  # only a person brings a disqualified contact back
     elif source is not None and source.kind is StageKind.RECYCLE:
-        by_rule = playbook.requalifies_recycled
+        # Only the MQL rule re-qualifies a recycled contact, and only when the playbook says so: an
+        # email open must not make a nurtured contact a subscriber again.
+        by_rule = playbook.requalifies_recycled and target == playbook.mql_stage
     else:
         by_rule = True
     return Transition(

@@ -29,6 +29,7 @@ M, S = frozenset({Side.MARKETING}), frozenset({Side.SALES})
 MS = M | S
 
 # A: advance a rule may make · a: advance only a person may make · H: hand-back · x: illegal · =: same stage
+# A recycled contact comes back by rule only through the MQL rule (mql.requalify_recycled).
 EXPECTED = """
 from \\ to    visitor subscriber lead mql sql opportunity customer recycled disqualified
 -            A       A          A    A   A   A           A        x        H
@@ -39,7 +40,7 @@ mql          H       H          H    =   A   A           A        H        H
 sql          H       H          H    H   =   A           A        H        H
 opportunity  H       H          H    H   H   =           A        H        H
 customer     H       H          H    H   H   H           =        H        H
-recycled     A       A          A    A   A   A           A        =        H
+recycled     a       a          a    A   a   a           a        =        H
 disqualified a       a          a    a   a   a           a        H        =
 """
 

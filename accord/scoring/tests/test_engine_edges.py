@@ -536,11 +536,6 @@ def test_a_recycled_contact_qualifies_again_through_interest_when_the_playbook_s
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="lifecycle.domain lets every rule, not only the MQL rule, bring a recycled contact back when "
-    "mql.requalify_recycled is true: an email open moves a recycled contact with consent to subscriber",
-)
 def test_interest_below_the_mql_rule_leaves_a_recycled_contact_recycled(ada: Contact, users: dict[str, Any]) -> None:
     ingest(identify(ADA, "ada@acme.com", NOW - dt.timedelta(days=2)), at=NOW - dt.timedelta(days=2))
     _recycle(ada, users)
