@@ -256,6 +256,9 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
             setattr(keep, name, value)
         keep.created_at = min(keep.created_at, drop.created_at)
         keep.updated_at = clock.now()
+        # The kept contact's interest state no longer matches its (merged) history: whatever scores
+        # it next recomputes it in full, even if the refresh queued below were lost.
+        keep.score_version = None
         keep.save()
         ContactMerge.objects.create(kept=keep, dropped_id=dropped_id, snapshot=snapshot, merged_by=acting_user)
         audit.record(
