@@ -596,14 +596,10 @@ class _Reader:
     def could_match(self, model: domain.Model) -> RawSQL | None:
         """On PostgreSQL, a condition that holds for every event an interest rule of `model` could
         match — and for few others (see `_narrowing`): fewer rows to send. None elsewhere, or when
-        the database's lower() does not lower-case ASCII text as Python does (a Turkish locale)."""
+        the database's encoding is not UTF-8 (where non-ASCII text could not be told apart)."""
         if self.conn is None:
             return None
-        ascii_text = "".join(map(chr, range(1, 128)))
-        row = self.conn.execute(
-            "SELECT lower(%s) = %s AND current_setting('server_encoding') = 'UTF8'",
-            [ascii_text, ascii_text.lower()],
-        ).fetchone()
+        row = self.conn.execute("SELECT current_setting('server_encoding') = 'UTF8'").fetchone()
         if not row or not row[0]:
             return None
         found = _narrowing(model)
@@ -725,8 +721,8 @@ def _narrowing(model: domain.Model) -> _Sql | None:
     """SQL true for every event some interest rule could match: a superset, decided cheaply.
 
     Python compares text after str.casefold(). For ASCII text that is ASCII lower-casing, which
-    PostgreSQL's lower() does too (checked by the caller); text with any other character is
-    always let through (`octet_length <> length`), and Python decides. So a rule's event name or
+    PostgreSQL's lower() under the "C" collation does; text with any other character is always
+    let through (`octet_length <> length`, in UTF-8), and Python decides. So a rule's event name or
     a `when` comparison becomes `lower(column) = 'literal folded' OR the column is not ASCII`.
     Negations and anything else not narrowed this way let every event through."""
     parts = []
@@ -791,7 +787,9 @@ def _folded(column: str, operator: str, literal: str, *, ascii_literal: bool | N
     other = f"octet_length({column}) <> length({column})"
     if not (literal.isascii() if ascii_literal is None else ascii_literal):
         return other, []
-    return f"lower({column}) {operator} %s OR {other}", [literal]
+    # Under the "C" collation lower() changes the ASCII letters only (a byte at a time, fast, the
+    # same whatever the database's locale): exactly Python's casefold of ASCII text.
+    return f'lower({column} COLLATE "C") {operator} %s OR {other}', [literal]
 
 
 def _event_column(field: str) -> str:
