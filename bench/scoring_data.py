@@ -36,7 +36,7 @@ import psycopg
 DATABASE = "accord_bench_scoring"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 SEED = 4
-LAYOUT = 2  # bump when the generated rows change shape, so an old dataset is generated again
+LAYOUT = 3  # bump when the generated rows change shape, so an old dataset is generated again
 DAYS = 180
 BLOCK = 1_000_000  # events generated and copied per block
 
