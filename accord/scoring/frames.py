@@ -14,6 +14,20 @@ Columns are named by the facts the rules read: "contact.title", "account.employe
 "event.path"… A column's kind (text, number, true/false) is given by a `kinds` mapping such as
 `vocabulary.PROFILE.fields`. A fact under "contact.properties.", "account.properties." or
 "event.properties." is read from the JSON text column named by the prefix ("contact.properties").
+Text columns may be categorical: a comparison then runs once per category (`distinct_values`).
+
+The pieces, in the order a rescore uses them:
+
+- `condition_expr(condition, kinds)`: a condition of the playbook as a Boolean expression;
+  `columns_of(condition)` the columns it reads.
+- `event_hits(model, events)`: (contact_id, rule, day) per event and interest rule it matches;
+  `event_columns(model)` the event columns to load; `count_hits` aggregates hits.
+- `interest_frame(model, hits, today)`: per contact, the interest state and score of
+  `domain.recompute` and `Model.value`; `value_expr` that score from a stored (mass, anchor).
+- `fit_frame(model, profiles)`: per contact, what `Model.fit` gives; `profile_columns(model)`
+  the profile columns to load; `quadrant_expr` the quadrant.
+- `rule_target_expr(playbook, stages)`: whether a stage rule would move a contact now (as
+  `lifecycle.domain.rule_target` decides); `rule_columns(playbook)` the columns it reads.
 
 Pure: Polars, NumPy and the domain modules; no Django, no I/O.
 """
