@@ -55,6 +55,7 @@ def run() -> None:
     was_active = scoring_data.active_version(url)
     target = versions["tweaked"] if scoring_data.scored_under(url) != versions["tweaked"] else versions["default"]
     tables = ("contacts_contact", "scoring_scorechange")
+    load = os.getloadavg()
     try:
         scoring_data.activate(url, target)
         scoring_data.vacuum(url, *tables)
@@ -65,6 +66,7 @@ def run() -> None:
     finally:
         scoring_data.activate(url, was_active)
     name = "tweaked" if target == versions["tweaked"] else "default"
+    print(f"   load average before and after the rescores: {load[0]:.1f} and {os.getloadavg()[0]:.1f} (2 cores)")
     _report(f"rescore under a new version ({name}): every row written", full, full_rss)
     _report("rescore again: nothing changed, stage rules checked", again, again_rss)
     per_contact = naive["seconds"] / naive["contacts"]
