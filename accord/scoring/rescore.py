@@ -46,6 +46,7 @@ import select
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,7 @@ CHUNK = 200_000  # contacts scored and written together
 BLOCK_BYTES = 32 << 20  # CSV text parsed at a time while streaming from PostgreSQL
 STREAM_DEPTH = 4  # blocks read ahead of the parsing, at most
 EVENT_PARTS = 2  # PostgreSQL: the events are read in this many ranges of the table at once
+WRITERS = 2  # PostgreSQL: chunks written at once, each on a connection of its own
 PART_MIN_PAGES = 64  # … each of at least this many pages (8 kB each)
 SQLITE_ROWS = 50_000  # rows fetched at a time elsewhere
 RULES_BATCH = 500  # contacts loaded at a time for the stage rules
@@ -184,11 +186,12 @@ def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | Non
     for start in range(0, max(total, 1), CHUNK):
         chunk = faded.slice(start, CHUNK)
         if chunk.height:
-            written = _write_decay(chunk, version, now)
+            with transaction.atomic():  # the scores and their history together
+                written = _write_decay(chunk, version, now)
+                noted = written.filter(pl.col("quadrant").ne_missing(pl.col("quadrant_before")))
+                _write_history(noted, version, now, Cause.DECAY)
             result.written += written.height
             result.skipped += chunk.height - written.height
-            noted = written.filter(pl.col("quadrant").ne_missing(pl.col("quadrant_before")))
-            _write_history(noted, version, now, Cause.DECAY)
             result.changed += noted.height
         if progress is not None:
             progress(min(start + CHUNK, total), total)
@@ -237,6 +240,7 @@ def _rescore(
         blocks = reader.frames(contacts, columns, rows=chunk_size, early=True)
         interest = _interest(reader, model, today, only, result)
         done = 0
+        writer = _Writer(version, now, cause, threads=WRITERS if reader.own else 0)
         loading = time.perf_counter()
         for block in blocks:
             result.load_seconds += time.perf_counter() - loading
@@ -248,29 +252,20 @@ def _rescore(
             changed = scored.filter(pl.col("_write"))
             candidates = _rule_candidates(playbook, scored) if apply_rules else None
             result.compute_seconds += time.perf_counter() - computing
-            writing = time.perf_counter()
-            written = _write_scores(changed, version, now) if changed.height else changed
-            # The decay notes only moves between grades or quadrants; a rescore notes noticeable ones.
-            noticed = written.filter(pl.col("_regraded") if cause is Cause.DECAY else pl.col("_noticed"))
-            _write_history(noticed, version, now, cause, previous=True)
-            result.write_seconds += time.perf_counter() - writing
             result.contacts += block.height
-            result.written += written.height
-            result.skipped += changed.height - written.height
-            result.changed += noticed.height
-            if candidates is not None:
-                # Whose scores rose, among those a stage rule would move; and whom a new playbook
-                # version scored for the first time, among those its MQL rule would move.
-                found = written.join(candidates, on="contact_id", how="inner")
-                up = found.filter(
-                    (pl.col("_rising") & pl.col("_noticed")) | (pl.col("_new_version") & pl.col("_to_mql"))
-                )
-                rising += up["contact_id"].to_list()
+            writing = time.perf_counter()
+            for written, noticed, changed_, candidates_ in writer.put(changed, candidates):
+                _count(result, rising, written, noticed, changed_, candidates_)
+            result.write_seconds += time.perf_counter() - writing
             done += block.height
             if progress is not None:
                 progress(done, max(total, done))
             loading = time.perf_counter()
         result.load_seconds += time.perf_counter() - loading
+        writing = time.perf_counter()
+        for written, noticed, changed_, candidates_ in writer.finish():
+            _count(result, rising, written, noticed, changed_, candidates_)
+        result.write_seconds += time.perf_counter() - writing
     if progress is not None and done != total:
         progress(done, done)  # the total was an estimate
     if rising:
@@ -283,6 +278,73 @@ def _rescore(
 
 
 _IN_LIMIT = 5_000  # larger id sets are filtered after reading rather than in SQL
+
+
+def _count(
+    result: RescoreResult,
+    rising: list[int],
+    written: pl.DataFrame,
+    noticed: pl.DataFrame,
+    changed: pl.DataFrame,
+    candidates: pl.DataFrame | None,
+) -> None:
+    """Add a written chunk to the result and to the contacts to hand to the stage rules."""
+    result.written += written.height
+    result.skipped += changed.height - written.height
+    result.changed += noticed.height
+    if candidates is not None:
+        # Whose scores rose, among those a stage rule would move; and whom a new playbook
+        # version scored for the first time, among those its MQL rule would move.
+        found = written.join(candidates, on="contact_id", how="inner")
+        up = found.filter((pl.col("_rising") & pl.col("_noticed")) | (pl.col("_new_version") & pl.col("_to_mql")))
+        rising += up["contact_id"].to_list()
+
+
+_Written = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]
+
+
+class _Writer:
+    """Writes the chunks: with `threads`, that many at once, each in a thread with its own
+    database connection, while the next chunks are scored (PostgreSQL, outside a caller's
+    transaction: it keeps both cores busy maintaining the contact table's indexes); else each at
+    once, in the caller's connection and transaction. Each chunk is one transaction: the scores
+    and their ScoreChange rows together."""
+
+    def __init__(self, version: PlaybookVersion, now: dt.datetime, cause: Cause, *, threads: int) -> None:
+        self.version, self.now, self.cause = version, now, cause
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="rescore-writer") if threads else None
+        self.threads = threads
+        self.pending: list[tuple[Future[tuple[pl.DataFrame, pl.DataFrame]], pl.DataFrame, Any]] = []
+
+    def put(self, changed: pl.DataFrame, candidates: pl.DataFrame | None) -> list[_Written]:
+        """Write a chunk (or start writing it); the chunks written meanwhile."""
+        if self.pool is None:
+            return [(*self._write(changed), changed, candidates)]
+        self.pending.append((self.pool.submit(self._write_apart, changed), changed, candidates))
+        done = []
+        while len(self.pending) > self.threads:  # at most one chunk waits for a free writer
+            future, waiting, found = self.pending.pop(0)
+            done.append((*future.result(), waiting, found))
+        return done
+
+    def finish(self) -> list[_Written]:
+        done = [(*future.result(), changed, found) for future, changed, found in self.pending]
+        self.pending = []
+        if self.pool is not None:
+            self.pool.shutdown()
+        return done
+
+    def _write_apart(self, changed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        try:
+            return self._write(changed)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _write(self, changed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The rows written (and, among them, those noted in the score history)."""
+        if not changed.height:
+            return changed, changed
+        return _write_scores(changed, self.version, self.now, cause=self.cause)
 
 
 def _interest(
@@ -971,9 +1033,13 @@ _SCORE_COLUMNS = {
 }
 
 
-def _write_scores(changed: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> pl.DataFrame:
+def _write_scores(
+    changed: pl.DataFrame, version: PlaybookVersion, now: dt.datetime, *, cause: Cause
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Write the new scores of `changed` (scored_at = now, score_version = version) where the
-    contact's scored_at is still the one read; the rows written."""
+    contact's scored_at is still the one read, and a ScoreChange for those of them whose scores
+    changed enough (the decay notes only moves between grades or quadrants), in one transaction;
+    the rows written, and those noted."""
     rows = changed.select(
         "contact_id", *[pl.col(source).alias(target) for target, source in _SCORE_COLUMNS.items()], "scored_before"
     ).sort("contact_id")
@@ -984,11 +1050,14 @@ def _write_scores(changed: pl.DataFrame, version: PlaybookVersion, now: dt.datet
                     ids = _update_postgres(rows, version, now)
                 else:
                     ids = _update_rows(rows, version, now)
-            break
+                written = changed.filter(pl.col("contact_id").is_in(ids))
+                noticed = written.filter(pl.col("_regraded") if cause is Cause.DECAY else pl.col("_noticed"))
+                _write_history(noticed, version, now, cause, previous=True)
+            return written, noticed
         except OperationalError as exc:
             if attempt == _ATTEMPTS - 1 or type(exc.__cause__).__name__ != "DeadlockDetected":
                 raise
-    return changed.filter(pl.col("contact_id").is_in(ids))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 _ATTEMPTS = 3  # a chunk PostgreSQL broke a deadlock with is written again

@@ -418,10 +418,10 @@ def test_scores_the_pipeline_wrote_meanwhile_are_kept(
     ada = workspace["ada"]
     real = rescore._write_scores
 
-    def pipeline_first(changed: Any, version: Any, now: dt.datetime) -> Any:
+    def pipeline_first(changed: Any, version: Any, now: dt.datetime, **kwargs: Any) -> Any:
         # an event is scored for ada between the rescore's read and its write
         ingest(track("u-ada", "Webinar Attended", ago(0, 0)), at=NOW)
-        return real(changed, version, now)
+        return real(changed, version, now, **kwargs)
 
     monkeypatch.setattr(rescore, "_write_scores", pipeline_first)
     result = rescore.rescore(now=NOW, apply_rules=False)
@@ -619,3 +619,24 @@ def test_the_events_read_are_a_superset_of_those_a_rule_matches(db: Any) -> None
     assert matching <= read
     # and it does narrow: the views of other pages and unknown track events stay out
     assert ("page", "Page", "/blog") not in read and ("track", "Video Played", "") not in read
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_chunks_are_written_apart_with_their_history() -> None:
+    """On PostgreSQL, outside a caller's transaction, chunks are written by two writers at once,
+    each on a connection of its own: every changed contact is written once, with its history."""
+    acme = Account.objects.create(name="Acme", domain="acme.com", industry="Software", employees=500, country="US")
+    people = [Contact.objects.create(email=f"p{i}@acme.com", seniority="vp", account=acme) for i in range(9)]
+    ingest(*[identify(f"u{i}", f"p{i}@acme.com", ago(3)) for i in range(9)])
+    ingest(*[page(f"u{i}", "/pricing", ago(i % 3)) for i in range(9)])
+    stale = [c.pk for c in people[::2]]  # five contacts whose stored scores went wrong
+    Contact.objects.filter(pk__in=stale).update(fit_score=1, fit_grade="D", quadrant="low")
+    history = ScoreChange.objects.count()
+
+    result = rescore.rescore(now=NOW, chunk_size=2, apply_rules=False)
+
+    assert (result.written, result.changed, result.skipped) == (5, 5, 0)
+    assert sorted(ScoreChange.objects.filter(cause=Cause.RESCORE).values_list("contact_id", flat=True)) == stale
+    assert ScoreChange.objects.count() == history + 5
+    for contact in people:
+        assert stored(contact) == expected(contact, NOW)
