@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -183,18 +184,17 @@ def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | Non
     result.contacts = stored.height
     writing = time.perf_counter()
     total = faded.height
-    for start in range(0, max(total, 1), CHUNK):
-        chunk = faded.slice(start, CHUNK)
-        if chunk.height:
-            with transaction.atomic():  # the scores and their history together
-                written = _write_decay(chunk, version, now)
-                noted = written.filter(pl.col("quadrant").ne_missing(pl.col("quadrant_before")))
-                _write_history(noted, version, now, Cause.DECAY)
-            result.written += written.height
-            result.skipped += chunk.height - written.height
-            result.changed += noted.height
-        if progress is not None:
-            progress(min(start + CHUNK, total), total)
+    with _Writer(partial(_write_faded, version=version, now=now), threads=_apart()) as writer:
+        finished = []
+        for start in range(0, max(total, 1), CHUNK):
+            finished += writer.put(faded.slice(start, CHUNK))
+            if progress is not None:
+                progress(min(start + CHUNK, total), total)
+        finished += writer.finish()
+    for written, noted, chunk, _ in finished:
+        result.written += written.height
+        result.skipped += chunk.height - written.height
+        result.changed += noted.height
     result.write_seconds = time.perf_counter() - writing
     result.contacts += stale.height
     for ids, cause in ((expired_ids, Cause.DECAY), (set(stale["contact_id"].to_list()), Cause.RESCORE)):
@@ -240,32 +240,33 @@ def _rescore(
         blocks = reader.frames(contacts, columns, rows=chunk_size, early=True)
         interest = _interest(reader, model, today, only, result)
         done = 0
-        writer = _Writer(version, now, cause, threads=WRITERS if reader.own else 0)
-        loading = time.perf_counter()
-        for block in blocks:
-            result.load_seconds += time.perf_counter() - loading
-            if only is not None and len(only) > _IN_LIMIT:
-                block = block.filter(pl.col("contact_id").is_in(only))
-            block = _derived(block, now)
-            computing = time.perf_counter()
-            scored = _score_chunk(model, block, _slice(interest, block), version, today)
-            changed = scored.filter(pl.col("_write"))
-            candidates = _rule_candidates(playbook, scored) if apply_rules else None
-            result.compute_seconds += time.perf_counter() - computing
-            result.contacts += block.height
-            writing = time.perf_counter()
-            for written, noticed, changed_, candidates_ in writer.put(changed, candidates):
-                _count(result, rising, written, noticed, changed_, candidates_)
-            result.write_seconds += time.perf_counter() - writing
-            done += block.height
-            if progress is not None:
-                progress(done, max(total, done))
+        write = partial(_write_scores, version=version, now=now, cause=cause)
+        with _Writer(write, threads=WRITERS if reader.own else 0) as writer:
             loading = time.perf_counter()
-        result.load_seconds += time.perf_counter() - loading
-        writing = time.perf_counter()
-        for written, noticed, changed_, candidates_ in writer.finish():
-            _count(result, rising, written, noticed, changed_, candidates_)
-        result.write_seconds += time.perf_counter() - writing
+            for block in blocks:
+                result.load_seconds += time.perf_counter() - loading
+                if only is not None and len(only) > _IN_LIMIT:
+                    block = block.filter(pl.col("contact_id").is_in(only))
+                block = _derived(block, now)
+                computing = time.perf_counter()
+                scored = _score_chunk(model, block, _slice(interest, block), version, today)
+                changed = scored.filter(pl.col("_write"))
+                candidates = _rule_candidates(playbook, scored) if apply_rules else None
+                result.compute_seconds += time.perf_counter() - computing
+                result.contacts += block.height
+                writing = time.perf_counter()
+                for written in writer.put(changed, candidates):
+                    _count(result, rising, *written)
+                result.write_seconds += time.perf_counter() - writing
+                done += block.height
+                if progress is not None:
+                    progress(done, max(total, done))
+                loading = time.perf_counter()
+            result.load_seconds += time.perf_counter() - loading
+            writing = time.perf_counter()
+            for written in writer.finish():
+                _count(result, rising, *written)
+            result.write_seconds += time.perf_counter() - writing
     if progress is not None and done != total:
         progress(done, done)  # the total was an estimate
     if rising:
@@ -304,23 +305,31 @@ _Written = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame | None]
 
 
 class _Writer:
-    """Writes the chunks: with `threads`, that many at once, each in a thread with its own
-    database connection, while the next chunks are scored (PostgreSQL, outside a caller's
-    transaction: it keeps both cores busy maintaining the contact table's indexes); else each at
-    once, in the caller's connection and transaction. Each chunk is one transaction: the scores
-    and their ScoreChange rows together."""
+    """Writes chunks with `write` (one transaction each: scores and their ScoreChange rows
+    together), which answers the rows written and those noted in the score history. With
+    `threads`, that many at once, each in a thread with a database connection of its own, while
+    the next chunks are scored (PostgreSQL, outside a caller's transaction: it keeps both cores
+    busy maintaining the contact table's indexes); else each at once, in the caller's connection
+    and transaction. On leaving, it waits for the chunks being written."""
 
-    def __init__(self, version: PlaybookVersion, now: dt.datetime, cause: Cause, *, threads: int) -> None:
-        self.version, self.now, self.cause = version, now, cause
+    def __init__(self, write: Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]], *, threads: int) -> None:
+        self.write = write
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="rescore-writer") if threads else None
         self.threads = threads
         self.pending: list[tuple[Future[tuple[pl.DataFrame, pl.DataFrame]], pl.DataFrame, Any]] = []
 
-    def put(self, changed: pl.DataFrame, candidates: pl.DataFrame | None) -> list[_Written]:
-        """Write a chunk (or start writing it); the chunks written meanwhile."""
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def put(self, changed: pl.DataFrame, extra: Any = None) -> list[_Written]:
+        """Write a chunk (or start writing it); the chunks written meanwhile, each with `extra`."""
         if self.pool is None:
-            return [(*self._write(changed), changed, candidates)]
-        self.pending.append((self.pool.submit(self._write_apart, changed), changed, candidates))
+            return [(*self._write(changed), changed, extra)]
+        self.pending.append((self.pool.submit(self._write_apart, changed), changed, extra))
         done = []
         while len(self.pending) > self.threads:  # at most one chunk waits for a free writer
             future, waiting, found = self.pending.pop(0)
@@ -328,10 +337,9 @@ class _Writer:
         return done
 
     def finish(self) -> list[_Written]:
+        """Wait for the chunks being written; those chunks."""
         done = [(*future.result(), changed, found) for future, changed, found in self.pending]
         self.pending = []
-        if self.pool is not None:
-            self.pool.shutdown()
         return done
 
     def _write_apart(self, changed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -341,10 +349,15 @@ class _Writer:
             connection.close()  # this thread's own connection
 
     def _write(self, changed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """The rows written (and, among them, those noted in the score history)."""
         if not changed.height:
             return changed, changed
-        return _write_scores(changed, self.version, self.now, cause=self.cause)
+        return self.write(changed)
+
+
+def _apart() -> int:
+    """How many writers at once: on PostgreSQL outside a caller's transaction, WRITERS; else none
+    (the caller's connection writes)."""
+    return WRITERS if connection.vendor == "postgresql" and not connection.in_atomic_block else 0
 
 
 def _interest(
@@ -1151,6 +1164,18 @@ def _scored_at(ids: list[int]) -> dict[int, Any]:
             )
             found.update((pk, _stamp_text(at)) for pk, at in cursor.fetchall())
     return found
+
+
+def _write_faded(
+    rows: pl.DataFrame, *, version: PlaybookVersion, now: dt.datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The decay's write of a chunk: the faded scores, and a ScoreChange (cause "decay") for the
+    contacts whose quadrant changed, in one transaction; the rows written, and those noted."""
+    with transaction.atomic():
+        written = _write_decay(rows, version, now)
+        noted = written.filter(pl.col("quadrant").ne_missing(pl.col("quadrant_before")))
+        _write_history(noted, version, now, Cause.DECAY)
+    return written, noted
 
 
 def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> pl.DataFrame:

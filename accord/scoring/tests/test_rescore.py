@@ -640,3 +640,26 @@ def test_outside_a_transaction_chunks_are_written_apart_with_their_history() -> 
     assert ScoreChange.objects.count() == history + 5
     for contact in people:
         assert stored(contact) == expected(contact, NOW)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_refresh_writes_apart_too() -> None:
+    acme = Account.objects.create(name="Acme", domain="acme.com", industry="Software", employees=500, country="US")
+    people = [
+        Contact.objects.create(email=f"p{i}@acme.com", seniority="vp", account=acme, consent=False) for i in range(5)
+    ]
+    ingest(*[identify(f"u{i}", f"p{i}@acme.com", ago(3)) for i in range(5)])
+    ingest(*[track(f"u{i}", "Demo Requested", ago(i)) for i in range(5)])  # 50 points: ready
+    later = NOW + dt.timedelta(days=40)
+
+    result = rescore.refresh_interest(now=later)
+
+    assert result.written == 5
+    for contact in people:
+        assert stored(contact) == expected(contact, later)
+    moved = ScoreChange.objects.filter(cause=Cause.DECAY)
+    assert (
+        sorted(moved.values_list("contact_id", flat=True))
+        == sorted(c.pk for c in people if stored(c)[4] == "nurture")
+        != []
+    )
