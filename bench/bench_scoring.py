@@ -21,7 +21,8 @@ extrapolated to all; its answers are checked against what the rescore stored (in
 rolled back, so the dataset is not changed). The stage rules are not timed in the first rescore
 (`--no-stage-moves`): moving contacts would change the dataset for the next run.
 
-Also the rescore of a demo-size workspace (`accord demo`, ACCORD_BENCH_SCORING_DEMO contacts) in
+Then the daily refresh as it would run a day later (every contact's interest faded by a day),
+and the rescore of a demo-size workspace (`accord demo`, ACCORD_BENCH_SCORING_DEMO contacts) in
 a database of its own, made afresh. The machine has 2 cores shared with other work: figures are noisy.
 """
 
@@ -63,6 +64,8 @@ def run() -> None:
         scoring_data.vacuum(url, *tables)
         again, again_rss, _ = worker(MODULE, "rescore", database_url=url)
         naive, _, _ = worker(MODULE, "naive", database_url=url)
+        scoring_data.vacuum(url, *tables)
+        fade, fade_rss, _ = worker(MODULE, "refresh", database_url=url)
     finally:
         scoring_data.activate(url, was_active)
     name = "tweaked" if target == versions["tweaked"] else "default"
@@ -80,6 +83,12 @@ def run() -> None:
         f"     the rescore under a new version: {extrapolated / full['seconds']:,.0f}× faster "
         f"(ratio {full['seconds'] / extrapolated:.5f}); with nothing to write: "
         f"{extrapolated / again['seconds']:,.0f}× faster"
+    )
+    figure("daily refresh, a day later", fade["seconds"], "s")
+    print(
+        f"     {fade['contacts']:,} contacts with interest, {fade['written']:,} rows written, "
+        f"{fade['changed']:,} quadrant moves recorded; reading {fade['load_seconds']:.1f} s, "
+        f"writing {fade['write_seconds']:.1f} s; peak memory {fade_rss:,.0f} MiB"
     )
     _demo(url)
 
@@ -186,6 +195,27 @@ def _naive() -> dict[str, Any]:
     return {"seconds": seconds, "contacts": len(ids), "agree": agree}
 
 
+def _refresh() -> dict[str, Any]:
+    """The daily decay as it runs tomorrow: every contact's interest faded by a day."""
+    import datetime as dt
+
+    import django
+
+    django.setup()
+    from accord.core import clock
+    from accord.scoring import rescore
+
+    result = rescore.refresh_interest(now=clock.now() + dt.timedelta(days=1))
+    return {
+        "seconds": result.seconds,
+        "load_seconds": result.load_seconds,
+        "write_seconds": result.write_seconds,
+        "contacts": result.contacts,
+        "written": result.written,
+        "changed": result.changed,
+    }
+
+
 def _demo_workspace() -> dict[str, Any]:
     import django
 
@@ -212,6 +242,8 @@ if __name__ == "__main__":
         answer = _rescore("--no-stage-moves" not in sys.argv)
     elif mode == "demo":
         answer = _demo_workspace()
+    elif mode == "refresh":
+        answer = _refresh()
     else:
         answer = _naive()
     print(json.dumps(answer))
