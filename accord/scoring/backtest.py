@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import select
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,6 @@ from typing import Any
 import polars as pl
 import psycopg
 from django.db import connection
-from psycopg import pq
 
 from accord.accounts.models import User
 from accord.contacts.models import Account, Contact
@@ -46,6 +44,7 @@ from accord.playbook.domain.document import Playbook
 from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, frames, replay
+from accord.scoring.rescore import copy_blocks
 from accord.tracking.models import Event
 
 WEEKS = 26  # the default window: the last 26 ISO weeks, this one included
@@ -344,41 +343,10 @@ def read_frame(
 
 
 def _copy_out(conn: Any, sql: str, params: Sequence[Any]) -> bytes:
-    """The CSV text of `COPY (sql) TO STDOUT` on a psycopg connection.
-
-    PostgreSQL sends one message per row, and psycopg's `Copy` spends about a microsecond of
-    Python on each: seconds for millions of rows. So the messages are read through libpq
-    (`pgconn`, which psycopg exposes) in a tight loop, as `rescore` does too."""
+    """The CSV text of `COPY (sql) TO STDOUT` on a psycopg connection, read through libpq by the
+    rescore's reader."""
     statement = psycopg.ClientCursor(conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", list(params))
-    pg = conn.pgconn
-    pg.send_query(statement.encode())
-    while pg.is_busy():
-        select.select([pg.socket], [], [])
-        pg.consume_input()
-    started = pg.get_result()
-    if started is None or started.status != pq.ExecStatus.COPY_OUT:
-        message = started.error_message.decode(errors="replace") if started is not None else "no result"
-        while pg.get_result() is not None:
-            pass
-        raise psycopg.DatabaseError(f"COPY failed: {message}")
-    buffer = bytearray()
-    read = pg.get_copy_data
-    while True:
-        size, data = read(1)
-        if size > 0:
-            buffer += data
-        elif size == 0:  # nothing received yet: wait for the socket
-            select.select([pg.socket], [], [])
-            pg.consume_input()
-        else:
-            break
-    failed = None
-    while (result := pg.get_result()) is not None:
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            failed = result.error_message.decode(errors="replace")
-    if failed:
-        raise psycopg.DatabaseError(f"COPY failed: {failed}")
-    return bytes(buffer)
+    return b"".join(copy_blocks(conn, statement.encode()))
 
 
 def _parse_csv(data: bytes, schema: Mapping[str, Any]) -> pl.DataFrame:

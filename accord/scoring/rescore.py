@@ -765,7 +765,7 @@ class _Reader:
     def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
         assert self.conn is not None
         rest = b""
-        for data in _copy_out(self.conn, self._statement(queryset, columns, self.conn)):
+        for data in copy_blocks(self.conn, self._statement(queryset, columns, self.conn)):
             text, rest = _cut(rest + data)
             yield from _parsed([text], columns)
         yield from _parsed([rest], columns)
@@ -899,7 +899,7 @@ class _Stream:
     def _read(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
         try:
             rest = b""
-            for data in _copy_out(conn, statement):
+            for data in copy_blocks(conn, statement):
                 text, rest = _cut(rest + data)
                 if text and not self._put(text):
                     return
@@ -936,7 +936,7 @@ class _Stream:
             thread.join(timeout=5)
 
 
-def _copy_out(conn: psycopg.Connection[Any], statement: bytes) -> Iterator[bytes]:
+def copy_blocks(conn: psycopg.Connection[Any], statement: bytes) -> Iterator[bytes]:
     """The text a `COPY … TO STDOUT` sends, in blocks of about BLOCK_BYTES.
 
     PostgreSQL sends one message per row; psycopg's `Copy` spends microseconds of Python on each,

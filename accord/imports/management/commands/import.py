@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
 from accord.core.errors import AccordError
+from accord.core.progress import Bar
 from accord.imports import actions
 from accord.imports.domain import DEFAULT_BATCH_SIZE, ContactFormat
 
@@ -26,24 +25,6 @@ def _batch_size(raw: str) -> int:
     if not 1 <= value <= actions.MAX_BATCH_SIZE:
         raise argparse.ArgumentTypeError(f"must be from 1 to {actions.MAX_BATCH_SIZE:,}")
     return value
-
-
-class _Bar:
-    """A progress bar on stderr, on a terminal only (tqdm hides it otherwise)."""
-
-    def __init__(self, unit: str) -> None:
-        self.unit = unit
-        self.bar: tqdm[Any] | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = tqdm(total=max(total, done), initial=done, unit=self.unit, file=sys.stderr, disable=None)
-        else:
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class Command(BaseCommand):
@@ -76,8 +57,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["kind"]
-        bar = _Bar("rows" if kind == "contacts" else "lines")
-        scoring = _Bar("contacts")
+        bar = Bar("rows" if kind == "contacts" else "lines")
+        scoring = Bar("contacts")
         try:
             if kind == "contacts":
                 result = actions.contacts_import(

@@ -10,31 +10,13 @@ line, 130 interrupted.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
 from accord.core.errors import AccordError
+from accord.core.progress import Bar
 from accord.scoring import rescore
-
-
-class _Bar:
-    """A progress bar on stderr, on a terminal only (tqdm hides it otherwise)."""
-
-    def __init__(self) -> None:
-        self.bar: tqdm[Any] | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = tqdm(total=max(total, done), initial=done, unit="contacts", file=sys.stderr, disable=None)
-        else:
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class Command(BaseCommand):
@@ -51,7 +33,7 @@ class Command(BaseCommand):
         sub.add_parser("refresh", help="store each contact's interest as it has faded since it was scored")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        bar = _Bar()
+        bar = Bar("contacts")
         try:
             if options["action"] == "rescore":
                 result = rescore.rescore(progress=bar, apply_rules=not options["no_stage_moves"])
