@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import pytest
@@ -11,25 +10,9 @@ from playwright.sync_api import expect
 
 from accord.contacts.models import Contact
 from accord.core import clock
-from accord.tracking.ingest import record
+from accord.scoring.tests.events import ingest, message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def message(contact: Contact, kind: str, at: dt.datetime, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "userId": f"u-{contact.pk}",
-        "messageId": str(uuid.uuid4()),
-        "timestamp": at.isoformat(),
-        **fields,
-    }
-
-
-def ingest(at: dt.datetime, *items: dict[str, Any]) -> None:
-    with clock.frozen(at):
-        outcome = record(list(items), sent_with="test", received_at=at)
-    assert outcome.rejected == [], outcome.rejected
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ contact whose events came in through ingest; bad ids, unknown contacts, credenti
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from accord.contacts.models import Account, Contact
 from accord.core import clock
 from accord.scoring.models import ScoreChange
-from accord.tracking.ingest import record
+from accord.scoring.tests.events import ingest, message
 
 pytestmark = pytest.mark.django_db
 
@@ -44,22 +43,6 @@ def ada(db: Any) -> Contact:
     return Contact.objects.create(
         email="ada@acme.com", title="VP Marketing", seniority="vp", account=acme, consent=True, stage="lead"
     )
-
-
-def message(contact: Contact, kind: str, at: dt.datetime, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "userId": f"user-{contact.pk}",
-        "messageId": str(uuid.uuid4()),
-        "timestamp": at.isoformat(),
-        **fields,
-    }
-
-
-def ingest(at: dt.datetime, *items: dict[str, Any]) -> None:
-    with clock.frozen(at):
-        outcome = record(list(items), sent_with="test", received_at=at)
-    assert outcome.rejected == [], outcome.rejected
 
 
 def history_of(contact: Contact) -> None:

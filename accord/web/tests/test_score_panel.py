@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import uuid
 from html.parser import HTMLParser
 from typing import Any
 
@@ -16,7 +15,7 @@ from accord.contacts.models import Account, Contact
 from accord.core import clock
 from accord.playbook.queries import active_playbook
 from accord.scoring.models import ScoreChange
-from accord.tracking.ingest import record
+from accord.scoring.tests.events import ingest, message
 
 pytestmark = pytest.mark.django_db
 
@@ -63,22 +62,6 @@ def section(response: Any, element_id: str) -> str:
     parser.feed(response.content.decode())
     assert parser.found, f"no element #{element_id}"
     return re.sub(r"\s+", " ", " ".join(parser.parts)).strip()
-
-
-def message(contact: Contact, kind: str, at: dt.datetime, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "userId": f"u-{contact.pk}",
-        "messageId": str(uuid.uuid4()),
-        "timestamp": at.isoformat(),
-        **fields,
-    }
-
-
-def ingest(at: dt.datetime, *items: dict[str, Any]) -> None:
-    with clock.frozen(at):
-        outcome = record(list(items), sent_with="test", received_at=at)
-    assert outcome.rejected == [], outcome.rejected
 
 
 def pricing(contact: Contact, at: dt.datetime) -> dict[str, Any]:
