@@ -10,12 +10,12 @@ Bad rows are skipped and reported; good rows land. One audit row per run, when i
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -740,8 +740,9 @@ def _read_message(number: int, raw: bytes) -> tuple[Any, Problem | None]:
     except UnicodeDecodeError as exc:
         return None, Problem(number, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at character {exc.start + 1})")
     try:
-        message = json.loads(text)
-    except json.JSONDecodeError as exc:
+        # The wire's parser: no NaN, no lone surrogates, a bounded depth (its error is json's).
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         return None, Problem(number, "", f"not valid JSON ({exc.msg} at character {exc.pos + 1})")
     return domain.prepare_message(message, raw), None
 

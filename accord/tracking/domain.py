@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 from accord.contacts.domain import normalize_email
 
@@ -38,6 +41,10 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_BATCH_EVENTS = 2500
 MAX_ID_LENGTH = 255
+# Objects and lists inside a message may nest this deep (Segment's own calls nest three or four).
+MAX_DEPTH = 32
+# The earliest time an event may carry: nothing tracked happened before the Unix epoch.
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FORM_SUBMITTED = "Form Submitted"  # the track event the snippet sends for a captured form
 
 # uuid5 namespace for message ids that are not UUIDs themselves.
@@ -105,19 +112,186 @@ def parse_time(value: Any, name: str) -> dt.datetime | None:
         raise Rejected(f"{name}: must be an ISO 8601 date and time, not {value!r}"[:300]) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:30+01:00 is before year 1 in UTC
+        raise Rejected(f"{name}: out of range once converted to UTC ({value!r})"[:300]) from None
 
 
 def corrected(original: dt.datetime | None, sent_at: dt.datetime | None, received_at: dt.datetime) -> dt.datetime:
     """When the event happened on the server's clock: receivedAt − (sentAt − timestamp).
 
     Without sentAt the sender's timestamp is taken as it is; without a timestamp, receivedAt.
-    Never later than receivedAt: an event cannot have happened after it arrived.
+    Never later than receivedAt: an event cannot have happened after it arrived, nor earlier
+    than 1970 (`Rejected`).
     """
-    if original is None:
-        return received_at
-    when = original if sent_at is None else received_at - (sent_at - original)
-    return min(when, received_at)
+    if original is None or sent_at is None:
+        when = original or received_at
+    else:
+        try:
+            when = received_at - (sent_at - original)
+        except OverflowError:
+            raise Rejected("sentAt: the clock-skew correction is out of range (sentAt is far from timestamp)") from None
+        if when < EPOCH <= original:
+            raise Rejected("sentAt: the clock-skew correction is out of range (sentAt is far from timestamp)")
+    when = min(when, received_at)
+    if when < EPOCH:
+        raise Rejected("timestamp: before 1970-01-01")
+    return when
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "is not valid Unicode (an unpaired surrogate)"
+    return None
+
+
+_ROOT = re.compile(r"^[^.\[]*")
+
+
+def problem(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """Why a decoded JSON value cannot be stored as it is, naming where; None when it can.
+
+    Text must be valid Unicode without NUL characters (PostgreSQL stores neither), numbers must be
+    finite and fit 64 bits, and objects and lists may nest at most `MAX_DEPTH` levels (the walk
+    stops there, so no input is too deep for it).
+    """
+    where = path or "message"
+    if isinstance(value, str):
+        found = _text_problem(value)
+        return f"{where}: {found}" if found else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return None if -(2**63) <= value < 2**64 else f"{where}: the number is too large"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where}: must be a finite number"
+    if not isinstance(value, (dict, list)):
+        return f"{where}: {type(value).__name__} is not a JSON value"
+    if depth > MAX_DEPTH:
+        return f"{_ROOT.match(path).group() or 'message'}: nested deeper than {MAX_DEPTH} levels"  # type: ignore[union-attr]
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = problem(item, f"{path}[{index}]", depth + 1)
+            if found is not None:
+                return found
+        return None
+    for key, item in value.items():
+        name_problem = _text_problem(key) if isinstance(key, str) else "is not text"
+        if name_problem is not None:
+            return f"{where}: a property name {name_problem}"
+        found = problem(item, f"{path}.{key}" if path else key, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def encoded(raw: Any) -> bytes:
+    """A decoded message as compact JSON, once `problem` finds nothing wrong with it (`Rejected`).
+
+    The fast path is orjson itself: it refuses surrogates, numbers past 64 bits and deep nesting;
+    NUL characters and nesting past `MAX_DEPTH` are looked for in its output first, and only a
+    message that might hold either is walked. (NaN and infinities cannot be decoded by orjson,
+    the only parser messages come through.)
+    """
+    try:
+        data = orjson.dumps(raw)
+    except (orjson.JSONEncodeError, TypeError):
+        raise Rejected(problem(raw) or "the message cannot be stored as JSON") from None
+    if b"\\u0000" in data or data.count(b"{") + data.count(b"[") > MAX_DEPTH:
+        found = problem(raw)
+        if found is not None:
+            raise Rejected(found)
+    return data
+
+
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},:]', re.S)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A batch element that is not valid JSON on its own, with the parser's reason."""
+
+    reason: str
+
+
+def split_batch(body: bytes) -> dict[str, Any] | None:
+    """A batch body that orjson refused as a whole, read member by member and message by message.
+
+    One message that is not valid JSON (a lone surrogate, NaN, invalid UTF-8, nesting past the
+    parser's depth) must not cost the others: the top-level object and its `batch` array are
+    split at their commas by a scan that skips strings, each piece is decoded on its own, and a
+    message that cannot be becomes `Unreadable`. None when the body is not a JSON object made of
+    whole members (then nothing can be trusted and the request is refused).
+    """
+    members: dict[str, Any] = {}
+    depth = 0
+    key: bytes | None = None
+    start = 0  # where the current member's value (or the current batch element) starts
+    in_batch = False
+    elements: list[Any] = []
+    expect_key = False
+    for token in _TOKEN.finditer(body):
+        text, at = token.group(), token.start()
+        if text == b"{" or text == b"[":
+            if depth == 0:
+                if text != b"{" or body[:at].strip():
+                    return None
+                expect_key = True
+            elif depth == 1 and key == b'"batch"' and text == b"[" and not body[start:at].strip():
+                in_batch, elements, start = True, [], at + 1
+            depth += 1
+        elif text == b"}" or text == b"]":
+            depth -= 1
+            if depth < 0:
+                return None
+            if depth == 1 and in_batch and text == b"]":
+                _element(body[start:at], elements)
+                members["batch"], in_batch, start = elements, False, token.end()
+            elif depth == 0:
+                if key is not None and (start == -1 or not _member(key, body[start:at], members)):
+                    return None
+                return members if not body[token.end() :].strip() else None
+        elif depth == 1 and text == b":" and key is not None and start == -1:
+            start = token.end()
+        elif depth == 1 and text == b",":
+            if key is None or start == -1 or not _member(key, body[start:at], members):
+                return None
+            key, expect_key = None, True
+        elif depth == 2 and in_batch and text == b",":
+            _element(body[start:at], elements)
+            start = token.end()
+        elif depth == 1 and expect_key and text.startswith(b'"'):
+            key, expect_key, start = text, False, -1
+    return None
+
+
+def _element(piece: bytes, elements: list[Any]) -> None:
+    if not piece.strip() and not elements:
+        return  # an empty batch
+    try:
+        elements.append(orjson.loads(piece))
+    except orjson.JSONDecodeError as exc:
+        elements.append(Unreadable(f"not valid JSON: {exc}"[:300]))
+
+
+def _member(key: bytes, piece: bytes, members: dict[str, Any]) -> bool:
+    """Decode one top-level member; False when its name or a value outside the batch is unreadable."""
+    try:
+        name = orjson.loads(key)
+    except orjson.JSONDecodeError:
+        return False
+    if name == "batch" and "batch" in members and not piece.strip():
+        return True  # the array was read element by element
+    try:
+        members[name] = orjson.loads(piece)
+    except orjson.JSONDecodeError:
+        members[name] = None  # sentAt, context or writeKey unreadable: as if absent
+    return True
 
 
 def _id(value: Any, name: str) -> str:

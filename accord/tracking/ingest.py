@@ -72,7 +72,10 @@ def _handle(request: IngestRequest) -> dict[str, Any]:
     try:
         payload = orjson.loads(body) if body else None
     except orjson.JSONDecodeError as exc:
-        raise IngestError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+        # One unreadable message must not cost a batch the others: read it message by message.
+        payload = domain.split_batch(body) if expected is None else None
+        if payload is None:
+            raise IngestError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise IngestError(400, "invalid_request", "the body must be a JSON object")
     key = _authenticate(request.authorization, payload.get("writeKey"))
@@ -89,9 +92,9 @@ def _handle(request: IngestRequest) -> dict[str, Any]:
             sent_with=key.prefix,
             received_at=received_at,
             sent_at=payload.get("sentAt"),
-            batch_context=context if isinstance(context, dict) else None,
+            # A batch context that could not be stored with each message is left out, not fatal.
+            batch_context=context if isinstance(context, dict) and domain.problem(context) is None else None,
             client_ip=request.client_ip,
-            check_sizes=len(body) > domain.MAX_EVENT_BYTES,
         )
     else:
         outcome = record(
@@ -188,7 +191,6 @@ def record(
     sent_at: Any = None,
     batch_context: Mapping[str, Any] | None = None,
     client_ip: str = "",
-    check_sizes: bool = True,
 ) -> Outcome:
     """Validate `items` (Segment messages), store the valid ones once each, resolve who they are
     about and hand them on — all in one transaction: either all valid ones land or none."""
@@ -201,7 +203,9 @@ def record(
     messages: list[domain.Message] = []
     for index, item in enumerate(items):
         try:
-            if check_sizes and len(orjson.dumps(item)) > domain.MAX_EVENT_BYTES:
+            if isinstance(item, domain.Unreadable):
+                raise domain.Rejected(item.reason)
+            if len(domain.encoded(item)) > domain.MAX_EVENT_BYTES:
                 raise domain.Rejected(f"the message is larger than {domain.MAX_EVENT_BYTES} bytes")
             messages.append(
                 domain.parse(

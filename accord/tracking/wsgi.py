@@ -32,19 +32,11 @@ def wants(environ: dict[str, Any]) -> bool:
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     if environ.get("REQUEST_METHOD") == "OPTIONS":
         return _respond(start_response, 204, b"")
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
-    if limit and length > limit:
-        body = {
-            "success": False,
-            "code": "too_large",
-            "message": f"request body is {length} bytes; the limit is {limit}",
-        }
+    raw = read_body(environ, limit)
+    if raw is None:
+        body = {"success": False, "code": "too_large", "message": f"the request body is larger than {limit} bytes"}
         return _respond(start_response, 413, orjson.dumps(body))
-    raw = environ["wsgi.input"].read(length) if length else b""
     close_old_connections()
     if settings.DEBUG:
         reset_queries()
@@ -61,6 +53,28 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
     finally:
         close_old_connections()
     return _respond(start_response, status, orjson.dumps(answer))
+
+
+def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes (0: no limit).
+
+    With a Content-Length, that many bytes. Without one, a chunked body (which the server has
+    de-chunked: `wsgi.input_terminated`) is read to its end, never more than `limit` + 1 bytes.
+    """
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ["wsgi.input"]
+    if length:
+        if limit and length > limit:
+            return None
+        return stream.read(length)
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not (chunked or environ.get("wsgi.input_terminated")):
+        return b""
+    raw = stream.read(limit + 1) if limit else stream.read()
+    return None if limit and len(raw) > limit else raw
 
 
 def _handle_safely(request: IngestRequest) -> tuple[int, dict[str, Any]]:

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import uuid
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from accord.tracking.domain import (
     DIRECT,
+    EPOCH,
     EventType,
     Rejected,
     Touch,
+    Unreadable,
     corrected,
+    encoded,
     message_key,
     parse,
     parse_time,
+    problem,
+    split_batch,
     touch,
 )
 
@@ -27,10 +35,28 @@ aware = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(21
 
 @given(aware, aware, aware)
 def test_skew_correction_keeps_the_gap_between_event_and_send(original, sent, received):
-    when = corrected(original, sent, received)
-    assert when <= received
+    try:
+        when = corrected(original, sent, received)
+    except Rejected:  # the correction would put the event before 1970
+        assert received - (sent - original) < EPOCH
+        return
+    assert EPOCH <= when <= received
     if original <= sent:  # a sane sender: the event happened before it was sent
         assert when == received - (sent - original)
+
+
+any_time = st.datetimes(timezones=st.just(dt.UTC))
+
+
+@given(any_time, st.none() | any_time, any_time)
+def test_skew_correction_never_overflows(original, sent, received):
+    """Any times at all, year 1 to 9999: a time between 1970 and the arrival, or a rejection naming the field."""
+    try:
+        when = corrected(original, sent, received)
+    except Rejected as exc:
+        assert exc.reason.startswith(("sentAt:", "timestamp:"))
+    else:
+        assert EPOCH <= when <= received
 
 
 def test_skew_correction_without_sent_at_or_timestamp():
@@ -140,3 +166,56 @@ def test_a_form_submission_carries_its_offer():
         received_at=NOW,
     )
     assert message.offer == "Guide"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+messages = st.lists(st.dictionaries(st.text(max_size=8), json_values, max_size=5), max_size=6)
+
+
+@given(messages, st.dictionaries(st.sampled_from(["sentAt", "context", "writeKey", "x"]), json_values), st.integers(0, 3))
+def test_reading_a_batch_piece_by_piece_gives_what_the_parser_gives(batch, members, indent):
+    """Any valid batch body, however spaced, reads the same split as whole."""
+    body = json.dumps({**members, "batch": batch}, indent=indent or None, ensure_ascii=bool(indent % 2)).encode()
+    assert split_batch(body) == orjson.loads(body)
+
+
+@given(messages, st.integers(0, 5), st.sampled_from([b'"\\ud800"', b"NaN", b'{"a": 1e999}', b"[" * 1100 + b"]" * 1100, b'"\xff"']))
+def test_one_unreadable_message_costs_only_itself(batch, where, bad):
+    where = min(where, len(batch))
+    pieces = [json.dumps(m).encode() for m in batch]
+    pieces.insert(where, bad)
+    body = b'{"sentAt": "2026-03-02T12:00:00Z", "batch": [' + b", ".join(pieces) + b"]}"
+    read = split_batch(body)
+    assert read is not None and read["sentAt"] == "2026-03-02T12:00:00Z"
+    assert isinstance(read["batch"][where], Unreadable)
+    assert read["batch"][:where] + read["batch"][where + 1 :] == batch
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b'{"batch": [1, 2', b'{"batch": [1]} trailing', b'x{"batch": []}', b'{"a" 1}'])
+def test_a_body_that_is_not_an_object_of_whole_members_is_not_read(body):
+    assert split_batch(body) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ({"a": "x\x00"}, "properties.a: contains a NUL character"),
+        ({"a\x00": 1}, "properties: a property name contains a NUL character"),
+        ({"a": ["\ud800"]}, "properties.a[0]: is not valid Unicode (an unpaired surrogate)"),
+        ({"a": 2**64}, "properties.a: the number is too large"),
+        ({"a": float("nan")}, "properties.a: must be a finite number"),
+        ({"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}, "properties: nested deeper than 32 levels"),
+        ({"a": 2**64 - 1, "b": -(2**63), "c": "\\u0000 is six characters"}, None),
+    ],
+)
+def test_what_cannot_be_stored_is_named(value, reason):
+    assert problem({"properties": value}) == reason
+    if reason is None or "finite" in reason:  # orjson, which decodes every message, never yields NaN
+        assert encoded({"properties": value})
+    else:
+        with pytest.raises(Rejected, match=re.escape(reason)):
+            encoded({"properties": value})
