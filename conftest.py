@@ -45,11 +45,27 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing() -> None:
-    """Hash test passwords cheaply; production keeps Django's PBKDF2 default."""
+def _test_settings() -> None:
+    """Hash test passwords cheaply (production keeps Django's PBKDF2 default), and serve static
+    files from the source tree: the suite runs with production settings otherwise, but without
+    a `collectstatic` manifest."""
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters and other cached values do not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture

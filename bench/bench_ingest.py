@@ -223,7 +223,7 @@ def run() -> None:
     total -= total % (BATCH * CLIENTS)
     visitors = max(1000, total // 10)
     admin = User.objects.create_user("bench-ingest@example.com", "x", role="admin")
-    _, key = apikey_create(name="bench ingest", scopes="track", acting_user=admin)
+    _, key = apikey_create(name="bench ingest", scopes="server", acting_user=admin)
     connection.close()  # the server and the clients open their own
 
     server = _start_server()

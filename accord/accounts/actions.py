@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accord.accounts.domain import DESCRIPTIONS, Capability, Role, Side, parse_scopes
+from accord.accounts.domain import DESCRIPTIONS, Capability, Role, Scope, Side, normalize_origin, parse_scopes
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -121,8 +121,51 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def apikey_create(*, name: str, scopes: str | list[str], acting_user: User) -> tuple[ApiKey, str]:
-    """Create a key and return it with its secret, which is never stored and shown only now."""
+MAX_RATE_PER_MINUTE = 10_000_000
+
+
+def _clean_key_limits(
+    scopes: list[Scope], allowed_origins: list[str] | None, rates: dict[str, int | None]
+) -> tuple[list[str], dict[str, int | None]]:
+    browser = Scope.BROWSER in scopes
+    origins: list[str] = []
+    for raw in allowed_origins or []:
+        if not browser:
+            raise InvalidInput("only a browser key has allowed origins", field="allowed_origins")
+        if not isinstance(raw, str):
+            raise InvalidInput("each allowed origin must be text", field="allowed_origins")
+        try:
+            origin = normalize_origin(raw)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="allowed_origins") from None
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > 100:
+        raise InvalidInput("at most 100 allowed origins per key", field="allowed_origins")
+    for name, value in rates.items():
+        if value is None:
+            continue
+        if not browser:
+            raise InvalidInput("only a browser key has rate limits", field=name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE_PER_MINUTE:
+            raise InvalidInput(f"must be a whole number of messages from 1 to {MAX_RATE_PER_MINUTE:,}", field=name)
+    return origins, rates
+
+
+def apikey_create(
+    *,
+    name: str,
+    scopes: str | list[str],
+    acting_user: User,
+    allowed_origins: list[str] | None = None,
+    rate_per_minute: int | None = None,
+    ip_rate_per_minute: int | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which is never stored and shown only now.
+
+    A browser key (scope `browser`) is public: it sits in web pages, so it holds no other scope,
+    and may name the origins allowed to send with it and its own rate limits.
+    """
     require(acting_user, Capability.USER_ADMIN)
     if not name.strip():
         raise InvalidInput("an API key needs a name", field="name")
@@ -130,6 +173,9 @@ def apikey_create(*, name: str, scopes: str | list[str], acting_user: User) -> t
         parsed = parse_scopes(scopes)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="scopes") from None
+    origins, rates = _clean_key_limits(
+        parsed, allowed_origins, {"rate_per_minute": rate_per_minute, "ip_rate_per_minute": ip_rate_per_minute}
+    )
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
@@ -138,9 +184,15 @@ def apikey_create(*, name: str, scopes: str | list[str], acting_user: User) -> t
             prefix=prefix,
             digest=digest(secret),
             scopes=[s.value for s in parsed],
+            allowed_origins=origins,
             created_by=acting_user,
+            **rates,
         )
-        audit.record(action="apikey_create", obj=key, actor=acting_user, details={"scopes": key.scopes})
+        details: dict[str, object] = {"scopes": key.scopes}
+        if origins:
+            details["allowed_origins"] = origins
+        details.update({k: v for k, v in rates.items() if v is not None})
+        audit.record(action="apikey_create", obj=key, actor=acting_user, details=details)
     return key, secret
 
 

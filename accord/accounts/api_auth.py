@@ -52,7 +52,8 @@ def acting_user(request: HttpRequest, scope: Scope) -> User:
     """The user a request acts as, once its key (if any) is known to hold `scope`."""
     key: ApiKey | None = getattr(request, "api_key", None)
     user: User = request.auth  # type: ignore[attr-defined]
-    if key is not None and not (key.has_scope(scope) or (scope is not Scope.TRACK and key.has_scope(Scope.ADMIN))):
+    implied = scope in (Scope.READ, Scope.WRITE) and key is not None and key.has_scope(Scope.ADMIN)
+    if key is not None and not (key.has_scope(scope) or implied):
         raise PermissionDenied(f"this API key lacks the {scope.value!r} scope (it has: {', '.join(key.scopes)})")
     return user
 

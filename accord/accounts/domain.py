@@ -91,22 +91,67 @@ def signs_for(role: Role | str) -> Side | None:
 class Scope(enum.StrEnum):
     READ = "read"  # read contacts, accounts, the playbook and history
     WRITE = "write"  # create and change contacts, move stages (implies nothing else)
-    TRACK = "track"  # send tracking events only; safe to publish in a web page
+    BROWSER = "browser"  # public tracking key for web pages and client SDKs: adds events, never rewrites
+    SERVER = "server"  # secret tracking key for back ends and integrations: the sender's word counts
     ADMIN = "admin"  # playbook versions, users and keys
 
 
+# Former names of scopes, still accepted when a key is created: `track` keys are server keys.
+SCOPE_ALIASES = {"track": Scope.SERVER}
+TRACKING_SCOPES = frozenset({Scope.BROWSER, Scope.SERVER})
+_SCOPE_NAMES = ", ".join(s.value for s in Scope)
+
+
 def parse_scopes(raw: str | list[str]) -> list[Scope]:
-    """Parse 'read,write' or a list into scopes, refusing unknown ones with their name."""
+    """Parse 'read,write' or a list into scopes, refusing unknown ones with their name.
+
+    A browser key is published in web pages: it holds the browser scope and nothing else.
+    """
     items = raw.split(",") if isinstance(raw, str) else list(raw)
-    names = [item.strip() for item in items if item.strip()]
+    names = [item.strip() for item in items if isinstance(item, str) and item.strip()]
     if not names:
-        raise ValueError("at least one scope is required (read, write, track, admin)")
+        raise ValueError(f"at least one scope is required ({_SCOPE_NAMES})")
     scopes: list[Scope] = []
     for name in names:
         try:
-            scope = Scope(name)
+            scope = SCOPE_ALIASES.get(name) or Scope(name)
         except ValueError:
-            raise ValueError(f"unknown scope {name!r}; choose from read, write, track, admin") from None
+            raise ValueError(f"unknown scope {name[:40]!r}; choose from {_SCOPE_NAMES}") from None
         if scope not in scopes:
             scopes.append(scope)
+    if Scope.BROWSER in scopes and len(scopes) > 1:
+        raise ValueError("a browser key is public (it sits in web pages): it holds the browser scope and no other")
     return scopes
+
+
+def origin_allowed(origin: str, allowed: list[str]) -> bool:
+    """Whether a request's Origin header is one a browser key accepts.
+
+    No list means any origin. An entry is an origin (`https://www.example.com`) or a wildcard for
+    its subdomains (`https://*.example.com`, which does not match `https://example.com` itself).
+    A request without an Origin header (a server or an app, not a browser) is not checked here:
+    the header only keeps other web sites' pages from sending with the key.
+    """
+    if not allowed or not origin:
+        return True
+    origin = origin.strip().lower().rstrip("/")
+    for entry in allowed:
+        if entry == origin:
+            return True
+        scheme, sep, host = entry.partition("://*.")
+        if sep and origin.startswith(f"{scheme}://") and origin.endswith(f".{host}"):
+            return True
+    return False
+
+
+def normalize_origin(raw: str) -> str:
+    """'https://www.Example.com/' -> 'https://www.example.com'; ValueError naming what is wrong."""
+    text = raw.strip().lower().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("http", "https") or not rest or "/" in rest or "?" in rest or "#" in rest:
+        raise ValueError(f"{raw[:100]!r} is not an origin such as https://www.example.com or https://*.example.com")
+    host = rest.removeprefix("*.")
+    name, _, port = host.partition(":")
+    if not name or "*" in name or (port and not port.isdigit()):
+        raise ValueError(f"{raw[:100]!r} is not an origin such as https://www.example.com or https://*.example.com")
+    return text

@@ -87,6 +87,11 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(default=list)
+    # Browser keys: the origins whose pages may send with the key (empty: any), and how many
+    # messages a minute the key and each client address may send (null: ACCORD_BROWSER_RATE_*).
+    allowed_origins = models.JSONField(default=list, blank=True)
+    rate_per_minute = models.PositiveIntegerField(null=True, blank=True)
+    ip_rate_per_minute = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_keys")
     created_at = models.DateTimeField(default=clock.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -100,6 +105,11 @@ class ApiKey(models.Model):
 
     def has_scope(self, scope: Scope) -> bool:
         return scope.value in self.scopes
+
+    @property
+    def is_browser(self) -> bool:
+        """A public key, published in web pages: it may add events, never rewrite what others recorded."""
+        return Scope.BROWSER.value in self.scopes
 
     @property
     def is_active(self) -> bool:

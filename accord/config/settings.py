@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from accord.core import network
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -31,19 +33,44 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("ACCORD_DEBUG", True)
+# Debug pages show tracebacks, settings and SQL: only when asked for by name.
+DEBUG = env_bool("ACCORD_DEBUG", False)
 DATA_DIR = Path(env("ACCORD_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 
+MIN_SECRET_KEY_LENGTH = 50
+
+
+def _generated_secret_key(data_dir: Path) -> str:
+    """The key in `data_dir/secret_key`, written there once (readable by its owner only).
+
+    Enough for one server (`make run`); servers sharing sessions set ACCORD_SECRET_KEY instead.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        import secrets
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(secrets.token_urlsafe(64))
+        except FileExistsError:  # another process wrote it first
+            pass
+    return path.read_text().strip()
+
+
 SECRET_KEY = env("ACCORD_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
+if SECRET_KEY:
+    if not DEBUG and (len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5):
         raise ImproperlyConfigured(
-            "ACCORD_SECRET_KEY is required when ACCORD_DEBUG=false; "
+            f"ACCORD_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters (of at least 5 different ones); "
             "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
+elif DEBUG:
     SECRET_KEY = "accord-insecure-development-key-do-not-use-in-production"
+else:
+    SECRET_KEY = _generated_secret_key(DATA_DIR)
 
-ALLOWED_HOSTS = env_list("ACCORD_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ACCORD_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -55,6 +82,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "ninja",  # the API docs' own copy of Swagger UI (no CDN)
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accord.core",
     "accord.accounts",
     "accord.contacts",
@@ -69,17 +101,22 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accord.core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accord.core.middleware.RequestTooLargeMiddleware",
+    "accord.core.middleware.SecureCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accord.web.middleware.LoginRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "accord.config.urls"
@@ -127,11 +164,38 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-ins while an account or an address is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes; docs/security.md): 5 failures lock the account and, apart, the
+# address they came from; each further lockout of the same account or address lasts longer.
+AXES_FAILURE_LIMIT = int(env("ACCORD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accord.accounts.signin.attempted_email"
+AXES_CLIENT_IP_CALLABLE = "accord.accounts.signin.client_address"
+AXES_COOLOFF_TIME = "accord.accounts.signin.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each lockout keeps its own length (the cool-off grows)
+AXES_LOCKOUT_CALLABLE = "accord.accounts.signin.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins go to the audit log instead
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "code"]
+AXES_VERBOSE = False
+
+# Sessions end 12 hours after sign-in (ACCORD_SESSION_HOURS), and when the browser closes if asked.
+SESSION_COOKIE_AGE = int(float(env("ACCORD_SESSION_HOURS", "12")) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("ACCORD_SESSION_ENDS_WITH_BROWSER", False)
+
+OTP_TOTP_ISSUER = env("ACCORD_TOTP_ISSUER", "Accord")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("ACCORD_TIME_ZONE", "UTC")
@@ -166,11 +230,85 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """'X-Forwarded-Proto: https' as Django's SECURE_PROXY_SSL_HEADER; '' for none."""
+    if not raw.strip():
+        return None
+    name, sep, value = raw.partition(":")
+    if not sep or not name.strip() or not value.strip():
+        raise ImproperlyConfigured(
+            f"ACCORD_SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {raw!r}"
+        )
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
+# Behind a TLS proxy: the header it sets on requests that came over HTTPS. Requests over HTTPS get
+# secure cookies and HSTS (accord.core.middleware.SecureCookiesMiddleware, SecurityMiddleware).
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    env("ACCORD_SECURE_PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto: https")
+)
+# Cookies are marked Secure on every HTTPS request; ACCORD_SECURE_COOKIES=true marks them always.
+SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(env("ACCORD_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ACCORD_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The proxies whose X-Forwarded-For is believed about the client's address (addresses or networks).
+try:
+    TRUSTED_PROXIES = network.networks(env_list("ACCORD_TRUSTED_PROXIES", "127.0.0.1,::1"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ACCORD_TRUSTED_PROXIES: {exc}") from None
+
+# A strict Content-Security-Policy: scripts, styles, images and connections from Accord itself only,
+# no inline scripts anywhere. Style attributes are allowed (the chart library sets them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Caches: Redis when ACCORD_CACHE_URL (or a Redis ACCORD_BROKER_URL) is set, so that rate limits are
+# counted across every worker; each process's memory otherwise.
+CACHE_URL = env("ACCORD_CACHE_URL") or (
+    env("ACCORD_BROKER_URL") if env("ACCORD_BROKER_URL").startswith("redis") else ""
+)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "accord"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "accord"}
+    )
+}
+
+# Tracking: client addresses are stored with their host part zeroed (ACCORD_IP_ANONYMIZE); raw events
+# are kept this many days (ACCORD_EVENT_RETENTION_DAYS; empty: for ever), enforced daily.
+ACCORD_IP_ANONYMIZE = env_bool("ACCORD_IP_ANONYMIZE", True)
+_retention = env("ACCORD_EVENT_RETENTION_DAYS")
+if _retention and (not _retention.isdigit() or int(_retention) < 1):
+    raise ImproperlyConfigured(f"ACCORD_EVENT_RETENTION_DAYS must be a whole number of days, not {_retention!r}")
+ACCORD_EVENT_RETENTION_DAYS = int(_retention) if _retention else None
+# Browser keys: messages a minute per key, and per client address, unless the key sets its own.
+ACCORD_BROWSER_RATE_PER_MINUTE = int(env("ACCORD_BROWSER_RATE_PER_MINUTE", "60000"))
+ACCORD_BROWSER_IP_RATE_PER_MINUTE = int(env("ACCORD_BROWSER_IP_RATE_PER_MINUTE", "600"))
+# The keyed hash of an erased person's email (the suppression list) uses this key; keep it stable.
+ACCORD_SUPPRESSION_KEY = env("ACCORD_SUPPRESSION_KEY") or SECRET_KEY
 
 EMAIL_BACKEND = env(
     "ACCORD_EMAIL_BACKEND",
@@ -194,6 +332,7 @@ CELERY_TIMEZONE = "UTC"
 # (`celery -A accord.config.celery worker --beat`, or `accord score refresh` from cron).
 CELERY_BEAT_SCHEDULE = {
     "refresh-interest": {"task": "accord.scoring.decay", "schedule": 24 * 3600.0},
+    "event-retention": {"task": "accord.tracking.retention", "schedule": 24 * 3600.0},
 }
 
 # What happens to events once stored, in order (accord.tracking.pipeline; docs/adr/0009).
@@ -207,6 +346,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("ACCORD_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line per sign-in otherwise; lockouts go to the audit log
         # In-process tasks would log a line each into command output; workers keep theirs.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },

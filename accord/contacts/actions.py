@@ -6,16 +6,18 @@ import datetime as dt
 import decimal
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.forms.models import model_to_dict
 
 from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts import domain
-from accord.contacts.models import SENIORITIES, Account, Contact, ContactMerge
+from accord.contacts.models import SENIORITIES, Account, ConsentChange, Contact, ContactMerge, SuspectedDuplicate
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.core.tasks import after_commit
@@ -175,6 +177,18 @@ def _unique_conflict(exc: IntegrityError, values: Mapping[str, Any]) -> Conflict
     return Conflict(f"the change conflicts with another record: {exc}")
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Where a change sent through tracking came from, kept with a consent change."""
+
+    via: domain.ConsentSource
+    api_key: str = ""  # the key's prefix
+    ip: str = ""
+    page: str = ""
+
+
+PERSON = Evidence(via=domain.ConsentSource.PERSON)
+
 # Fit is recomputed after any edit of a contact or its account (scoring sits above contacts).
 RESCORE = "accord.scoring.tasks.refresh"
 
@@ -192,6 +206,11 @@ def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Cont
         with transaction.atomic():
             contact = Contact.objects.create(**values)
             audit.record(action="contact_create", obj=contact, actor=acting_user)
+            if values.get("consent") is not None:
+                consent_change_record(
+                    contact_id=contact.pk, consent=values["consent"], at=values["consent_at"],
+                    evidence=PERSON, acting_user=acting_user,
+                )  # fmt: skip
             after_commit(RESCORE, contact_ids=[contact.pk])
     except IntegrityError as exc:
         raise _unique_conflict(exc, values) from None
@@ -210,6 +229,11 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: Us
     try:
         with transaction.atomic():
             Contact.objects.filter(pk=contact.pk).update(**changed)
+            if "consent" in changed:
+                consent_change_record(
+                    contact_id=contact.pk, consent=changed["consent"], at=changed["consent_at"],
+                    evidence=PERSON, acting_user=acting_user,
+                )  # fmt: skip
             audit.record(
                 action="contact_update",
                 obj=contact,
@@ -250,6 +274,7 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         snapshot = {k: _jsonable(v) for k, v in drop_values.items()}
         snapshot.update(id=drop.pk, stage=drop.stage, created_at=drop.created_at.isoformat())
         _repoint(drop, keep)
+        _carry_suspicions(drop, keep)
         dropped_id = drop.pk
         drop.delete()
         for name, value in {**taken, **stage_fields}.items():
@@ -343,16 +368,27 @@ def contact_fields_from_traits(
     return values, merged
 
 
-def contact_apply_traits(*, contact_id: int, traits: Mapping[str, Any], email: str | None, at: dt.datetime) -> bool:
+def contact_apply_traits(
+    *, contact_id: int, traits: Mapping[str, Any], email: str | None, at: dt.datetime, evidence: Evidence
+) -> bool:
     """Take what an identify call says about a person (Segment traits) onto their contact.
 
-    Known traits fill the contact's fields (the newest value wins); a trait whose value is not
-    valid for its field is kept as a custom property instead; other simple traits become custom
-    properties. The email is taken only when the contact has none and nobody else has it. No
-    audit row: this is the tracking stream, and the event itself is the record.
+    From a server key, known traits fill the contact's fields (the newest value wins); a trait
+    whose value is not valid for its field is kept as a custom property instead; other simple
+    traits become custom properties. From a browser key (`evidence.via` browser), only what the
+    contact has empty is filled and a consent withdrawal is honoured (`domain.browser_fill`):
+    the event itself keeps what was submitted. The email is taken only when the contact has none
+    and nobody else has it. A consent change is kept as evidence; no audit row otherwise: this is
+    the tracking stream, and the event itself is the record.
     """
     contact = Contact.objects.get(pk=contact_id)  # the caller's transaction holds the identity rows
-    values, properties = contact_fields_from_traits(traits, at=at, properties=contact.properties)
+    current = contact.properties or {}
+    if evidence.via is domain.ConsentSource.BROWSER:
+        submitted, new_properties = contact_fields_from_traits(traits, at=at)
+        values = domain.browser_fill(model_to_dict(contact, fields=[*submitted, "consent"]), submitted)
+        properties = {**new_properties, **current}
+    else:
+        values, properties = contact_fields_from_traits(traits, at=at, properties=current)
     if email and not contact.email and not Contact.objects.filter(email=email).exists():
         values["email"] = email
         if not contact.account_id:
@@ -360,13 +396,70 @@ def contact_apply_traits(*, contact_id: int, traits: Mapping[str, Any], email: s
             values["account_id"] = account.pk if account else None
     if "consent" in values and values["consent"] == contact.consent:
         values.pop("consent_at", None)
-    if properties != (contact.properties or {}):
+    if properties != current:
         values["properties"] = properties
     changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
     if changed:
         changed["updated_at"] = clock.now()
         Contact.objects.filter(pk=contact.pk).update(**changed)
+        if "consent" in changed:
+            consent_change_record(contact_id=contact.pk, consent=changed["consent"], at=at, evidence=evidence)
     return "email" in changed or "consent" in changed
+
+
+def consent_change_record(
+    *, contact_id: int, consent: bool | None, at: dt.datetime, evidence: Evidence, acting_user: User | None = None
+) -> ConsentChange:
+    """Keep the evidence of a consent change; called by whatever changed it, in its transaction."""
+    return ConsentChange.objects.create(
+        contact_id=contact_id, consent=consent, at=at, via=evidence.via.value,
+        by_user=acting_user if getattr(acting_user, "pk", None) else None,
+        via_api_key=evidence.api_key or getattr(acting_user, "_accord_api_key_prefix", "") or "",
+        ip=evidence.ip[:45], page=evidence.page[:2048],
+    )  # fmt: skip
+
+
+def suspected_duplicate_record(*, contact_id: int, other_id: int, reason: str) -> None:
+    """Note that two contacts may be one person, once per pair (a dismissed pair stays dismissed)."""
+    low, high = sorted((contact_id, other_id))
+    if low == high:
+        return
+    SuspectedDuplicate.objects.bulk_create(
+        [SuspectedDuplicate(contact_id=low, other_id=high, reason=reason[:300])], ignore_conflicts=True
+    )
+
+
+def suspected_duplicate_dismiss(*, duplicate: SuspectedDuplicate, acting_user: User | None) -> SuspectedDuplicate:
+    """A person looked and they are two people: the pair is no longer shown."""
+    require(acting_user, Capability.CONTACT_MERGE)
+    with transaction.atomic():
+        if duplicate.dismissed_at is None:
+            duplicate.dismissed_at = clock.now()
+            duplicate.dismissed_by = acting_user if getattr(acting_user, "pk", None) else None
+            duplicate.save(update_fields=["dismissed_at", "dismissed_by"])
+            audit.record(
+                action="suspected_duplicate_dismiss", obj=duplicate, actor=acting_user,
+                details={"contact_id": duplicate.contact_id, "other_id": duplicate.other_id},
+            )  # fmt: skip
+    return duplicate
+
+
+def _carry_suspicions(drop: Contact, keep: Contact) -> None:
+    """A merge settles the pair it merged; the dropped contact's other suspicions pass to the kept one."""
+    pairs = SuspectedDuplicate.objects.filter(Q(contact=drop) | Q(other=drop))
+    carried = []
+    for pair in pairs:
+        other = pair.other_id if pair.contact_id == drop.pk else pair.contact_id
+        if other != keep.pk:
+            low, high = sorted((other, keep.pk))
+            carried.append(
+                SuspectedDuplicate(
+                    contact_id=low, other_id=high, reason=pair.reason, detected_at=pair.detected_at,
+                    dismissed_at=pair.dismissed_at, dismissed_by_id=pair.dismissed_by_id,
+                )
+            )  # fmt: skip
+    pairs.delete()
+    SuspectedDuplicate.objects.bulk_create(carried, ignore_conflicts=True)
 
 
 def account_for_domain(company_domain: str) -> Account | None:

@@ -77,7 +77,7 @@ def contact_merge(request: HttpRequest, contact_id: int, payload: ContactMergeIn
 )
 def contact_duplicates(request: HttpRequest, contact_id: int) -> list[Contact]:
     acting_user(request, Scope.READ)
-    return queries.contact_duplicates(_contact(contact_id))
+    return queries.contact_duplicates_all(_contact(contact_id))
 
 
 class AccountFilters(Schema):

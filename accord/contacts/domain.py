@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -116,4 +117,26 @@ def merged_fields(keep: Mapping[str, Any], drop: Mapping[str, Any]) -> dict[str,
     properties = {**dict(drop.get("properties") or {}), **dict(keep.get("properties") or {})}
     if properties != (keep.get("properties") or {}):
         taken["properties"] = properties
+    return taken
+
+
+class ConsentSource(enum.StrEnum):
+    PERSON = "person"  # a signed-in user, or an integration through the API, edited the contact
+    BROWSER = "browser"  # the person themself, on a form or through the snippet (a browser key)
+    SERVER = "server"  # the company's own systems, through a server key
+    IMPORT = "import"  # a contacts import
+
+
+def browser_fill(current: Mapping[str, Any], submitted: Mapping[str, Any]) -> dict[str, Any]:
+    """What a browser key's submission may change on a contact: the fields it has empty, and a
+    consent withdrawal (consent given only where it was never asked). What people, imports and
+    servers recorded stays as it is."""
+    taken = {k: v for k, v in submitted.items() if k not in ("consent", "consent_at") and current.get(k) in (None, "")}
+    consent = submitted.get("consent")
+    if consent is False and current.get("consent") is not False:
+        taken["consent"] = False
+    elif consent is True and current.get("consent") is None:
+        taken["consent"] = True
+    if "consent" in taken and "consent_at" in submitted:
+        taken["consent_at"] = submitted["consent_at"]
     return taken

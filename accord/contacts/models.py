@@ -129,3 +129,50 @@ class ContactMerge(models.Model):
 
     def __str__(self) -> str:
         return f"contact {self.dropped_id} merged into {self.kept_id}"
+
+
+class SuspectedDuplicate(models.Model):
+    """Two contacts that may be one person, for a person to merge or dismiss.
+
+    Recorded where Accord will not merge on its own: a browser key's identify or alias that names
+    two known contacts. `contact` is the older of the two (the lower id).
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=300)
+    detected_at = models.DateTimeField(default=clock.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "other"], name="suspected_duplicate_pair"),
+            models.CheckConstraint(condition=models.Q(contact__lt=models.F("other")), name="suspected_duplicate_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"contacts {self.contact_id} and {self.other_id} may be one person"
+
+
+class ConsentChange(models.Model):
+    """Append-only evidence of every change of a contact's consent: when, through what, from where."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_changes")
+    consent = models.BooleanField(null=True)  # the value from then on; None: no longer known
+    at = models.DateTimeField(default=clock.now)
+    via = models.CharField(max_length=10)  # contacts.domain.ConsentSource
+    by_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    via_api_key = models.CharField(max_length=16, blank=True)  # the key's prefix when a key sent it
+    ip = models.CharField(max_length=45, blank=True)  # as stored on the event (truncated by default)
+    page = models.TextField(blank=True)  # the page the form or snippet was on
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["contact", "at"], name="consent_change_contact")]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id}: consent {self.consent} via {self.via}"

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from accord.contacts import domain
-from accord.contacts.models import Account, Contact
+from accord.contacts.models import Account, Contact, SuspectedDuplicate
 
 
 def contact_list(
@@ -85,6 +85,24 @@ def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Contact]:
         if len(found) >= limit:
             break
     return found
+
+
+def suspected_duplicates(contact: Contact) -> list[tuple[SuspectedDuplicate, Contact]]:
+    """The open suspicions that `contact` and another are one person, with the other contact."""
+    pairs = (
+        SuspectedDuplicate.objects.filter(Q(contact=contact) | Q(other=contact), dismissed_at__isnull=True)
+        .select_related("contact__account", "other__account")
+        .order_by("-detected_at", "-id")[:20]
+    )
+    return [(pair, pair.other if pair.contact_id == contact.pk else pair.contact) for pair in pairs]
+
+
+def contact_duplicates_all(contact: Contact, *, limit: int = 10) -> list[Contact]:
+    """Suspected duplicates first (Accord saw a sign they are one), then the likely ones."""
+    found = [other for _, other in suspected_duplicates(contact)]
+    seen = {c.pk for c in found}
+    found += [other for other in contact_duplicates(contact, limit=limit) if other.pk not in seen]
+    return found[:limit]
 
 
 def account_duplicates(account: Account) -> list[Account]:

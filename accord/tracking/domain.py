@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from accord.contacts.domain import normalize_email
+from accord.core.network import anonymized
 
 
 class EventType(enum.StrEnum):
@@ -30,9 +31,17 @@ class EventType(enum.StrEnum):
     ALIAS = "alias"  # two ids are the same person
 
 
+class Trust(enum.StrEnum):
+    """How far the sender's word about who someone is counts (the kind of write key)."""
+
+    SERVER = "server"  # a secret key on the sender's servers: identify, alias and merge as they say
+    BROWSER = "browser"  # a public key in web pages: adds events, fills empty fields, never rewrites or merges
+
+
 class IdentityKind(enum.StrEnum):
     ANONYMOUS = "anonymous"  # a browser's or device's anonymous id
-    USER = "user"  # the sender's own id for a known person
+    USER = "user"  # the sender's own id for a known person, as its servers send it
+    BROWSER_USER = "browser_user"  # a user id as a browser key sent it: a claim, never the servers' own word
 
 
 MAX_EVENT_BYTES = 32 * 1024
@@ -325,6 +334,7 @@ def parse(
     sent_at: dt.datetime | None = None,
     batch_context: Mapping[str, Any] | None = None,
     client_ip: str = "",
+    anonymize_ip: bool = False,
 ) -> Message:
     """Validate one message. `expected_type` is the endpoint's type (/v1/track); None in a batch,
     where each message names its own. `sent_at` and `batch_context` come from the batch."""
@@ -359,6 +369,9 @@ def parse(
         context = {**batch_context, **context}
     if client_ip and not context.get("ip"):
         context = {**context, "ip": client_ip}
+    if anonymize_ip and context.get("ip"):
+        ip = context["ip"]
+        context = {**context, "ip": anonymized(ip) if isinstance(ip, str) else ""}
     _object(raw.get("integrations"), "integrations")
 
     name = ""

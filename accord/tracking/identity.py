@@ -4,6 +4,12 @@ An anonymous id (a browser) stays anonymous until an identify (or a user id) tie
 contact; then the anonymous history is linked to that contact. A user id the sender has not
 used before makes a new contact. When two contacts turn out to be one person (the same email,
 or an alias), they are merged through `contact_merge`, keeping the older one.
+
+Messages sent with a browser key (`Trust.BROWSER`: the key sits in web pages, anyone can send
+with it) may add what is new — a contact, an id never seen, an anonymous history — but never
+change what was recorded: an id already tied to a contact stays where it is, two known contacts
+are never merged (the pair is recorded as a suspected duplicate for a person to look at), and
+traits fill only the fields a contact has empty (docs/adr/0010).
 """
 
 from __future__ import annotations
@@ -13,13 +19,20 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from accord.contacts.actions import contact_apply_traits, contact_fields_from_traits, contact_merge
-from accord.contacts.domain import company_domain
+from accord.contacts.actions import (
+    Evidence,
+    consent_change_record,
+    contact_apply_traits,
+    contact_fields_from_traits,
+    contact_merge,
+    suspected_duplicate_record,
+)
+from accord.contacts.domain import ConsentSource, company_domain
 from accord.contacts.models import Account, Contact
-from accord.tracking.domain import EventType, IdentityKind, Message
+from accord.tracking.domain import EventType, IdentityKind, Message, Trust
 from accord.tracking.models import Event, Identity
 
-ANON, USER = IdentityKind.ANONYMOUS.value, IdentityKind.USER.value
+ANON, USER, BUSER = IdentityKind.ANONYMOUS.value, IdentityKind.USER.value, IdentityKind.BROWSER_USER.value
 Key = tuple[str, str]
 
 
@@ -34,17 +47,27 @@ class Resolution:
 
 
 class _Resolver:
-    def __init__(self, messages: list[Message]) -> None:
+    def __init__(self, messages: list[Message], trust: Trust, sent_with: str) -> None:
         self.messages = messages
+        self.browser = trust is Trust.BROWSER
+        self.via = ConsentSource.BROWSER if self.browser else ConsentSource.SERVER
+        self.sent_with = sent_with
+        # A browser's user ids live apart from the servers': they can never point a server's id
+        # at the wrong person, and a browser reads the servers' ids before its own claims.
+        self.user_kind = BUSER if self.browser else USER
         self.result = Resolution()
         keys: set[Key] = set()
+        user_kinds = (USER, BUSER) if self.browser else (USER,)
         for m in messages:
-            if m.user_id:
-                keys.add((USER, m.user_id))
+            for kind in user_kinds:
+                if m.user_id:
+                    keys.add((kind, m.user_id))
+                if m.previous_id:
+                    keys.add((kind, m.previous_id))
             if m.anonymous_id:
                 keys.add((ANON, m.anonymous_id))
             if m.previous_id:
-                keys.update({(USER, m.previous_id), (ANON, m.previous_id)})
+                keys.add((ANON, m.previous_id))
         self.known: dict[Key, int] = _load(keys)
         self.stored: set[Key] = set(self.known)  # ids that have an Identity row already
         self.pending: set[Key] = set()  # ids linked in this batch, written together by flush()
@@ -76,35 +99,57 @@ class _Resolver:
 
     # -- the three kinds of message
 
+    def user(self, user_id: str) -> int | None:
+        """The contact a user id is known for: the servers' word first, then a browser's claim."""
+        found = self.known.get((USER, user_id))
+        if found is None and self.browser:
+            found = self.known.get((BUSER, user_id))
+        return found
+
+    def tie(self, kind: str, value: str, contact_id: int, known: int | None) -> None:
+        """Tie an id to a contact: a new id always; an id tied elsewhere only on a server's word."""
+        if known is None or (known != contact_id and not self.browser):
+            self.link(kind, value, contact_id)
+
     def sender(self, m: Message) -> int | None:
         by_anonymous = self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None
         if not m.user_id:
             return by_anonymous
-        contact_id = self.known.get((USER, m.user_id))
+        contact_id = self.user(m.user_id)
         if contact_id is None:
             contact_id = by_anonymous if by_anonymous is not None else self.create(m)
-            self.link(USER, m.user_id, contact_id)
+            self.link(self.user_kind, m.user_id, contact_id)
         if m.anonymous_id and by_anonymous != contact_id:
-            self.link(ANON, m.anonymous_id, contact_id)
+            self.tie(ANON, m.anonymous_id, contact_id, by_anonymous)
+            if self.browser and by_anonymous is not None:
+                self.suspect(by_anonymous, contact_id, f"one browser sent as both (user id {m.user_id!r})")
         return contact_id
 
     def identify(self, m: Message) -> int:
-        by_user = self.known.get((USER, m.user_id)) if m.user_id else None
+        by_user = self.user(m.user_id) if m.user_id else None
         by_email = self.by_email.get(m.email) if m.email else None
         by_anonymous = self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None
         target = by_user or by_email
         if by_user and by_email and by_user != by_email:
-            target = self.merge(by_user, by_email)
+            if self.browser:  # the email names someone else: a person decides whether they are one
+                target = by_email
+                self.suspect(by_user, by_email, f"a web form gave user id {m.user_id!r} and the email {m.email}")
+            else:
+                target = self.merge(by_user, by_email)
         if target is None and by_anonymous is not None and not self.claimed_by_another(by_anonymous, m):
             target = by_anonymous
         created = target is None
         if target is None:
             target = self.create(m)
-        if m.user_id and self.known.get((USER, m.user_id)) != target:
-            self.link(USER, m.user_id, target)
-        if m.anonymous_id and self.known.get((ANON, m.anonymous_id)) != target:
-            self.link(ANON, m.anonymous_id, target)
-        if created or contact_apply_traits(contact_id=target, traits=m.traits, email=m.email, at=m.timestamp):
+        if m.user_id:
+            self.tie(self.user_kind, m.user_id, target, self.user(m.user_id))
+        if m.anonymous_id and by_anonymous != target:
+            self.tie(ANON, m.anonymous_id, target, by_anonymous)
+            if self.browser and by_anonymous is not None and not self.claimed_by_another(by_anonymous, m):
+                self.suspect(by_anonymous, target, f"a web form from this browser gave the email {m.email}")
+        if created or contact_apply_traits(
+            contact_id=target, traits=m.traits, email=m.email, at=m.timestamp, evidence=self.evidence(m)
+        ):
             self.result.qualified.add(target)
         if m.email:
             self.by_email.setdefault(m.email, target)
@@ -112,13 +157,16 @@ class _Resolver:
         return target
 
     def alias(self, m: Message) -> int:
-        before = self.known.get((USER, m.previous_id)) or self.known.get((ANON, m.previous_id))
-        after = self.known.get((USER, m.user_id))
+        before = self.user(m.previous_id) or self.known.get((ANON, m.previous_id))
+        after = self.user(m.user_id)
         if before and after and before != after:
-            return self.merge(before, after)
+            if not self.browser:
+                return self.merge(before, after)
+            self.suspect(before, after, f"an alias from a browser tied {m.previous_id!r} to {m.user_id!r}")
+            return after
         target = before or after or self.create(m)
         if after is None:
-            self.link(USER, m.user_id, target)
+            self.link(self.user_kind, m.user_id, target)
         if before is None:
             self.link(ANON, m.previous_id, target)
         self.result.identified.add(target)
@@ -142,7 +190,18 @@ class _Resolver:
             email=m.email, account_id=account_id, properties=properties, created_at=m.received_at,
             updated_at=m.received_at, **fields,
         )  # fmt: skip
+        if fields.get("consent") is not None:
+            consent_change_record(
+                contact_id=contact.pk, consent=fields["consent"], at=m.timestamp, evidence=self.evidence(m)
+            )
         return contact.pk
+
+    def evidence(self, m: Message) -> Evidence:
+        ip = m.context.get("ip")
+        return Evidence(via=self.via, api_key=self.sent_with, ip=ip if isinstance(ip, str) else "", page=m.url)
+
+    def suspect(self, one: int, other: int, reason: str) -> None:
+        suspected_duplicate_record(contact_id=one, other_id=other, reason=reason)
 
     def link(self, kind: str, value: str, contact_id: int) -> None:
         self.known[(kind, value)] = contact_id
@@ -222,7 +281,8 @@ def _accounts_by_domain(domains: set[str]) -> dict[str, int]:
     return {domain: pks[0] for domain, pks in found.items() if len(pks) == 1}
 
 
-def resolve(messages: list[Message]) -> Resolution:
+def resolve(messages: list[Message], *, trust: Trust = Trust.SERVER, sent_with: str = "") -> Resolution:
     """Set `contact_id` on every message whose sender is known, creating, linking and merging
-    contacts as identify and alias calls say. Runs inside the caller's transaction."""
-    return _Resolver(messages).run()
+    contacts as identify and alias calls say (as far as `trust` allows). Runs inside the caller's
+    transaction."""
+    return _Resolver(messages, trust, sent_with).run()

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 
 from accord.accounts.actions import apikey_authenticate
-from accord.accounts.domain import Scope
+from accord.accounts.domain import Scope, origin_allowed
 from accord.accounts.models import ApiKey
-from accord.core import clock
+from accord.core import clock, ratelimit
 from accord.tracking import domain, identity, pipeline, store
 from accord.tracking.campaigns import campaign_ids
 
@@ -39,7 +40,15 @@ class IngestRequest:
     body: bytes
     authorization: str = ""
     content_encoding: str = ""
-    client_ip: str = ""
+    client_ip: str = ""  # the client's address, trusted proxies looked through
+    origin: str = ""  # the Origin header a browser sends
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,17 +59,32 @@ class Outcome:
 
 
 class IngestError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
 
 
-def handle(request: IngestRequest) -> tuple[int, dict[str, Any]]:
+CORS = {
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
+    "Access-Control-Max-Age": "86400",
+    "Vary": "Origin",
+}
+
+
+def cors(origin: str) -> dict[str, str]:
+    """CORS headers for an answer a page at `origin` may read (any page when it sent no Origin)."""
+    return {"Access-Control-Allow-Origin": origin or "*", **CORS}
+
+
+def handle(request: IngestRequest) -> Answer:
     """Answer one request: 200 with what was accepted, or 4xx with a code and a message."""
     try:
-        return 200, _handle(request)
+        return Answer(200, _handle(request), cors(request.origin))
     except IngestError as exc:
-        return exc.status, {"success": False, "code": exc.code, "message": exc.message}
+        headers = exc.headers if exc.code == "origin_not_allowed" else {**cors(request.origin), **exc.headers}
+        return Answer(exc.status, {"success": False, "code": exc.code, "message": exc.message}, headers)
 
 
 def _handle(request: IngestRequest) -> dict[str, Any]:
@@ -79,6 +103,9 @@ def _handle(request: IngestRequest) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise IngestError(400, "invalid_request", "the body must be a JSON object")
     key = _authenticate(request.authorization, payload.get("writeKey"))
+    trust = domain.Trust.BROWSER if key.is_browser else domain.Trust.SERVER
+    if trust is domain.Trust.BROWSER:
+        _check_browser_origin(key, request.origin)
     received_at = clock.now()
     if expected is None:
         items = payload.get("batch")
@@ -86,10 +113,13 @@ def _handle(request: IngestRequest) -> dict[str, Any]:
             raise IngestError(400, "invalid_request", "batch: must be a list of messages")
         if len(items) > domain.MAX_BATCH_EVENTS:
             raise IngestError(400, "too_many_events", f"batch: at most {domain.MAX_BATCH_EVENTS} messages per request")
+        if trust is domain.Trust.BROWSER:
+            _check_browser_rate(key, request.client_ip, len(items))
         context = payload.get("context")
         outcome = record(
             items,
             sent_with=key.prefix,
+            trust=trust,
             received_at=received_at,
             sent_at=payload.get("sentAt"),
             # A batch context that could not be stored with each message is left out, not fatal.
@@ -97,9 +127,12 @@ def _handle(request: IngestRequest) -> dict[str, Any]:
             client_ip=request.client_ip,
         )
     else:
+        if trust is domain.Trust.BROWSER:
+            _check_browser_rate(key, request.client_ip, 1)
         outcome = record(
             [payload],
             sent_with=key.prefix,
+            trust=trust,
             received_at=received_at,
             expected_type=expected,
             client_ip=request.client_ip,
@@ -149,9 +182,38 @@ def _authenticate(header: str, body_key: Any) -> ApiKey:
     key = apikey_authenticate(secret)
     if key is None:
         raise IngestError(401, "unauthorized", "the write key is unknown or revoked")
-    if not key.has_scope(Scope.TRACK):
-        raise IngestError(403, "forbidden", "this key lacks the 'track' scope")
+    if not (key.has_scope(Scope.BROWSER) or key.has_scope(Scope.SERVER)):
+        raise IngestError(403, "forbidden", "this key is not a write key: it needs the 'browser' or 'server' scope")
     return key
+
+
+def _check_browser_origin(key: ApiKey, origin: str) -> None:
+    if not origin_allowed(origin, key.allowed_origins):
+        raise IngestError(
+            403, "origin_not_allowed", f"this key does not send from {origin[:200]!r}: its allowed origins are "
+            f"{', '.join(key.allowed_origins)}",
+        )  # fmt: skip
+
+
+def _check_browser_rate(key: ApiKey, client_ip: str, count: int) -> None:
+    """A browser key is public: it and each address sending with it get so many messages a minute."""
+    limits = (
+        (
+            f"ip:{key.prefix}:{client_ip}",
+            key.ip_rate_per_minute or settings.ACCORD_BROWSER_IP_RATE_PER_MINUTE,
+            "address",
+        ),
+        (f"key:{key.prefix}", key.rate_per_minute or settings.ACCORD_BROWSER_RATE_PER_MINUTE, "key"),
+    )
+    for bucket, limit, what in limits:
+        if what == "address" and not client_ip:
+            continue
+        wait = ratelimit.take(bucket, count, limit)
+        if wait:
+            raise IngestError(
+                429, "rate_limited", f"this {what} sent more than {limit:,} messages this minute; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )  # fmt: skip
 
 
 _ATTEMPTS = 4
@@ -164,7 +226,7 @@ def _retryable(exc: Exception) -> bool:
     return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"} or "locked" in str(exc)
 
 
-def _store(messages: list[domain.Message], sent_with: str) -> list[domain.Message]:
+def _store(messages: list[domain.Message], sent_with: str, trust: domain.Trust) -> list[domain.Message]:
     with transaction.atomic():
         # PostgreSQL finds repeats itself while storing (store.insert says which rows were new);
         # elsewhere they are looked up first. Resolving a repeat again changes nothing.
@@ -172,7 +234,7 @@ def _store(messages: list[domain.Message], sent_with: str) -> list[domain.Messag
         fresh = [m for m in messages if m.message_key not in stored]
         if not fresh:
             return []
-        resolution = identity.resolve(fresh)
+        resolution = identity.resolve(fresh, trust=trust, sent_with=sent_with)
         ids = campaign_ids()
         for m in fresh:
             if m.utm_campaign:
@@ -186,6 +248,7 @@ def record(
     items: list[Any],
     *,
     sent_with: str,
+    trust: domain.Trust = domain.Trust.SERVER,
     received_at: dt.datetime | None = None,
     expected_type: domain.EventType | None = None,
     sent_at: Any = None,
@@ -215,6 +278,7 @@ def record(
                     sent_at=batch_sent_at,
                     batch_context=batch_context,
                     client_ip=client_ip,
+                    anonymize_ip=settings.ACCORD_IP_ANONYMIZE,
                 )
             )
         except domain.Rejected as exc:
@@ -225,7 +289,7 @@ def record(
         return outcome
     for attempt in range(_ATTEMPTS):
         try:
-            inserted = _store(unique, sent_with)
+            inserted = _store(unique, sent_with, trust)
             break
         except (IntegrityError, OperationalError) as exc:
             # Another request created the same contact or id at the same moment, or the database

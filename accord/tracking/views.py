@@ -8,18 +8,13 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accord.tracking.ingest import IngestRequest, handle
-
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
-    "Access-Control-Max-Age": "86400",
-}
+from accord.tracking.ingest import IngestRequest, cors, handle
 
 
 @csrf_exempt
 def endpoint(request: HttpRequest, name: str) -> HttpResponse:
+    origin = request.headers.get("Origin", "")
+    headers = cors(origin)
     if request.method == "OPTIONS":
         response = HttpResponse(status=204)
     elif request.method != "POST":
@@ -30,16 +25,18 @@ def endpoint(request: HttpRequest, name: str) -> HttpResponse:
         )
         response["Allow"] = "POST, OPTIONS"
     else:
-        status, body = handle(
+        answer = handle(
             IngestRequest(
                 endpoint=name,
                 body=request.body,
                 authorization=request.headers.get("Authorization", ""),
                 content_encoding=request.headers.get("Content-Encoding", ""),
                 client_ip=request.META.get("REMOTE_ADDR", ""),
+                origin=origin,
             )
         )
-        response = HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
-    for header, value in CORS.items():
+        response = HttpResponse(orjson.dumps(answer.body), status=answer.status, content_type="application/json")
+        headers = answer.headers
+    for header, value in headers.items():
         response[header] = value
     return response

@@ -15,14 +15,14 @@ import orjson
 from django.conf import settings
 from django.db import close_old_connections, reset_queries
 
-from accord.tracking.ingest import IngestRequest, handle
-from accord.tracking.views import CORS
+from accord.core.network import client_ip
+from accord.tracking.ingest import Answer, IngestRequest, cors, handle
 
 StartResponse = Callable[..., Any]
 logger = logging.getLogger("accord.tracking")
 _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
             404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type",
-            500: "Internal Server Error"}  # fmt: skip
+            429: "Too Many Requests", 500: "Internal Server Error"}  # fmt: skip
 
 
 def wants(environ: dict[str, Any]) -> bool:
@@ -30,29 +30,33 @@ def wants(environ: dict[str, Any]) -> bool:
 
 
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    origin = environ.get("HTTP_ORIGIN", "")
     if environ.get("REQUEST_METHOD") == "OPTIONS":
-        return _respond(start_response, 204, b"")
+        return _respond(start_response, Answer(204, {}, cors(origin)))
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
     raw = read_body(environ, limit)
     if raw is None:
         body = {"success": False, "code": "too_large", "message": f"the request body is larger than {limit} bytes"}
-        return _respond(start_response, 413, orjson.dumps(body))
+        return _respond(start_response, Answer(413, body, cors(origin)))
     close_old_connections()
     if settings.DEBUG:
         reset_queries()
     try:
-        status, answer = _handle_safely(
+        answer = _handle_safely(
             IngestRequest(
                 endpoint=environ["PATH_INFO"][4:].strip("/"),
                 body=raw,
                 authorization=environ.get("HTTP_AUTHORIZATION", ""),
                 content_encoding=environ.get("HTTP_CONTENT_ENCODING", ""),
-                client_ip=environ.get("REMOTE_ADDR", ""),
+                client_ip=client_ip(
+                    environ.get("REMOTE_ADDR", ""), environ.get("HTTP_X_FORWARDED_FOR", ""), settings.TRUSTED_PROXIES
+                ),
+                origin=origin,
             )
         )
     finally:
         close_old_connections()
-    return _respond(start_response, status, orjson.dumps(answer))
+    return _respond(start_response, answer)
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
@@ -77,17 +81,19 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
     return None if limit and len(raw) > limit else raw
 
 
-def _handle_safely(request: IngestRequest) -> tuple[int, dict[str, Any]]:
+def _handle_safely(request: IngestRequest) -> Answer:
     """Like Django would, log an unexpected error and answer 500 — in JSON, so that clients (which
     retry 5xx) can read it."""
     try:
         return handle(request)
     except Exception:
         logger.exception("tracking request failed")
-        return 500, {"success": False, "code": "server_error", "message": "the events were not stored; retry"}
+        body = {"success": False, "code": "server_error", "message": "the events were not stored; retry"}
+        return Answer(500, body, cors(request.origin))
 
 
-def _respond(start_response: StartResponse, status: int, body: bytes) -> Iterable[bytes]:
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *CORS.items()]
-    start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+def _respond(start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
+    body = orjson.dumps(answer.body) if answer.status != 204 else b""
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *answer.headers.items()]
+    start_response(f"{answer.status} {_REASONS.get(answer.status, 'Error')}", headers)
     return [body]

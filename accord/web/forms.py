@@ -13,7 +13,8 @@ ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 SCOPE_HELP = {
     Scope.READ: "read contacts, accounts, the playbook and history",
     Scope.WRITE: "create and change contacts, move stages",
-    Scope.TRACK: "send tracking events only; safe in a web page",
+    Scope.BROWSER: "tracking from web pages and apps: public, adds events, fills only empty fields, never merges",
+    Scope.SERVER: "tracking from your own servers and integrations: secret, full identify, alias and merge",
     Scope.ADMIN: "playbook versions, users and keys",
 }
 
@@ -93,6 +94,14 @@ class ApiKeyCreateForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "choose at least one scope"},
     )
+    allowed_origins = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea)
+    rate_per_minute = forms.IntegerField(required=False, min_value=1, max_value=10_000_000)
+    ip_rate_per_minute = forms.IntegerField(required=False, min_value=1, max_value=10_000_000)
+
+    def clean_allowed_origins(self) -> list[str]:
+        """One origin per line (or separated by commas or spaces)."""
+        raw = self.cleaned_data.get("allowed_origins") or ""
+        return [part for part in raw.replace(",", " ").split() if part]
 
 
 def first_error(form: forms.Form) -> str:

@@ -260,10 +260,37 @@ def _properties_line(properties: Mapping[str, Any], limit: int = 3) -> str:
     return ", ".join(shown)
 
 
-def event_row(event: Event) -> EventRow:
+# Traits as a person reads them, for what a web form submitted.
+TRAIT_LABELS = {
+    "firstName": "First name", "lastName": "Last name", "name": "Name", "title": "Title", "phone": "Phone",
+    "company": "Company", "country": "Country", "consent": "Consent",
+}  # fmt: skip
+
+
+def _submitted(props: Mapping[str, Any], limit: int = 8) -> str:
+    """What a web form sent, field by field: 'Title: Intern · Consent: withdrawn'."""
+    shown = []
+    for key, value in props.items():
+        if key == "email" or not isinstance(value, (str, int, float, bool)) or value == "":
+            continue
+        if key == "consent" and isinstance(value, bool):
+            value = "given" if value else "withdrawn"
+        shown.append(f"{TRAIT_LABELS.get(key, key)}: {value}")
+        if len(shown) == limit:
+            break
+    return " · ".join(shown)
+
+
+def event_row(event: Event, *, browser_keys: frozenset[str] = frozenset()) -> EventRow:
+    """`browser_keys`: the prefixes of browser keys, whose identify calls are what a web form sent."""
     props = event.properties if isinstance(event.properties, Mapping) else {}
     kind, icon, label, summary, detail = "other", "bolt", OTHER_TYPES.get(event.type, event.type), "", ""
-    if event.type == "page":
+    if event.type == "identify" and event.sent_with in browser_keys:
+        # A browser key fills only empty fields: the submission is shown as sent, for sales to see.
+        kind, icon, label = "identify", "form", "Submitted on a form"
+        summary = _text(props.get("email"))
+        detail = _submitted(props)
+    elif event.type == "page":
         kind, icon, label = "page", "page", "Viewed a page"
         summary = _text(props.get("title")) or event.name or event.path or event.url
         detail = event.path if summary != event.path else ""

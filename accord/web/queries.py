@@ -191,12 +191,18 @@ def contact_timeline(contact: Contact, *, cursor: str = "", limit: int = TIMELIN
             changes = changes.filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
     found_events = list(events.order_by("-timestamp", "-id")[: limit + 1])
     found_changes = list(changes.order_by("-at", "-id")[: limit + 1])
-    items: list[EventRow | HistoryRow] = [event_row(e) for e in found_events]
+    browser_keys = browser_key_prefixes()
+    items: list[EventRow | HistoryRow] = [event_row(e, browser_keys=browser_keys) for e in found_events]
     items += history_rows(found_changes)
     items.sort(key=lambda item: (item.at, item.is_stage, int(item.key[1:])), reverse=True)
     more = len(items) > limit
     items = items[:limit]
     return TimelinePage(items, items[-1].key if more and items else "")
+
+
+def browser_key_prefixes() -> frozenset[str]:
+    """The prefixes of every browser key (revoked ones too: their events stay what they were)."""
+    return frozenset(prefix for prefix, scopes in ApiKey.objects.values_list("prefix", "scopes") if "browser" in scopes)
 
 
 def campaign_names(utm_values: Iterable[str]) -> dict[str, str]:

@@ -31,6 +31,11 @@ urlpatterns = [
     path("contacts/<int:pk>/stage/", contacts.contact_stage_change, name="contact_stage"),
     path("contacts/<int:pk>/stage/fields/", contacts.contact_move_fields, name="contact_move_fields"),
     path("contacts/<int:pk>/merge/", contacts.contact_merge_view, name="contact_merge"),
+    path(
+        "contacts/<int:pk>/duplicates/<int:pair>/dismiss/",
+        contacts.contact_duplicate_dismiss,
+        name="contact_duplicate_dismiss",
+    ),
     path("accounts/", accounts.account_list_view, name="accounts"),
     path("accounts/<int:pk>/", accounts.account_detail, name="account"),
     path("playbook/", playbook.playbook_active, name="playbook"),

@@ -125,7 +125,7 @@ def cookie(context: Any, name: str) -> str | None:
 
 @pytest.fixture
 def write_key(users: dict[str, Any]) -> str:
-    _, secret = apikey_create(name="Website snippet", scopes="track", acting_user=users["admin"])
+    _, secret = apikey_create(name="Website snippet", scopes="browser", acting_user=users["admin"])
     return secret
 
 

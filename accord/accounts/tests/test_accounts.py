@@ -47,7 +47,7 @@ def test_sides_and_signatures():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("read", [Scope.READ]), ("read, write,read", [Scope.READ, Scope.WRITE]), (["track"], [Scope.TRACK])],
+    [("read", [Scope.READ]), ("read, write,read", [Scope.READ, Scope.WRITE]), (["track"], [Scope.SERVER]), (["server", "track"], [Scope.SERVER])],
 )
 def test_parse_scopes(raw, expected):
     assert parse_scopes(raw) == expected
@@ -167,12 +167,14 @@ def test_apikey_command_needs_an_admin():
 
 
 @pytest.mark.django_db
-def test_sign_in_ignores_the_case_of_the_email(users, client):
-    assert client.login(username=" Marketing@Example.COM ", password="accord-test-password-1")
+def test_sign_in_ignores_the_case_of_the_email(users, client, rf):
+    response = client.post("/login/", {"username": " Marketing@Example.COM ", "password": "accord-test-password-1"})
+    assert response.status_code == 302 and client.get("/").context["user"] == users["marketing"]
     from django.contrib.auth import authenticate
 
-    assert authenticate(username="SALES_REP@example.com", password="accord-test-password-1") == users["sales_rep"]
-    assert authenticate(username="sales_rep@example.com", password="wrong") is None
+    request = rf.post("/login/")
+    assert authenticate(request, username="SALES_REP@example.com", password="accord-test-password-1") == users["sales_rep"]
+    assert authenticate(request, username="sales_rep@example.com", password="wrong") is None
 
 
 @pytest.mark.django_db

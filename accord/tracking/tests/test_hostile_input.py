@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def key(users):
-    return apikey_create(name="backend", scopes="track", acting_user=users["admin"])[1]
+    return apikey_create(name="backend", scopes="server", acting_user=users["admin"])[1]
 
 
 def basic(key: str) -> str:

@@ -32,7 +32,7 @@ def _fresh_campaign_cache():
 
 @pytest.fixture
 def key(users):
-    return apikey_create(name="site", scopes="track", acting_user=users["admin"])[1]
+    return apikey_create(name="site", scopes="server", acting_user=users["admin"])[1]
 
 
 def basic(key: str) -> str:
@@ -210,10 +210,11 @@ def test_authentication(key, headers, status, message):
     assert Event.objects.count() == 0
 
 
-def test_a_revoked_key_and_a_key_without_the_track_scope(users, key):
+def test_a_revoked_key_and_a_key_that_is_not_a_write_key(users, key):
     _, reader = apikey_create(name="reader", scopes="read,write", acting_user=users["admin"])
     response = post("/v1/track", {"anonymousId": "a1", "event": "x"}, key=reader)
-    assert response.status_code == 403 and response.data["message"] == "this key lacks the 'track' scope"
+    assert response.status_code == 403
+    assert response.data["message"] == "this key is not a write key: it needs the 'browser' or 'server' scope"
     from accord.accounts.models import ApiKey
 
     apikey_revoke(key=ApiKey.objects.get(name="site"), acting_user=users["admin"])
@@ -221,7 +222,7 @@ def test_a_revoked_key_and_a_key_without_the_track_scope(users, key):
     assert Event.objects.count() == 0
 
 
-def test_a_track_key_cannot_read_the_api(key):
+def test_a_server_key_cannot_read_the_api(key):
     response = Client().get("/api/v1/contacts", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 403
 

@@ -14,7 +14,7 @@ from accord.tracking.models import Event, Identity
 
 @pytest.fixture
 def write_key(users):
-    return apikey_create(name="backend", scopes="track", acting_user=users["admin"])[1]
+    return apikey_create(name="backend", scopes="server", acting_user=users["admin"])[1]
 
 
 def wait_for(count: int, timeout: float = 10.0) -> int:

@@ -864,7 +864,7 @@ def test_a_duplicate_team_name_is_a_conflict(client_as: Any, users: dict[str, Us
 def test_an_api_key_secret_is_shown_once(client_as: Any, users: dict[str, User]) -> None:
     client = client_as("admin")
 
-    response = client.post("/admin/keys/new/", {"name": "Website snippet", "scopes": ["track"]})
+    response = client.post("/admin/keys/new/", {"name": "Website snippet", "scopes": ["browser"]})
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -872,7 +872,7 @@ def test_an_api_key_secret_is_shown_once(client_as: Any, users: dict[str, User])
     secret = response.context["secret"]
     assert secret.startswith(f"acc_{key.prefix}_")
     assert f'<code id="new-key-secret">{secret}</code>' in response.content.decode()
-    assert (key.name, key.scopes, key.created_by) == ("Website snippet", ["track"], users["admin"])
+    assert (key.name, key.scopes, key.created_by) == ("Website snippet", ["browser"], users["admin"])
     again = client.get("/admin/users/")
     assert secret not in again.content.decode()
     assert f"acc_{key.prefix}_…" in text(again)

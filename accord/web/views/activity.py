@@ -38,8 +38,9 @@ def activity(request: HttpRequest) -> HttpResponse:
     kind, forms_only, after = filters.get("type") or "", bool(filters.get("forms")), filters.get("after")
     newest = queries.newest_event_id()  # read first: nothing stored after it is skipped by the next poll
     events = queries.recent_events(kind=kind, forms_only=forms_only, after=after, upto=newest)
+    browser_keys = queries.browser_key_prefixes()
     context = {
-        "rows": [(event_row(e), sender_label(e)) for e in events],
+        "rows": [(event_row(e, browser_keys=browser_keys), sender_label(e)) for e in events],
         "filters": {"type": kind, "forms": forms_only},
         "types": queries.ACTIVITY_TYPES,
         "newest": max(newest, after or 0),

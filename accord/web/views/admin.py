@@ -143,7 +143,11 @@ def key_create_view(request: HttpRequest) -> HttpResponse:
     form = ApiKeyCreateForm(request.POST)
     try:
         data = _valid(form)
-        key, secret = apikey_create(name=data["name"], scopes=data["scopes"], acting_user=acting(request))
+        key, secret = apikey_create(
+            name=data["name"], scopes=data["scopes"], allowed_origins=data["allowed_origins"],
+            rate_per_minute=data["rate_per_minute"], ip_rate_per_minute=data["ip_rate_per_minute"],
+            acting_user=acting(request),
+        )  # fmt: skip
     except AccordError as exc:
         return _failed(request, "key", exc, key_form=form)
     response = render(request, PAGE, _context(new_key=key, secret=secret))

@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
+from django.http import Http404 as NotFoundHttp
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.accounts.domain import Capability
-from accord.contacts.actions import contact_merge
-from accord.contacts.models import Account, Contact
-from accord.contacts.queries import contact_duplicates, contact_list
+from accord.contacts.actions import contact_merge, suspected_duplicate_dismiss
+from accord.contacts.models import Account, Contact, SuspectedDuplicate
+from accord.contacts.queries import contact_duplicates, contact_list, suspected_duplicates
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.lifecycle.actions import contact_change_stage
 from accord.lifecycle.domain import MoveKind
@@ -116,7 +117,9 @@ def _contact(pk: int) -> Contact:
 def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[str, Any]:
     user = acting(request)
     version = active_playbook()
-    duplicates = contact_duplicates(contact)
+    suspected = suspected_duplicates(contact)
+    flagged = {other.pk for _, other in suspected}
+    duplicates = [other for other in contact_duplicates(contact) if other.pk not in flagged]
     campaigns = queries.campaign_names([contact.first_campaign, contact.last_campaign])
     return {
         **_lifecycle(
@@ -129,6 +132,7 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         ),
         "labels": stage_labels(version.playbook),
         "duplicates": duplicates,
+        "suspected": suspected,
         "can_merge": user.can(Capability.CONTACT_MERGE),
         "properties": sorted((contact.properties or {}).items()),
         "first_campaign": campaigns.get(contact.first_campaign.lower(), contact.first_campaign),
@@ -205,4 +209,19 @@ def contact_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AccordError as exc:
         return render(request, DETAIL, _page_context(request, keep, merge_error=exc), status=exc.status)
     messages.success(request, f"Merged {dropped} into {keep}.")
+    return redirect("contact", pk=pk)
+
+
+@require_POST
+def contact_duplicate_dismiss(request: HttpRequest, pk: int, pair: int) -> HttpResponse:
+    """A person looked at a suspected duplicate: they are two people."""
+    contact = _contact(pk)
+    found = get_object_or_404(SuspectedDuplicate, pk=pair)
+    if contact.pk not in (found.contact_id, found.other_id):
+        raise NotFoundHttp()
+    try:
+        suspected_duplicate_dismiss(duplicate=found, acting_user=acting(request))
+    except AccordError as exc:
+        return render(request, DETAIL, _page_context(request, contact, merge_error=exc), status=exc.status)
+    messages.success(request, "Noted: they are two people. The pair is no longer shown.")
     return redirect("contact", pk=pk)
