@@ -266,14 +266,14 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"ACCORD_TRUSTED_PROXIES: {exc}") from None
 
-# A strict Content-Security-Policy: scripts, styles, images and connections from Accord itself only,
-# no inline scripts anywhere. Style attributes are allowed (the chart library sets them).
+# A strict Content-Security-Policy: scripts, styles, images and connections from Accord itself only;
+# no inline scripts, style sheets or style attributes anywhere (tests/browser/test_csp.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "style-src-attr": ["'unsafe-inline'"],
+        "style-src-attr": ["'none'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
