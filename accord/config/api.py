@@ -1,21 +1,62 @@
 """The JSON API: /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs."""
 
+import logging
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from accord import __version__
 from accord.accounts.api import router as accounts_router
 from accord.accounts.api_auth import KeyOrSession
 from accord.contacts.api import router as contacts_router
 from accord.core.errors import AccordError, InvalidInput
+from accord.core.schemas import OrjsonParser
 from accord.lifecycle.api import router as lifecycle_router
 from accord.playbook.api import router as playbook_router
 from accord.scoring.api import router as scoring_router
 
-api = NinjaAPI(
+logger = logging.getLogger("accord.api")
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+# What every operation can answer, besides what it declares itself.
+UNIVERSAL = {
+    "401": "Not signed in, or the API key is unknown or revoked",
+    "403": "The key lacks the scope, or the role may not do this",
+    "422": "A parameter or field is not valid; `field` names it",
+    "500": "The server failed; the error is logged there, never sent",
+}
+WITH_BODY = {
+    "400": "The body is not valid JSON",
+    "413": "The body is larger than the limit (ACCORD_MAX_BODY_BYTES)",
+}
+WITH_PATH = {"404": "Nothing with that id"}
+
+
+class AccordAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI schema lists, for every operation, every status it can answer,
+    each with the one error shape (`ErrorOut`)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPISchema:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                extra = dict(UNIVERSAL)
+                if method in ("post", "put", "patch"):
+                    extra.update(WITH_BODY)
+                if "{" in path:
+                    extra.update(WITH_PATH)
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                for status, description in extra.items():
+                    responses.setdefault(
+                        status, {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+                    )
+                operation["responses"] = dict(sorted(responses.items()))
+        return schema
+
+
+api = AccordAPI(
     title="Accord API",
     version=__version__,
     description=(
@@ -26,6 +67,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=OrjsonParser(),
 )
 
 
@@ -49,6 +91,28 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     return api.create_response(request, {"detail": message}, status=401)
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = "the request body is not valid JSON"
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "nothing with that id"}, status=404)
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """An unexpected failure: logged here with its traceback; the client learns only that it happened."""
+    logger.exception("API request failed: %s %s", request.method, request.path)
+    return api.create_response(
+        request, {"detail": "the server failed to answer; the error has been logged"}, status=500
+    )
+
+
 _SKIPPED_LOCATIONS = {"body", "query", "path", "payload", "data", "form"}
 
 
@@ -65,7 +129,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     errors = []
     for error in exc.errors:
         field = _field(list(error.get("loc", [])))
-        message = str(error.get("msg", "is not valid"))
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = f"unknown field {field.rsplit('.', 1)[-1]!r}"
         elif error.get("type") == "missing":

@@ -20,7 +20,9 @@ from accord.contacts import domain
 from accord.contacts.models import SENIORITIES, Account, ConsentChange, Contact, ContactMerge, SuspectedDuplicate
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
+from accord.core.schemas import MAX_ID
 from accord.core.tasks import after_commit
+from accord.core.text import problem, text_problem
 from accord.playbook.queries import active_playbook
 
 CONTACT_FIELDS = domain.EDITABLE_FIELDS
@@ -36,6 +38,7 @@ _TEXT_LIMITS = {
     "salesforce_id": 18,
 }
 MAX_PROPERTIES_BYTES = 16_384
+MAX_EMPLOYEES = 2**31 - 1  # PostgreSQL's integer
 
 
 class _Cleaner:
@@ -64,7 +67,10 @@ class _Cleaner:
             self.fail(name, f"must be text, not {type(value).__name__}")
             return
         value = value.strip()
-        if required and not value:
+        found = text_problem(value)
+        if found is not None:
+            self.fail(name, found)
+        elif required and not value:
             self.fail(name, "must not be empty")
         elif len(value) > _TEXT_LIMITS.get(name, 200):
             self.fail(name, f"must be at most {_TEXT_LIMITS.get(name, 200)} characters")
@@ -79,7 +85,7 @@ class _Cleaner:
             self.values[name] = None
         elif isinstance(value, bool) or not isinstance(value, int):
             self.fail(name, "must be a user id")
-        elif not User.objects.filter(pk=value, is_active=True).exists():
+        elif not 1 <= value <= MAX_ID or not User.objects.filter(pk=value, is_active=True).exists():
             self.fail(name, f"no active user with id {value}")
         else:
             self.values[name] = value
@@ -112,6 +118,10 @@ class _Cleaner:
             if not (item is None or isinstance(item, (str, int, float, bool))):
                 self.fail(f"properties.{key}", "must be text, a number, true/false or null")
                 return
+        found = problem(dict(value), "properties")
+        if found is not None:
+            self.fail("properties", found.removeprefix("properties: "))
+            return
         if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
             self.fail("properties", f"must be at most {MAX_PROPERTIES_BYTES} bytes as JSON")
             return
@@ -153,7 +163,7 @@ def _clean_contact(data: Mapping[str, Any]) -> dict[str, Any]:
             c.values["account_id"] = None
         elif isinstance(value, bool) or not isinstance(value, int):
             c.fail("account_id", "must be an account id")
-        elif not Account.objects.filter(pk=value).exists():
+        elif not 1 <= value <= MAX_ID or not Account.objects.filter(pk=value).exists():
             c.fail("account_id", f"no account with id {value}")
         else:
             c.values["account_id"] = value
@@ -488,8 +498,8 @@ def _clean_account(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
         value = c.data["employees"]
         if value is None:
             c.values["employees"] = None
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            c.fail("employees", "must be a whole number of at least 0")
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EMPLOYEES:
+            c.fail("employees", f"must be a whole number from 0 to {MAX_EMPLOYEES:,}")
         else:
             c.values["employees"] = value
     if "annual_revenue" in c.data:

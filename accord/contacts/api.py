@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Status
+from ninja.pagination import paginate
 
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
@@ -14,46 +14,47 @@ from accord.contacts.schemas import (
     ContactMergeIn,
     ContactOut,
 )
-from accord.core.schemas import ErrorOut
+from accord.core.schemas import Pagination, PathId, QuerySchema, errors
 
 router = Router(tags=["contacts"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+READ = errors(404)
+WRITE = errors(400, 404, 409, 413)
 
 
-class ContactFilters(Schema):
-    email: str = ""
-    search: str = ""
-    stage: str = ""
-    owner_id: int | None = None
-    account_id: int | None = None
+class ContactFilters(QuerySchema):
+    email: str = Field("", max_length=254, description="The exact email (any case; an IDN domain in either form).")
+    search: str = Field("", max_length=200, description="Words in the name, email, title or company.")
+    stage: str = Field("", max_length=40, description="A stage key, or none for contacts without one.")
+    owner_id: PathId | None = None
+    account_id: PathId | None = None
 
 
-@router.get("/contacts", response=list[ContactOut], summary="List contacts")
-@paginate(LimitOffsetPagination)
+@router.get("/contacts", response={200: list[ContactOut], **errors()}, summary="List contacts")
+@paginate(Pagination)
 def contact_list(request: HttpRequest, filters: Query[ContactFilters]):  # type: ignore[no-untyped-def]
     acting_user(request, Scope.READ)
     return queries.contact_list(**filters.model_dump()).select_related("playbook_version")
 
 
-def _contact(contact_id: int) -> Contact:
+def _contact(contact_id: PathId) -> Contact:
     return get_object_or_404(Contact.objects.select_related("account", "owner", "playbook_version"), pk=contact_id)
 
 
-@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Get a contact")
-def contact_get(request: HttpRequest, contact_id: int) -> Contact:
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **READ}, summary="Get a contact")
+def contact_get(request: HttpRequest, contact_id: PathId) -> Contact:
     acting_user(request, Scope.READ)
     return _contact(contact_id)
 
 
-@router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Create a contact")
+@router.post("/contacts", response={201: ContactOut, **WRITE}, summary="Create a contact")
 def contact_create(request: HttpRequest, payload: ContactFieldsIn) -> Status[Contact]:
     user = acting_user(request, Scope.WRITE)
     contact = actions.contact_create(data=payload.model_dump(exclude_unset=True), acting_user=user)
     return Status(201, _contact(contact.pk))
 
 
-@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Update a contact")
-def contact_update(request: HttpRequest, contact_id: int, payload: ContactFieldsIn) -> Contact:
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **WRITE}, summary="Update a contact")
+def contact_update(request: HttpRequest, contact_id: PathId, payload: ContactFieldsIn) -> Contact:
     user = acting_user(request, Scope.WRITE)
     actions.contact_update(contact=_contact(contact_id), data=payload.model_dump(exclude_unset=True), acting_user=user)
     return _contact(contact_id)
@@ -61,10 +62,10 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactFields
 
 @router.post(
     "/contacts/{contact_id}/merge",
-    response={200: ContactOut, **ERRORS},
+    response={200: ContactOut, **WRITE},
     summary="Merge another contact into this one",
 )
-def contact_merge(request: HttpRequest, contact_id: int, payload: ContactMergeIn) -> Contact:
+def contact_merge(request: HttpRequest, contact_id: PathId, payload: ContactMergeIn) -> Contact:
     user = acting_user(request, Scope.WRITE)
     keep = _contact(contact_id)
     drop = _contact(payload.drop_id)
@@ -73,52 +74,52 @@ def contact_merge(request: HttpRequest, contact_id: int, payload: ContactMergeIn
 
 
 @router.get(
-    "/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **ERRORS}, summary="Likely duplicates"
+    "/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **READ}, summary="Likely duplicates"
 )
-def contact_duplicates(request: HttpRequest, contact_id: int) -> list[Contact]:
+def contact_duplicates(request: HttpRequest, contact_id: PathId) -> list[Contact]:
     acting_user(request, Scope.READ)
     return queries.contact_duplicates_all(_contact(contact_id))
 
 
-class AccountFilters(Schema):
-    search: str = ""
-    industry: str = ""
+class AccountFilters(QuerySchema):
+    search: str = Field("", max_length=200, description="Words in the name or domain.")
+    industry: str = Field("", max_length=100)
 
 
-@router.get("/accounts", response=list[AccountOut], tags=["accounts"], summary="List accounts")
-@paginate(LimitOffsetPagination)
+@router.get("/accounts", response={200: list[AccountOut], **errors()}, tags=["accounts"], summary="List accounts")
+@paginate(Pagination)
 def account_list(request: HttpRequest, filters: Query[AccountFilters]):  # type: ignore[no-untyped-def]
     acting_user(request, Scope.READ)
     return queries.account_list(**filters.model_dump())
 
 
-@router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="Get an account")
-def account_get(request: HttpRequest, account_id: int) -> Account:
+@router.get("/accounts/{account_id}", response={200: AccountOut, **READ}, tags=["accounts"], summary="Get an account")
+def account_get(request: HttpRequest, account_id: PathId) -> Account:
     acting_user(request, Scope.READ)
     return get_object_or_404(Account.objects.select_related("owner"), pk=account_id)
 
 
 @router.get(
     "/accounts/{account_id}/duplicates",
-    response={200: list[AccountOut], **ERRORS},
+    response={200: list[AccountOut], **READ},
     tags=["accounts"],
     summary="Likely duplicate accounts (same domain or name)",
 )
-def account_duplicates(request: HttpRequest, account_id: int) -> list[Account]:
+def account_duplicates(request: HttpRequest, account_id: PathId) -> list[Account]:
     acting_user(request, Scope.READ)
     return queries.account_duplicates(get_object_or_404(Account, pk=account_id))
 
 
-@router.post("/accounts", response={201: AccountOut, **ERRORS}, tags=["accounts"], summary="Create an account")
+@router.post("/accounts", response={201: AccountOut, **WRITE}, tags=["accounts"], summary="Create an account")
 def account_create(request: HttpRequest, payload: AccountFieldsIn) -> Status[Account]:
     user = acting_user(request, Scope.WRITE)
     return Status(201, actions.account_create(data=payload.model_dump(exclude_unset=True), acting_user=user))
 
 
 @router.patch(
-    "/accounts/{account_id}", response={200: AccountOut, **ERRORS}, tags=["accounts"], summary="Update an account"
+    "/accounts/{account_id}", response={200: AccountOut, **WRITE}, tags=["accounts"], summary="Update an account"
 )
-def account_update(request: HttpRequest, account_id: int, payload: AccountFieldsIn) -> Account:
+def account_update(request: HttpRequest, account_id: PathId, payload: AccountFieldsIn) -> Account:
     user = acting_user(request, Scope.WRITE)
     account = get_object_or_404(Account, pk=account_id)
     return actions.account_update(account=account, data=payload.model_dump(exclude_unset=True), acting_user=user)

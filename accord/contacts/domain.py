@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
+
+import idna
 
 # Mailbox providers whose domain says nothing about the company a person works for.
 FREE_MAIL_DOMAINS = frozenset(
@@ -31,39 +34,79 @@ FREE_MAIL_DOMAINS = frozenset(
     }
 )
 
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+_LOCAL_ASCII = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 
 
+def _ascii_host(host: str) -> str:
+    """A host name in its ASCII form: internationalised labels as punycode (IDNA 2008 with UTS 46,
+    which also lower-cases); ValueError when it cannot be one."""
+    if host.isascii():
+        return host.lower()
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError(f"{host!r} is not a valid domain") from None
+
+
+def _local_part_ok(local: str) -> bool:
+    """An address's local part: the usual ASCII characters, or any letter, mark, number, punctuation
+    or symbol beyond ASCII (RFC 6531) — no spaces, controls or separators, no empty dot-parts."""
+    if not local or len(local.encode()) > 64 or local.startswith(".") or local.endswith(".") or ".." in local:
+        return False
+    if local.isascii():
+        return bool(_LOCAL_ASCII.match(local))
+    return all(
+        _LOCAL_ASCII.match(ch) if ch.isascii() else unicodedata.category(ch)[0] not in ("C", "Z") for ch in local
+    )
+
+
 def normalize_email(raw: str | None) -> str | None:
-    """Lower-cased, trimmed email; None for empty input; ValueError when it is not an email."""
+    """Trimmed, lower-cased email with its domain in ASCII (punycode) form; None for empty input;
+    ValueError when it is not an email.
+
+    Internationalised addresses are accepted: `José@Exämple.com` is kept as
+    `josé@xn--exmple-cua.com`, the form its punycode spelling also normalises to, so the two find
+    the same contact. The local part is kept in Unicode (NFC), lower-cased.
+    """
     if raw is None:
         return None
-    email = raw.strip().lower()
-    if not email:
+    text = unicodedata.normalize("NFC", raw.strip())
+    if not text:
         return None
-    if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
-        raise ValueError(f"{raw!r} is not a valid email address")
+    local, at, host = text.rpartition("@")
+    try:
+        domain = _ascii_host(host) if at and host else ""
+    except ValueError:
+        domain = ""
+    local = local.lower()
+    email = f"{local}@{domain}"
+    if not domain or not _DOMAIN.match(domain) or not _local_part_ok(local) or len(email) > 254:
+        raise ValueError(f"{raw[:254]!r} is not a valid email address")
     return email
 
 
 def normalize_domain(raw: str | None) -> str:
-    """'https://www.Example.com/about' -> 'example.com'; '' for empty; ValueError when invalid."""
+    """'https://www.Example.com/about' -> 'example.com'; '' for empty; ValueError when invalid.
+    Internationalised domains are kept in their ASCII (punycode) form."""
     if not raw:
         return ""
-    domain = raw.strip().lower()
-    for prefix in ("https://", "http://"):
-        if domain.startswith(prefix):
+    domain = unicodedata.normalize("NFC", raw.strip())
+    for prefix in ("https://", "http://", "HTTPS://", "HTTP://"):
+        if domain.lower().startswith(prefix.lower()):
             domain = domain[len(prefix) :]
+            break
     domain = domain.split("/", 1)[0].split(":", 1)[0]
-    if domain.startswith("www."):
+    if domain.lower().startswith("www."):
         domain = domain[4:]
     if not domain:
         return ""
+    try:
+        domain = _ascii_host(domain)
+    except ValueError:
+        raise ValueError(f"{raw[:253]!r} is not a valid domain") from None
     if not _DOMAIN.match(domain):
-        raise ValueError(f"{raw!r} is not a valid domain")
+        raise ValueError(f"{raw[:253]!r} is not a valid domain")
     return domain
 
 

@@ -22,7 +22,11 @@ def contact_list(
 ) -> QuerySet[Contact]:
     contacts = Contact.objects.select_related("account", "owner")
     if email:
-        contacts = contacts.filter(email=email.strip().lower())
+        try:
+            wanted = domain.normalize_email(email) or ""
+        except ValueError:
+            wanted = email.strip().lower()  # not an address: it matches nothing
+        contacts = contacts.filter(email=wanted)
     if search:
         term = search.strip()
         for word in term.split()[:4]:

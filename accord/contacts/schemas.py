@@ -7,21 +7,30 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
 
-from accord.core.schemas import InputSchema
+from accord.contacts.actions import MAX_EMPLOYEES
+from accord.core.schemas import Id, InputSchema
 
 Properties = dict[str, str | int | float | bool | None]
 
 
 class ContactFieldsIn(InputSchema):
-    email: str | None = Field(None, max_length=254, examples=["jane.doe@example.com"])
+    email: str | None = Field(
+        None,
+        max_length=254,
+        examples=["jane.doe@example.com"],
+        description=(
+            "An email address; null or an empty string clears it. International addresses are accepted: the "
+            "domain is kept in its ASCII (punycode) form, the local part as written, lower-case."
+        ),
+    )
     first_name: str | None = Field(None, max_length=100)
     last_name: str | None = Field(None, max_length=100)
     title: str | None = Field(None, max_length=200)
     seniority: str | None = Field(None, description="individual, manager, director, vp or c_level")
     phone: str | None = Field(None, max_length=40)
     country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. US")
-    account_id: StrictInt | None = None
-    owner_id: StrictInt | None = None
+    account_id: Id | None = None
+    owner_id: Id | None = Field(None, description="An active user's id.")
     consent: StrictBool | None = None
     hubspot_id: str | None = Field(None, max_length=64)
     salesforce_id: str | None = Field(None, max_length=18)
@@ -29,7 +38,7 @@ class ContactFieldsIn(InputSchema):
 
 
 class ContactMergeIn(InputSchema):
-    drop_id: StrictInt = Field(description="The contact merged into this one and then removed.")
+    drop_id: Id = Field(description="The contact merged into this one and then removed.")
 
 
 class AccountRef(Schema):
@@ -77,10 +86,10 @@ class AccountFieldsIn(InputSchema):
     name: str | None = Field(None, max_length=200)
     domain: str | None = Field(None, max_length=253)
     industry: str | None = Field(None, max_length=100)
-    employees: StrictInt | None = Field(None, ge=0)
-    annual_revenue: Decimal | None = Field(None, ge=0)
+    employees: StrictInt | None = Field(None, ge=0, le=MAX_EMPLOYEES)
+    annual_revenue: Decimal | None = Field(None, ge=0, lt=10**14, description="Up to 99,999,999,999,999.99.")
     country: str | None = None
-    owner_id: StrictInt | None = None
+    owner_id: Id | None = Field(None, description="An active user's id.")
     properties: Properties | None = None
 
 

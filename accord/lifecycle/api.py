@@ -5,26 +5,27 @@ from ninja import Router, Status
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
 from accord.contacts.models import Contact
-from accord.core.schemas import ErrorOut
+from accord.core.schemas import PathId, errors
 from accord.lifecycle import actions, domain, queries
 from accord.lifecycle.models import StageChange
 from accord.lifecycle.schemas import StageChangeIn, StageChangeOut, TransitionOut
 from accord.playbook.queries import active_playbook
 
 router = Router(tags=["stages"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+WRITE = errors(400, 404, 409, 413)
+READ = errors(404)
 
 
 @router.post(
     "/contacts/{contact_id}/stage",
-    response={201: StageChangeOut, **ERRORS},
+    response={201: StageChangeOut, **WRITE},
     summary="Move a contact to another stage",
     description=(
         "Forward moves need the target stage's entry criteria to hold; moves back, to recycled or to "
         "disqualified need a reason from the playbook. Illegal moves answer 409 and change nothing."
     ),
 )
-def contact_change_stage(request: HttpRequest, contact_id: int, payload: StageChangeIn) -> Status[StageChange]:
+def contact_change_stage(request: HttpRequest, contact_id: PathId, payload: StageChangeIn) -> Status[StageChange]:
     user = acting_user(request, Scope.WRITE)
     contact = get_object_or_404(Contact, pk=contact_id)
     change = actions.contact_change_stage(
@@ -40,15 +41,20 @@ def contact_change_stage(request: HttpRequest, contact_id: int, payload: StageCh
 
 @router.get(
     "/contacts/{contact_id}/stage-history",
-    response={200: list[StageChangeOut], **ERRORS},
+    response={200: list[StageChangeOut], **READ},
     summary="A contact's stage history, oldest first",
 )
-def stage_history(request: HttpRequest, contact_id: int) -> list[StageChange]:
+def stage_history(request: HttpRequest, contact_id: PathId) -> list[StageChange]:
     acting_user(request, Scope.READ)
     return list(queries.stage_history(get_object_or_404(Contact, pk=contact_id)))
 
 
-@router.get("/playbook/transitions", response=list[TransitionOut], tags=["playbook"], summary="The transition table")
+@router.get(
+    "/playbook/transitions",
+    response={200: list[TransitionOut], **READ},
+    tags=["playbook"],
+    summary="The transition table",
+)
 def transitions(request: HttpRequest) -> list[TransitionOut]:
     acting_user(request, Scope.READ)
     rows = domain.table(active_playbook().playbook)

@@ -10,8 +10,10 @@ from accord.core.schemas import InputSchema
 
 
 class StageChangeIn(InputSchema):
-    stage: str = Field(description="The stage key to move to, e.g. sql or recycled.")
-    reason: str | None = Field(None, description="Required for a hand-back: a key from the playbook's reason list.")
+    stage: str = Field(description="The stage key to move to, e.g. sql or recycled.", max_length=40)
+    reason: str | None = Field(
+        None, max_length=100, description="Required for a hand-back: a key from the playbook's reason list."
+    )
     note: str = Field("", max_length=2000)
     reengage_on: dt.date | None = Field(
         None, description="For recycled: when marketing looks again (default in 90 days)."

@@ -8,17 +8,17 @@ from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
 from accord.contacts.models import Contact
 from accord.core.errors import NotFound
-from accord.core.schemas import ErrorOut
+from accord.core.schemas import PathId, errors
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, queries
 from accord.scoring.schemas import ContactScoreOut
 
 router = Router(tags=["scoring"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = errors(404)
 
 
 class ContactPath(Schema):
-    contact_id: int = Field(ge=1)
+    contact_id: PathId
 
 
 class ScoreQuery(Schema):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ import orjson
 
 from accord.contacts.domain import normalize_email
 from accord.core.network import anonymized
+from accord.core.text import MAX_DEPTH, problem
 
 
 class EventType(enum.StrEnum):
@@ -50,8 +50,6 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_BATCH_EVENTS = 2500
 MAX_ID_LENGTH = 255
-# Objects and lists inside a message may nest this deep (Segment's own calls nest three or four).
-MAX_DEPTH = 32
 # The earliest time an event may carry: nothing tracked happened before the Unix epoch.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FORM_SUBMITTED = "Form Submitted"  # the track event the snippet sends for a captured form
@@ -147,56 +145,6 @@ def corrected(original: dt.datetime | None, sent_at: dt.datetime | None, receive
     if when < EPOCH:
         raise Rejected("timestamp: before 1970-01-01")
     return when
-
-
-def _text_problem(text: str) -> str | None:
-    if "\x00" in text:
-        return "contains a NUL character"
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return "is not valid Unicode (an unpaired surrogate)"
-    return None
-
-
-_ROOT = re.compile(r"^[^.\[]*")
-
-
-def problem(value: Any, path: str = "", depth: int = 0) -> str | None:
-    """Why a decoded JSON value cannot be stored as it is, naming where; None when it can.
-
-    Text must be valid Unicode without NUL characters (PostgreSQL stores neither), numbers must be
-    finite and fit 64 bits, and objects and lists may nest at most `MAX_DEPTH` levels (the walk
-    stops there, so no input is too deep for it).
-    """
-    where = path or "message"
-    if isinstance(value, str):
-        found = _text_problem(value)
-        return f"{where}: {found}" if found else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return None if -(2**63) <= value < 2**64 else f"{where}: the number is too large"
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{where}: must be a finite number"
-    if not isinstance(value, (dict, list)):
-        return f"{where}: {type(value).__name__} is not a JSON value"
-    if depth > MAX_DEPTH:
-        return f"{_ROOT.match(path).group() or 'message'}: nested deeper than {MAX_DEPTH} levels"  # type: ignore[union-attr]
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = problem(item, f"{path}[{index}]", depth + 1)
-            if found is not None:
-                return found
-        return None
-    for key, item in value.items():
-        name_problem = _text_problem(key) if isinstance(key, str) else "is not text"
-        if name_problem is not None:
-            return f"{where}: a property name {name_problem}"
-        found = problem(item, f"{path}.{key}" if path else key, depth + 1)
-        if found is not None:
-            return found
-    return None
 
 
 def encoded(raw: Any) -> bytes:

@@ -57,5 +57,5 @@ def test_truncation_keeps_the_network_and_is_idempotent(address):
 
 
 def test_a_bad_proxy_entry_is_named():
-    with pytest.raises(ValueError, match="'proxy.local' is not an IP address or network"):
+    with pytest.raises(ValueError, match=r"'proxy\.local' is not an IP address or network"):
         networks(["10.0.0.0/8", "proxy.local"])
