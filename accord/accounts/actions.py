@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zoneinfo
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -218,3 +219,96 @@ def apikey_authenticate(secret: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# -- sign-in: lockouts and two-factor
+
+
+def signin_unlock(*, email: str = "", ip: str = "", acting_user: User | None) -> int:
+    """Lift a sign-in lockout of an account (by email) or an address at once; the failures counted
+    against it are forgotten. Returns how many attempt records were cleared."""
+    require(acting_user, Capability.USER_ADMIN)
+    email, ip = email.strip().lower(), ip.strip()
+    if not email and not ip:
+        raise InvalidInput("name the account (email) or the address (ip) to unlock", field="email")
+    from axes.utils import reset
+
+    with transaction.atomic():
+        cleared = reset(username=email) if email else 0
+        if ip:
+            cleared += reset(ip=ip)
+        audit.record(
+            action=UNLOCKED, object_type="accounts.signin", object_id=email or ip, actor=acting_user,
+            details={"email": email, "ip": ip, "cleared": cleared},
+        )  # fmt: skip
+    return cleared
+
+
+UNLOCKED = "signin_unlocked"  # the audit action of an admin lifting a lockout
+
+
+def totp_begin(*, user: User) -> Any:
+    """Start setting up two-factor sign-in: a new, unconfirmed authenticator for `user` (any
+    earlier unconfirmed one is dropped). It counts once `totp_confirm` has seen a code from it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def totp_confirm(*, user: User, code: str) -> Any:
+    """Turn two-factor sign-in on once the app shows a code of the new authenticator."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise Conflict("start setting up two-factor sign-in first", field="code")
+        if not device.verify_token(_digits(code)):
+            raise InvalidInput("that code does not match; check the app's clock and try the newest code", field="code")
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit.record(action="totp_enable", obj=user, actor=user)
+    return device
+
+
+def totp_remove(*, user: User, acting_user: User, code: str = "") -> None:
+    """Turn two-factor sign-in off: by the person themself with a current code, or by an admin
+    (a lost phone) without one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    own = acting_user.pk == user.pk
+    if not own:
+        require(acting_user, Capability.USER_ADMIN)
+    with transaction.atomic():
+        devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)
+        device = devices.first()
+        if device is None:
+            raise Conflict("two-factor sign-in is not on", field="code")
+        if own and not device.verify_token(_digits(code)):
+            raise InvalidInput("that code does not match; it takes a current code to turn two-factor off", field="code")
+        TOTPDevice.objects.filter(user=user).delete()
+        audit.record(action="totp_disable", obj=user, actor=acting_user, details={"by_admin": not own})
+
+
+def totp_verify(*, user: User, code: str) -> Any:
+    """The user's confirmed authenticator when `code` is a current code from it, else None."""
+    from django_otp import verify_token
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return None
+    return verify_token(user, device.persistent_id, _digits(code))
+
+
+def totp_enabled(user: User) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def _digits(code: str) -> str:
+    return "".join(ch for ch in (code or "") if ch.isdigit())[:8]

@@ -10,6 +10,8 @@ attempt wait a little longer (`delay_after`). An admin can lift a lockout at onc
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from accord.core.models import AuditEntry
 FIRST_LOCKOUT = dt.timedelta(minutes=5)
 LONGEST_LOCKOUT = dt.timedelta(hours=24)
 LOCKED_OUT = "signin_locked_out"  # the audit action of a lockout
+UNLOCKED = "signin_unlocked"  # accord.accounts.actions.UNLOCKED
 
 
 def attempted_email(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
@@ -57,6 +60,19 @@ def delay_after(failures: int) -> dt.timedelta:
     return dt.timedelta(seconds=0 if failures < 2 else min(2 ** (failures - 2), 30))
 
 
+def wait_before_next(email: str) -> int:
+    """Seconds the next sign-in attempt for `email` must wait (`delay_after` its failures so far)."""
+    from axes.models import AccessAttempt
+
+    rows = list(AccessAttempt.objects.filter(username=email).values_list("failures_since_start", "attempt_time"))
+    if not rows or not email:
+        return 0
+    failures = sum(count for count, _ in rows)
+    latest = max(at for _, at in rows)
+    left = (latest + delay_after(failures) - clock.now()).total_seconds()
+    return max(0, math.ceil(left))
+
+
 def _minutes(delta: dt.timedelta) -> str:
     minutes = max(1, round(delta.total_seconds() / 60))
     if minutes >= 120:
@@ -65,10 +81,11 @@ def _minutes(delta: dt.timedelta) -> str:
 
 
 def _current_lockout(email: str, ip: str | None) -> dt.datetime | None:
-    """When the lockout now in force for this account or address ends, if one is."""
+    """When the lockout now in force for this account or address ends, if one is (an admin's
+    unlock ends it at once)."""
     who = Q(details__email=email) | (Q(details__ip=ip) if ip else Q(pk__in=[]))
-    row = AuditEntry.objects.filter(action=LOCKED_OUT).filter(who).order_by("-at").first()
-    if row is None:
+    row = AuditEntry.objects.filter(action__in=[LOCKED_OUT, UNLOCKED]).filter(who).order_by("-at", "-id").first()
+    if row is None or row.action == UNLOCKED:
         return None
     until = dt.datetime.fromisoformat(str(row.details.get("until")))
     return until if until > clock.now() else None
@@ -97,3 +114,38 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None, cre
     response = render(request, "web/login.html", {"locked_message": message, "email": email}, status=429)
     response["Retry-After"] = str(max(1, int(wait.total_seconds())))
     return response
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """An account or an address whose sign-ins are refused until `until`."""
+
+    email: str
+    ip: str
+    failures: int
+    until: dt.datetime
+
+
+def lockouts() -> list[Lockout]:
+    """Accounts and addresses locked out now (failures at the limit, not yet expired), newest first."""
+    from axes.models import AccessAttempt
+
+    now = clock.now()
+    rows = AccessAttempt.objects.filter(expiration__expires_at__gt=now).select_related("expiration")
+    by_email: dict[str, list[Any]] = {}
+    by_ip: dict[str, list[Any]] = {}
+    for row in rows:
+        by_email.setdefault(row.username or "", []).append(row)
+        by_ip.setdefault(row.ip_address or "", []).append(row)
+    found: dict[tuple[str, str], Lockout] = {}
+    limit = settings.AXES_FAILURE_LIMIT
+    for key, group, is_email in [
+        *((k, g, True) for k, g in by_email.items()),
+        *((k, g, False) for k, g in by_ip.items()),
+    ]:
+        failures = sum(r.failures_since_start for r in group)
+        if key and failures >= limit:
+            until = max(r.expiration.expires_at for r in group)
+            ident = (key, "") if is_email else ("", key)
+            found[ident] = Lockout(email=ident[0], ip=ident[1], failures=failures, until=until)
+    return sorted(found.values(), key=lambda lock: lock.until, reverse=True)

@@ -149,6 +149,13 @@ def teams_with_members() -> QuerySet[Team]:
     return Team.objects.select_related("manager").prefetch_related("members").order_by("name")
 
 
+def users_with_two_factor() -> set[int]:
+    """The ids of users who sign in with a second step."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+
+
 def api_keys() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("created_by").order_by("-created_at", "-id")
 

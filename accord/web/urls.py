@@ -1,14 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accord.web.views import accounts, activity, admin, base, contacts, overview, playbook
+from accord.web.views import accounts, activity, admin, auth, base, contacts, overview, playbook
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", auth.SignInView.as_view(), name="login"),
+    path("login/code/", auth.signin_code, name="login_code"),
+    path("account/security/", auth.security, name="security"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
@@ -57,5 +55,7 @@ urlpatterns = [
     path("admin/teams/new/", admin.team_create_view, name="team_create"),
     path("admin/teams/<int:pk>/members/", admin.team_member_view, name="team_member"),
     path("admin/keys/new/", admin.key_create_view, name="key_create"),
+    path("admin/signin/unlock/", admin.signin_unlock_view, name="signin_unlock"),
+    path("admin/users/<int:pk>/two-factor/reset/", admin.user_totp_reset_view, name="user_totp_reset"),
     path("admin/keys/<int:pk>/revoke/", admin.key_revoke_view, name="key_revoke"),
 ]

@@ -83,7 +83,7 @@ def test_a_wrong_password_keeps_the_visitor_on_the_login_page(users: dict[str, U
     response = Client().post("/login/", {"username": "marketing@example.com", "password": "wrong"})
 
     assert response.status_code == 200
-    assert "Please enter a correct email and password" in text(response)
+    assert "The email or the password is not right." in text(response)
 
 
 @pytest.mark.parametrize("url", [u for u in SCREENS if u != "/admin/users/"])

@@ -11,11 +11,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accord.accounts import signin
 from accord.accounts.actions import (
     apikey_create,
     apikey_revoke,
+    signin_unlock,
     team_add_member,
     team_create,
+    totp_remove,
     user_create,
     user_set_role,
 )
@@ -43,6 +46,8 @@ def _context(**extra: Any) -> dict[str, Any]:
         "users": queries.users_with_teams(),
         "teams": queries.teams_with_members(),
         "keys": queries.api_keys(),
+        "lockouts": signin.lockouts(),
+        "two_factor": queries.users_with_two_factor(),
         "role_choices": [(value, label) for value, label in ROLE_LABELS.items()],
         "scope_help": SCOPE_HELP,
         "user_form": extra.pop("user_form", None) or UserCreateForm(),
@@ -85,8 +90,12 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     try:
         data = _valid(form)
         user = user_create(
-            email=data["email"], role=data["role"], name=data["name"], password=data["password"] or None,
-            time_zone=data["time_zone"] or "UTC", acting_user=acting(request),
+            email=data["email"],
+            role=data["role"],
+            name=data["name"],
+            password=data["password"] or None,
+            time_zone=data["time_zone"] or "UTC",
+            acting_user=acting(request),
         )
     except AccordError as exc:
         return _failed(request, "user", exc, user_form=form)
@@ -114,7 +123,10 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
     try:
         data = _valid(form)
         team = team_create(
-            name=data["name"], side=data["side"], time_zone=data["time_zone"] or "UTC", manager=data["manager"],
+            name=data["name"],
+            side=data["side"],
+            time_zone=data["time_zone"] or "UTC",
+            manager=data["manager"],
             acting_user=acting(request),
         )
     except AccordError as exc:
@@ -164,4 +176,30 @@ def key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AccordError as exc:
         return _failed(request, "revoke", exc, pk=pk)
     messages.success(request, f"Revoked the key {key.name} ({key.prefix}…). Calls with it now answer 401.")
+    return _back()
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def signin_unlock_view(request: HttpRequest) -> HttpResponse:
+    """Lift a sign-in lockout of an account or an address at once."""
+    email, ip = request.POST.get("email", ""), request.POST.get("ip", "")
+    try:
+        signin_unlock(email=email, ip=ip, acting_user=acting(request))
+    except AccordError as exc:
+        return _failed(request, "unlock", exc)
+    messages.success(request, f"Unlocked sign-ins for {email or ip}.")
+    return _back()
+
+
+@require_POST
+@capability_required(Capability.USER_ADMIN)
+def user_totp_reset_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn a user's two-factor sign-in off (a lost phone); they can set it up again."""
+    user = get_object_or_404(User, pk=pk)
+    try:
+        totp_remove(user=user, acting_user=acting(request))
+    except AccordError as exc:
+        return _failed(request, "totp", exc, pk=pk)
+    messages.success(request, f"Two-factor sign-in is off for {user.display_name}.")
     return _back()
