@@ -61,7 +61,10 @@ def user_create(
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, password, name=name, role=role, time_zone=time_zone)
-            audit.record(action="user_create", obj=user, actor=acting_user, details={"role": role})
+            audit.record(
+                action="user_create", obj=user, actor=acting_user, details={"role": role},
+                after={"email": email, "name": name, "role": role, "time_zone": time_zone},
+            )  # fmt: skip
     except IntegrityError:
         raise Conflict(f"a user with email {email} already exists", field="email") from None
     return user
@@ -82,7 +85,10 @@ def user_set_role(*, user: User, role: str, acting_user: User | None) -> User:
                 raise Conflict("this is the last active admin; make someone else an admin first", field="role")
         user.role = new_role
         user.save(update_fields=["role"])
-        audit.record(action="user_set_role", obj=user, actor=acting_user, details={"from": old, "to": new_role})
+        audit.record(
+            action="user_set_role", obj=user, actor=acting_user, details={"from": old, "to": new_role},
+            before={"role": old}, after={"role": new_role},
+        )  # fmt: skip
     return user
 
 
@@ -193,7 +199,9 @@ def apikey_create(
         if origins:
             details["allowed_origins"] = origins
         details.update({k: v for k, v in rates.items() if v is not None})
-        audit.record(action="apikey_create", obj=key, actor=acting_user, details=details)
+        audit.record(
+            action="apikey_create", obj=key, actor=acting_user, details=details, after={"name": key.name, **details}
+        )
     return key, secret
 
 
@@ -203,7 +211,10 @@ def apikey_revoke(*, key: ApiKey, acting_user: User) -> ApiKey:
         if key.revoked_at is None:
             key.revoked_at = clock.now()
             key.save(update_fields=["revoked_at"])
-            audit.record(action="apikey_revoke", obj=key, actor=acting_user)
+            audit.record(
+                action="apikey_revoke", obj=key, actor=acting_user, before={"revoked_at": None},
+                after={"revoked_at": key.revoked_at.isoformat()},
+            )  # fmt: skip
     return key
 
 

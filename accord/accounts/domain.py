@@ -26,6 +26,8 @@ class Capability(enum.StrEnum):
     PLAYBOOK_SIGN = "playbook_sign"  # sign a draft for one's side
     PLAYBOOK_ACTIVATE = "playbook_activate"  # make a signed version the active one
     USER_ADMIN = "user_admin"  # users, teams and API keys
+    PERSONAL_DATA = "personal_data"  # export or erase everything Accord holds about one person
+    AUDIT_READ = "audit_read"  # read the audit log: who changed what, when
 
 
 # What each capability lets a person do, in words for messages: "your role may not …".
@@ -37,6 +39,8 @@ DESCRIPTIONS: dict[Capability, str] = {
     Capability.PLAYBOOK_SIGN: "sign the playbook",
     Capability.PLAYBOOK_ACTIVATE: "activate a playbook version",
     Capability.USER_ADMIN: "manage users, teams and API keys",
+    Capability.PERSONAL_DATA: "export or erase a person's data",
+    Capability.AUDIT_READ: "read the audit log",
 }
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {

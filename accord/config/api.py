@@ -17,6 +17,7 @@ from accord.core.schemas import OrjsonParser
 from accord.lifecycle.api import router as lifecycle_router
 from accord.playbook.api import router as playbook_router
 from accord.scoring.api import router as scoring_router
+from accord.trust.api import router as trust_router
 
 logger = logging.getLogger("accord.api")
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
@@ -151,3 +152,4 @@ api.add_router("/v1", contacts_router)
 api.add_router("/v1", lifecycle_router)
 api.add_router("/v1", playbook_router)
 api.add_router("/v1", scoring_router)
+api.add_router("/v1", trust_router)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "accord.campaigns",
     "accord.tracking",
     "accord.imports",
+    "accord.trust",
     "accord.web",
     "accord.demo",
 ]

@@ -17,7 +17,15 @@ from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts import domain
-from accord.contacts.models import SENIORITIES, Account, ConsentChange, Contact, ContactMerge, SuspectedDuplicate
+from accord.contacts.models import (
+    SENIORITIES,
+    Account,
+    ConsentChange,
+    Contact,
+    ContactMerge,
+    Suppression,
+    SuspectedDuplicate,
+)
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.core.schemas import MAX_ID
@@ -203,9 +211,19 @@ PERSON = Evidence(via=domain.ConsentSource.PERSON)
 RESCORE = "accord.scoring.tasks.refresh"
 
 
+def _refuse_suppressed(email: str | None) -> None:
+    from accord.contacts.queries import suppressed
+
+    if email and suppressed([email]):
+        raise Conflict(
+            "this address was erased on request (GDPR): Accord does not add the person again", field="email"
+        )
+
+
 def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Contact:
     require(acting_user, Capability.CONTACT_WRITE)
     values = _clean_contact(data)
+    _refuse_suppressed(values.get("email"))
     if values.get("consent") is not None:
         values["consent_at"] = clock.now()
     if not values.get("account_id") and values.get("email"):
@@ -215,7 +233,7 @@ def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Cont
     try:
         with transaction.atomic():
             contact = Contact.objects.create(**values)
-            audit.record(action="contact_create", obj=contact, actor=acting_user)
+            audit.record(action="contact_create", obj=contact, actor=acting_user, after=values)
             if values.get("consent") is not None:
                 consent_change_record(
                     contact_id=contact.pk, consent=values["consent"], at=values["consent_at"],
@@ -233,8 +251,12 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: Us
     changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
     if not changed:
         return contact
+    if contact.erased_at is not None:
+        raise Conflict("this contact was erased on request: it keeps no personal data", field="contact")
+    _refuse_suppressed(changed.get("email"))
     if "consent" in changed:
         changed["consent_at"] = clock.now()
+    before = {k: _jsonable(getattr(contact, k)) for k in changed if k != "updated_at"}
     changed["updated_at"] = clock.now()
     try:
         with transaction.atomic():
@@ -249,6 +271,8 @@ def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: Us
                 obj=contact,
                 actor=acting_user,
                 details={k: _jsonable(v) for k, v in changed.items() if k != "updated_at"},
+                before=before,
+                after={k: _jsonable(v) for k, v in changed.items() if k != "updated_at"},
             )
             after_commit(RESCORE, contact_ids=[contact.pk])
     except IntegrityError as exc:
@@ -275,6 +299,8 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         if len(locked) != 2:
             raise Conflict("one of the contacts no longer exists (already merged?)")
         keep, drop = locked[keep.pk], locked[drop.pk]
+        if keep.erased_at is not None or drop.erased_at is not None:
+            raise Conflict("an erased contact cannot be merged: it keeps no personal data", field="drop")
         drop_values = model_to_dict(drop)
         drop_values.update(account_id=drop.account_id, owner_id=drop.owner_id, consent_at=drop.consent_at)
         keep_values = model_to_dict(keep)
@@ -528,7 +554,7 @@ def account_create(*, data: Mapping[str, Any], acting_user: User | None) -> Acco
     values = _clean_account(data, creating=True)
     with transaction.atomic():
         account = Account.objects.create(**values)
-        audit.record(action="account_create", obj=account, actor=acting_user)
+        audit.record(action="account_create", obj=account, actor=acting_user, after=values)
     return account
 
 
@@ -538,6 +564,7 @@ def account_update(*, account: Account, data: Mapping[str, Any], acting_user: Us
     changed = {k: v for k, v in values.items() if getattr(account, k) != v}
     if not changed:
         return account
+    before = {k: _jsonable(getattr(account, k)) for k in changed}
     with transaction.atomic():
         for name, value in changed.items():
             setattr(account, name, value)
@@ -548,8 +575,38 @@ def account_update(*, account: Account, data: Mapping[str, Any], acting_user: Us
             obj=account,
             actor=acting_user,
             details={k: _jsonable(v) for k, v in changed.items()},
+            before=before,
+            after={k: _jsonable(v) for k, v in changed.items()},
         )
         contact_ids = list(account.contacts.values_list("pk", flat=True))
         if contact_ids:
             after_commit(RESCORE, contact_ids=contact_ids)
     return account
+
+
+def suppression_add(*, emails: set[str]) -> None:
+    """Keep these addresses (normalised) on the suppression list, as keyed hashes."""
+    from django.conf import settings
+
+    rows = [Suppression(digest=domain.suppression_digest(e, settings.ACCORD_SUPPRESSION_KEY)) for e in emails if e]
+    Suppression.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def suppression_remove(*, email: str, acting_user: User | None) -> bool:
+    """Let an erased address back in (the person came back and asked to be known again)."""
+    from django.conf import settings
+
+    require(acting_user, Capability.PERSONAL_DATA)
+    try:
+        normalised = domain.normalize_email(email)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="email") from None
+    if not normalised:
+        raise InvalidInput("an email address is required", field="email")
+    with transaction.atomic():
+        digest = domain.suppression_digest(normalised, settings.ACCORD_SUPPRESSION_KEY)
+        removed, _ = Suppression.objects.filter(digest=digest).delete()
+        if removed:
+            audit.record(action="suppression_remove", object_type="contacts.suppression", object_id=digest[:16],
+                         actor=acting_user)  # fmt: skip
+    return bool(removed)

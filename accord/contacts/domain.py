@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -183,3 +185,9 @@ def browser_fill(current: Mapping[str, Any], submitted: Mapping[str, Any]) -> di
     if "consent" in taken and "consent_at" in submitted:
         taken["consent_at"] = submitted["consent_at"]
     return taken
+
+
+def suppression_digest(email: str, key: str) -> str:
+    """The keyed hash an erased address is kept as: HMAC-SHA256 of its normalised form. Without the
+    key it cannot be checked against a list of addresses."""
+    return hmac.new(key.encode(), email.encode(), hashlib.sha256).hexdigest()

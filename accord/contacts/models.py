@@ -94,6 +94,9 @@ class Contact(models.Model):
 
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
+    # Set when the person's data was erased on request: the row stays as a tombstone, so the stage
+    # history, scores and reports that count it still add up (accord.trust.actions.contact_erase).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -104,6 +107,8 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return f"Erased contact {self.pk}"
         return self.full_name or self.email or f"Contact {self.pk}"
 
     @property
@@ -176,3 +181,14 @@ class ConsentChange(models.Model):
 
     def __str__(self) -> str:
         return f"contact {self.contact_id}: consent {self.consent} via {self.via}"
+
+
+class Suppression(models.Model):
+    """An email address erased on request, as a keyed hash only: an import, a form or the API does
+    not bring the person back (contacts.domain.suppression_digest)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"suppressed {self.digest[:12]}…"

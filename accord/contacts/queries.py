@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from accord.contacts import domain
-from accord.contacts.models import Account, Contact, SuspectedDuplicate
+from accord.contacts.models import Account, Contact, Suppression, SuspectedDuplicate
 
 
 def contact_list(
@@ -163,3 +164,13 @@ def contact_facts(contact: Contact, *, now: dt.datetime) -> dict[str, Any]:
             }
         )
     return facts
+
+
+def suppressed(emails: set[str] | list[str]) -> set[str]:
+    """Which of these (normalised) addresses were erased on request and must not come back."""
+    wanted = {e for e in emails if e}
+    if not wanted:
+        return set()
+    digests = {domain.suppression_digest(e, settings.ACCORD_SUPPRESSION_KEY): e for e in wanted}
+    found = Suppression.objects.filter(digest__in=list(digests)).values_list("digest", flat=True)
+    return {digests[d] for d in found}

@@ -3,6 +3,7 @@ and the error answers every operation declares."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 import orjson
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from ninja.parser import Parser
-from pydantic import ConfigDict, StrictInt, field_validator
+from pydantic import AfterValidator, ConfigDict, StrictInt, field_validator
 
 from accord.core.text import problem
 
@@ -19,6 +20,20 @@ MAX_ID = 2**63 - 1
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 # An id in a path or a query string (text on the wire, so not strict).
 PathId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    """A time as UTC (naive times are UTC): databases store no offset, and some refuse large ones."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+# A date and time in input: ISO 8601, any offset, kept as UTC.
+Moment = Annotated[dt.datetime, AfterValidator(_in_utc)]
 # Offsets past this many rows are refused rather than handed to the database.
 MAX_OFFSET = 10**9
 MAX_LIMIT = 500

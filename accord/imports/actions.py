@@ -26,6 +26,7 @@ from accord.accounts.models import User
 from accord.contacts import domain as contacts_domain
 from accord.contacts.actions import _clean_account, _clean_contact
 from accord.contacts.models import Account, Contact
+from accord.contacts.queries import suppressed
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.imports import domain, reading
@@ -267,6 +268,7 @@ class _ContactImporter:
         self.owners: dict[str, int | None] = {}  # as written, case-folded → user id
         self.by_domain: dict[str, list[Account]] = {}
         self.by_name: dict[str, list[Account]] = {}
+        self.erased: set[str] = set()  # the batch's emails of people erased on request
 
     def import_rows(self, records: Iterable[reading.Record], progress: Progress | None) -> None:
         if progress is not None:
@@ -327,6 +329,7 @@ class _ContactImporter:
         rows = [item for item in items if item.row is not None]
         self._load_owners({item.row.owner for item in rows if item.row is not None and item.row.owner})
         existing = self._existing([item.row for item in rows if item.row is not None])
+        self.erased = suppressed({item.row.contact.get("email") or "" for item in rows if item.row is not None})
         self._load_accounts([item.row for item in rows if item.row is not None])
         plan = _Plan()
         now = clock.now()
@@ -447,6 +450,10 @@ class _ContactImporter:
         self, item: _Item, row: ContactRow, existing: dict[str, dict[str, Contact]], plan: _Plan, now: dt.datetime
     ) -> None:
         values = dict(row.contact)
+        if values.get("email") in self.erased:
+            row.fail("email", "was erased on request (GDPR): the person is not imported again")
+            item.problems, item.row = row.problems, None
+            return
         keys = {name: values.get(name) for name in domain.IDENTITY_TARGETS}
         match: Contact | None = None
         for name, value in keys.items():

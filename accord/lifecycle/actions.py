@@ -13,7 +13,7 @@ from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
-from accord.core import clock
+from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.lifecycle import domain
 from accord.lifecycle.models import StageChange
@@ -131,6 +131,11 @@ def _move(
             reengage_on=move.reengage_on,
             details=record,
         )
+        if user is not None:  # a person's (or a key's) move is in the audit log too; rules' moves are not
+            audit.record(
+                action="stage_change", obj=locked, actor=user, details={"kind": change.kind, "reason": change.reason},
+                before={"stage": locked.stage}, after={"stage": to_stage},
+            )  # fmt: skip
         locked.stage, locked.stage_changed_at, locked.playbook_version = to_stage, now, version
         locked.reengage_on, locked.updated_at = move.reengage_on, now
         locked.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])

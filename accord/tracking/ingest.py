@@ -23,6 +23,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from accord.accounts.actions import apikey_authenticate
 from accord.accounts.domain import Scope, origin_allowed
 from accord.accounts.models import ApiKey
+from accord.contacts.queries import suppressed
 from accord.core import clock, ratelimit
 from accord.tracking import domain, identity, pipeline, store
 from accord.tracking.campaigns import campaign_ids
@@ -56,6 +57,7 @@ class Outcome:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    suppressed: int = 0  # about people erased on request: dropped, not stored
 
 
 class IngestError(Exception):
@@ -140,6 +142,8 @@ def _handle(request: IngestRequest) -> dict[str, Any]:
         if outcome.rejected:
             raise IngestError(400, "invalid_message", outcome.rejected[0][1])
     answer: dict[str, Any] = {"success": True, "accepted": outcome.accepted, "duplicates": outcome.duplicates}
+    if outcome.suppressed:
+        answer["suppressed"] = outcome.suppressed
     if expected is None:
         answer["rejected"] = [{"index": index, "reason": reason} for index, reason in outcome.rejected]
     return answer
@@ -244,6 +248,17 @@ def _store(messages: list[domain.Message], sent_with: str, trust: domain.Trust) 
         return inserted
 
 
+def _not_suppressed(messages: list[domain.Message]) -> list[domain.Message]:
+    """The messages not about someone erased on request (by their email or the sender's user id)."""
+    keys = {m.email for m in messages if m.email} | {f"user:{m.user_id}" for m in messages if m.user_id}
+    if not keys:
+        return messages
+    gone = suppressed(keys)
+    if not gone:
+        return messages
+    return [m for m in messages if m.email not in gone and f"user:{m.user_id}" not in gone]
+
+
 def record(
     items: list[Any],
     *,
@@ -285,6 +300,8 @@ def record(
             outcome.rejected.append((index, exc.reason))
     unique = store.unique(messages)
     outcome.duplicates = len(messages) - len(unique)
+    kept = _not_suppressed(unique)
+    outcome.suppressed, unique = len(unique) - len(kept), kept
     if not unique:
         return outcome
     for attempt in range(_ATTEMPTS):

@@ -56,7 +56,7 @@ class Event(models.Model):
 class Identity(models.Model):
     """An id a sender uses for a contact: an anonymous id (a browser, a device) or a user id."""
 
-    kind = models.CharField(max_length=10)  # tracking.domain.IdentityKind
+    kind = models.CharField(max_length=16)  # tracking.domain.IdentityKind
     value = models.CharField(max_length=255)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="identities")
     first_seen_at = models.DateTimeField(default=clock.now)

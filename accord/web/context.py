@@ -20,7 +20,7 @@ ROLE_LABELS: dict[str, str] = {
 # The URL prefix that makes each section the current one.
 _PREFIXES = {
     "home": None, "activity": "/activity/", "contacts": "/contacts/", "accounts": "/accounts/",
-    "playbook": "/playbook/", "users": "/admin/",
+    "playbook": "/playbook/", "users": "/admin/users/", "audit": "/admin/audit/",
 }
 
 
@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     ]
     if user.can(Capability.USER_ADMIN):
         items.append(("users", "Users & keys", "/admin/users/"))
+    if user.can(Capability.AUDIT_READ):
+        items.append(("audit", "Audit log", "/admin/audit/"))
     path = request.path
     return {
         "nav": [

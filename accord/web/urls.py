@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accord.web.views import accounts, activity, admin, auth, base, contacts, overview, playbook
+from accord.web.views import accounts, activity, admin, auth, base, contacts, overview, playbook, trust
 
 urlpatterns = [
     path("login/", auth.SignInView.as_view(), name="login"),
@@ -34,6 +34,8 @@ urlpatterns = [
         contacts.contact_duplicate_dismiss,
         name="contact_duplicate_dismiss",
     ),
+    path("contacts/<int:pk>/export.json", trust.contact_export_view, name="contact_export"),
+    path("contacts/<int:pk>/erase/", trust.contact_erase_view, name="contact_erase"),
     path("accounts/", accounts.account_list_view, name="accounts"),
     path("accounts/<int:pk>/", accounts.account_detail, name="account"),
     path("playbook/", playbook.playbook_active, name="playbook"),
@@ -50,6 +52,8 @@ urlpatterns = [
         name="playbook_backtest_result",
     ),
     path("admin/users/", admin.users_page, name="users"),
+    path("admin/audit/", trust.audit_page, name="audit"),
+    path("admin/audit/download.csv", trust.audit_csv, name="audit_csv"),
     path("admin/users/new/", admin.user_create_view, name="user_create"),
     path("admin/users/<int:pk>/role/", admin.user_role_view, name="user_role"),
     path("admin/teams/new/", admin.team_create_view, name="team_create"),

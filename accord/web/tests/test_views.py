@@ -25,7 +25,7 @@ DEFAULT_SOURCE = (Path(__file__).resolve().parents[2] / "playbook" / "default.ya
 SCREENS = [
     "/", "/activity/", "/contacts/", "/contacts/1/", "/contacts/1/timeline/", "/accounts/", "/accounts/1/",
     "/playbook/", "/playbook/versions/", "/playbook/versions/1/", "/playbook/versions/new/", "/admin/users/",
-    "/password/",
+    "/password/", "/account/security/",
 ]
 
 
@@ -114,7 +114,7 @@ def test_the_header_shows_the_navigation_name_and_role(client_as: Any, role: str
     nav = re.search(r'<nav class="nav" aria-label="Main">(.*?)</nav>', html, re.S)
     assert nav is not None
     labels = re.findall(r">([^<]+)</a>", nav.group(1))
-    expected = ["Overview", "Activity", "Contacts", "Accounts", "Playbook"] + (["Users & keys"] if sees_admin else [])
+    expected = ["Overview", "Activity", "Contacts", "Accounts", "Playbook"] + (["Users & keys", "Audit log"] if sees_admin else [])
     assert [label.replace("&amp;", "&") for label in labels] == expected
     assert '<a href="/contacts/" aria-current="page">Contacts</a>' in nav.group(1)
     assert role.replace("_", " ").title() in text(response)

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django_htmx.middleware import HtmxDetails
 
 from accord.accounts.domain import Capability
@@ -18,7 +19,7 @@ from accord.accounts.models import User
 
 PAGE_SIZE = 50
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def acting(request: HttpRequest) -> User:
@@ -34,7 +35,7 @@ def capability_required(capability: Capability) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not acting(request).can(capability):
                 raise Forbidden(f"your role may not {capability.value.replace('_', ' ')}")
             return view(request, *args, **kwargs)

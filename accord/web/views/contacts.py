@@ -22,6 +22,7 @@ from accord.lifecycle.queries import MoveOption, move_options
 from accord.playbook.domain.conditions import describe
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
+from accord.trust.models import Erasure
 from accord.web import queries
 from accord.web.forms import ContactFilterForm, MergeForm, StageChangeForm, first_error
 from accord.web.presenters import QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
@@ -133,6 +134,10 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         "labels": stage_labels(version.playbook),
         "duplicates": duplicates,
         "suspected": suspected,
+        "can_personal_data": user.can(Capability.PERSONAL_DATA),
+        "erasure": Erasure.objects.filter(contact=contact).select_related("erased_by").first()
+        if contact.erased_at
+        else None,
         "can_merge": user.can(Capability.CONTACT_MERGE),
         "properties": sorted((contact.properties or {}).items()),
         "first_campaign": campaigns.get(contact.first_campaign.lower(), contact.first_campaign),
