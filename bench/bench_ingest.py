@@ -158,16 +158,17 @@ def _rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def _start_server() -> subprocess.Popen[bytes]:
+def _start_server(**extra_env: str) -> subprocess.Popen[bytes]:
     db = settings.DATABASES["default"]
     if connection.vendor == "postgresql":
         url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     else:
         url = f"sqlite:///{db['NAME']}"
     workers = os.environ.get("ACCORD_BENCH_WORKERS", "2")
-    env = {**os.environ, "DATABASE_URL": url, "ACCORD_DEBUG": "false", "ACCORD_SECRET_KEY": "bench-" + "x" * 40,
+    env = {**os.environ, "DATABASE_URL": url, "ACCORD_DEBUG": "false", "ACCORD_SECRET_KEY": "bench-" + "0123456789abcdef" * 4,
            "ACCORD_ALLOWED_HOSTS": "127.0.0.1,localhost", "ACCORD_PORT": str(PORT), "ACCORD_ACCESS_LOG": "",
-           "ACCORD_WEB_WORKERS": workers, "ACCORD_WEB_THREADS": "4", "ACCORD_DB_CONN_MAX_AGE": "600"}  # fmt: skip
+           "ACCORD_WEB_WORKERS": workers, "ACCORD_WEB_THREADS": "4", "ACCORD_DB_CONN_MAX_AGE": "600",
+           **extra_env}  # fmt: skip
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     command = [gunicorn, "accord.config.wsgi:application", "--config", "python:accord.config.gunicorn"]
     with Path(os.environ.get("ACCORD_BENCH_SERVER_LOG", os.devnull)).open("wb") as log:

@@ -10,7 +10,7 @@ threads = int(os.environ.get("ACCORD_WEB_THREADS", "4"))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20
-accesslog = os.environ.get("ACCORD_ACCESS_LOG", "-")
+accesslog = os.environ.get("ACCORD_ACCESS_LOG", "-") or None  # empty: no access log
 forwarded_allow_ips = os.environ.get("ACCORD_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's control socket (gunicornc) lives beside the data, one per installation, owner-only;
 # the default (~/.gunicorn/gunicorn.ctl) would be shared by every gunicorn the same user starts.

@@ -201,18 +201,13 @@ def _check_browser_origin(key: ApiKey, origin: str) -> None:
 
 def _check_browser_rate(key: ApiKey, client_ip: str, count: int) -> None:
     """A browser key is public: it and each address sending with it get so many messages a minute."""
-    limits = (
-        (
-            f"ip:{key.prefix}:{client_ip}",
-            key.ip_rate_per_minute or settings.ACCORD_BROWSER_IP_RATE_PER_MINUTE,
-            "address",
-        ),
-        (f"key:{key.prefix}", key.rate_per_minute or settings.ACCORD_BROWSER_RATE_PER_MINUTE, "key"),
-    )
-    for bucket, limit, what in limits:
-        if what == "address" and not client_ip:
-            continue
-        wait = ratelimit.take(bucket, count, limit)
+    per_ip = key.ip_rate_per_minute or settings.ACCORD_BROWSER_IP_RATE_PER_MINUTE
+    per_key = key.rate_per_minute or settings.ACCORD_BROWSER_RATE_PER_MINUTE
+    limits = [("key", f"key:{key.prefix}", per_key)]
+    if client_ip:
+        limits.insert(0, ("address", f"ip:{key.prefix}:{client_ip}", per_ip))
+    waits = ratelimit.take_all([(bucket, count, limit) for _, bucket, limit in limits])
+    for (what, _, limit), wait in zip(limits, waits, strict=True):
         if wait:
             raise IngestError(
                 429, "rate_limited", f"this {what} sent more than {limit:,} messages this minute; retry in {wait} s",
