@@ -104,7 +104,8 @@ def run() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    where = "Redis" if cache else "each worker"
     print(f"   {batches * CLIENTS * PER_BATCH:,} events per run in batches of {PER_BATCH} from {CLIENTS} clients "
-          f"(page views 92%, tracks 7%, identifies 1%); rate counts in {'Redis' if cache else 'each worker'}")  # fmt: skip
+          f"(page views 92%, tracks 7%, identifies 1%); rate counts in {where}")  # fmt: skip
     figure("browser key, origin and rate checks on", best["browser"], "events/s",
            baseline=best["server"], baseline_label="server key")  # fmt: skip
