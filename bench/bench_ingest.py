@@ -166,7 +166,8 @@ def _start_server(**extra_env: str) -> subprocess.Popen[bytes]:
         url = f"sqlite:///{db['NAME']}"
     workers = os.environ.get("ACCORD_BENCH_WORKERS", "2")
     env = {**os.environ, "DATABASE_URL": url, "ACCORD_DEBUG": "false",
-           "ACCORD_SECRET_KEY": "bench-" + "0123456789abcdef" * 4, "ACCORD_ALLOWED_HOSTS": "127.0.0.1,localhost", "ACCORD_PORT": str(PORT), "ACCORD_ACCESS_LOG": "",
+           "ACCORD_SECRET_KEY": "bench-" + "0123456789abcdef" * 4, "ACCORD_ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "ACCORD_PORT": str(PORT), "ACCORD_ACCESS_LOG": "",
            "ACCORD_WEB_WORKERS": workers, "ACCORD_WEB_THREADS": "4", "ACCORD_DB_CONN_MAX_AGE": "600",
            **extra_env}  # fmt: skip
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
