@@ -16,14 +16,14 @@ def test_an_admin_creates_a_key_and_sees_it_once(page: Any, login: Any, users: A
     login(page, "admin")
     page.get_by_role("link", name="Users & keys").click()
     page.get_by_label("Key name").fill("Website snippet")
-    page.get_by_label("track").check()
+    page.locator("input[name=scopes][value=server]").check()
     page.get_by_role("button", name="Create key").click()
 
     secret = page.locator("#new-key-secret")
     expect(secret).to_be_visible()
     value = secret.inner_text()
     key = ApiKey.objects.get()
-    assert value.startswith(f"acc_{key.prefix}_") and key.scopes == ["track"]
+    assert value.startswith(f"acc_{key.prefix}_") and key.scopes == ["server"]
     expect(page.locator("#keys")).to_contain_text("Website snippet")
 
     page.goto("/admin/users/")

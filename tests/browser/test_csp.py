@@ -42,8 +42,8 @@ def test_no_screen_is_refused_anything_by_the_policy(page: Any, login: Any, user
         ("/playbook/versions/", "h1"),
         (f"/playbook/versions/{draft.number}/backtest/", "#backtest-chart .main-svg"),
         ("/admin/users/", "h1"),
-        #("/admin/audit/", "h1"),
-        #("/account/security/", "h1"),
+        ("/admin/audit/", "h1"),
+        ("/account/security/", "h1"),
         ("/password/", "h1"),
         ("/api/docs", ".swagger-ui .info"),
     ]
