@@ -20,6 +20,11 @@ class Command(BaseCommand):
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which("gunicorn")
         if gunicorn is None:
             raise CommandError("gunicorn is not installed in this environment")
+        if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+            from django.core.management import call_command
+
+            self.stdout.write("collecting static files (once)")
+            call_command("collectstatic", interactive=False, verbosity=0)
         host = os.environ.get("ACCORD_HOST", "127.0.0.1")
         port = os.environ.get("ACCORD_PORT", "8000")
         argv = [gunicorn, "accord.config.wsgi:application", "--config", "python:accord.config.gunicorn"]
