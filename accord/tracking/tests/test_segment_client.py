@@ -91,3 +91,21 @@ def test_a_bad_key_is_reported_to_on_error(live_server):
     client.join()
     assert len(errors) == 1 and getattr(errors[0], "status", None) == 401
     assert Event.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sdk_works_with_a_browser_key_too_and_it_never_rewrites(live_server, users):
+    """An app that ships the public key (a mobile or client-side SDK sends no Origin header)."""
+    _, public = apikey_create(
+        name="app", scopes="browser", allowed_origins=["https://www.acme.io"], acting_user=users["admin"]
+    )
+    Contact.objects.create(email="ana@acme.io", first_name="Ana", title="CFO")
+    client = Client(public, host=live_server.url, sync_mode=True)
+    client.identify("user-9", {"email": "ana@acme.io", "firstName": "Someone", "title": "Intern", "phone": "+1 555"})
+    client.track("user-9", "Opened App")
+
+    assert Event.objects.count() == 2
+    contact = Contact.objects.get(email="ana@acme.io")
+    assert (contact.first_name, contact.title, contact.phone) == ("Ana", "CFO", "+1 555")  # only the empty one filled
+    assert Event.objects.filter(contact=contact).count() == 2
+    assert Identity.objects.get(value="user-9").kind == "browser_user"
