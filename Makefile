@@ -48,13 +48,16 @@ fmt: install ## Format and fix what ruff can
 	$(BIN)/ruff format accord tests bench conftest.py
 	$(BIN)/ruff check --fix accord tests bench conftest.py
 
+# The suite runs on every core (pytest-xdist: each worker has its own test database).
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(shell nproc 2>/dev/null || echo 2)
+
 test-sqlite: install
-	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+	env -u DATABASE_URL $(PYTEST)
 
 test-postgres: install
 	@if [ -n "$$ACCORD_TEST_DATABASE_URL" ]; then \
 		echo "--- the suite again on PostgreSQL ($$ACCORD_TEST_DATABASE_URL)"; \
-		DATABASE_URL="$$ACCORD_TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider; \
+		DATABASE_URL="$$ACCORD_TEST_DATABASE_URL" $(PYTEST); \
 	else echo "--- ACCORD_TEST_DATABASE_URL is not set: PostgreSQL run not requested"; fi
 
 test: lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite (and PostgreSQL when ACCORD_TEST_DATABASE_URL is set)
