@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, reset_queries
 
 from accord.core.network import client_ip
+from accord.core.wsgi import read_body
 from accord.tracking.ingest import Answer, IngestRequest, cors, handle
 
 StartResponse = Callable[..., Any]
@@ -57,28 +58,6 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
     finally:
         close_old_connections()
     return _respond(start_response, answer)
-
-
-def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
-    """The request body, or None when it is larger than `limit` bytes (0: no limit).
-
-    With a Content-Length, that many bytes. Without one, a chunked body (which the server has
-    de-chunked: `wsgi.input_terminated`) is read to its end, never more than `limit` + 1 bytes.
-    """
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ["wsgi.input"]
-    if length:
-        if limit and length > limit:
-            return None
-        return stream.read(length)
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if not (chunked or environ.get("wsgi.input_terminated")):
-        return b""
-    raw = stream.read(limit + 1) if limit else stream.read()
-    return None if limit and len(raw) > limit else raw
 
 
 def _handle_safely(request: IngestRequest) -> Answer:
