@@ -268,9 +268,13 @@ TRAIT_LABELS = {
 
 
 def _submitted(props: Mapping[str, Any], limit: int = 8) -> str:
-    """What a web form sent, field by field: 'Title: Intern · Consent: withdrawn'."""
+    """What a web form sent, field by field, the known fields first in a fixed order (stored JSON
+    keeps no order): 'First name: Ada · Title: Intern · Consent: withdrawn'."""
     shown = []
-    for key, value in props.items():
+    order = list(TRAIT_LABELS)
+    for key, value in sorted(
+        props.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])
+    ):
         if key == "email" or not isinstance(value, (str, int, float, bool)) or value == "":
             continue
         if key == "consent" and isinstance(value, bool):
