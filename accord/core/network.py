@@ -3,6 +3,7 @@ truncated form of an address that is kept. Pure code: no Django; the settings ar
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -48,10 +49,17 @@ def client_ip(peer: str, forwarded_for: str, trusted: tuple[Network, ...]) -> st
     return str(current)
 
 
+@functools.lru_cache(maxsize=65_536)
 def anonymized(ip: str) -> str:
     """An address with its host part zeroed — the last octet of IPv4, all but the first 48 bits
     of IPv6 — so it still says roughly where, never who. Text that is not an address is kept
-    as it is, but no longer than an address."""
+    as it is, but no longer than an address. (Every tracked message passes here: a plain IPv4
+    address takes a string fast path, and recent answers are remembered.)"""
+    parts = ip.split(".")
+    if len(parts) == 4 and all(
+        p.isdigit() and len(p) <= 3 and int(p) <= 255 and (p == "0" or p[0] != "0") for p in parts
+    ):
+        return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
     address = _address(ip)
     if address is None:
         return ip[:45]
