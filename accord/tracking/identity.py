@@ -250,19 +250,22 @@ def _age(contact: Contact) -> tuple[object, int]:
 
 def _load(keys: Iterable[Key]) -> dict[Key, int]:
     found: dict[Key, int] = {}
+    wanted = sorted(set(keys))
+    if not wanted:
+        return found
+    if connection.vendor == "postgresql":  # every kind in one query, two array parameters
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.kind, i.value, i.contact_id FROM tracking_identity i "
+                "JOIN unnest(%s::varchar[], %s::varchar[]) AS k(kind, value) ON i.kind = k.kind AND i.value = k.value",
+                [[kind for kind, _ in wanted], [value for _, value in wanted]],
+            )
+            found.update(((kind, value), contact_id) for kind, value, contact_id in cursor.fetchall())
+        return found
     by_kind: dict[str, list[str]] = {}
-    for kind, value in keys:
+    for kind, value in wanted:
         by_kind.setdefault(kind, []).append(value)
     for kind, values in by_kind.items():
-        if connection.vendor == "postgresql":  # one array parameter instead of hundreds
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT value, contact_id FROM tracking_identity WHERE kind = %s AND value = ANY(%s)",
-                    [kind, values],
-                )
-                rows: Iterable[tuple[str, int]] = cursor.fetchall()
-                found.update(((kind, value), contact_id) for value, contact_id in rows)
-            continue
         for start in range(0, len(values), 900):
             rows = Identity.objects.filter(kind=kind, value__in=values[start : start + 900]).values_list(
                 "value", "contact_id"
