@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +95,20 @@ def _bodies(seed: int, batches: int, visitors: int) -> list[bytes]:
     ]
 
 
-def _send(bodies: list[bytes], key: str) -> int:
+def basic(key: str) -> dict[str, str]:
+    """The headers Segment's libraries send: the write key as an HTTP Basic user name, JSON."""
+    return {
+        "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+        "Content-Type": "application/json",
+    }
+
+
+def _send(bodies: list[bytes], headers: dict[str, str]) -> int:
     """POST each body to /v1/batch over one keep-alive connection; the number of events accepted."""
-    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
     accepted = 0
     for number, body in enumerate(bodies):
-        conn.request(
-            "POST", "/v1/batch", body=body, headers={"Authorization": auth, "Content-Type": "application/json"}
-        )
+        conn.request("POST", "/v1/batch", body=body, headers=headers)
         response = conn.getresponse()
         answer = orjson.loads(response.read())
         if response.status != 200:
@@ -112,12 +118,34 @@ def _send(bodies: list[bytes], key: str) -> int:
     return accepted
 
 
-def _client(seed: int, batches: int, visitors: int, key: str, ready: Any, go: Any, results: Any) -> None:
+def _client(build: Callable[..., list[bytes]], args: tuple[Any, ...], headers: dict[str, str], ready: Any, go: Any,
+            results: Any) -> None:  # fmt: skip
     """One client process: build its batches first, then send them when every client is ready."""
-    bodies = _bodies(seed, batches, visitors)
-    ready.put(seed)
+    bodies = build(*args)
+    ready.put(1)
     go.wait()
-    results.put(_send(bodies, key))
+    results.put(_send(bodies, headers))
+
+
+def race(
+    build: Callable[..., list[bytes]], client_args: list[tuple[Any, ...]], headers: dict[str, str]
+) -> tuple[int, float]:
+    """One client process per `client_args`, each sending `build(*args)` once all have built their
+    batches; the events accepted and the seconds from the start signal to the last answer."""
+    context = multiprocessing.get_context("fork")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    clients = [context.Process(target=_client, args=(build, args, headers, ready, go, results)) for args in client_args]
+    for client in clients:
+        client.start()
+    for _ in clients:
+        ready.get(timeout=600)  # every client has built its batches
+    started = time.perf_counter()
+    go.set()
+    accepted = sum(results.get(timeout=3600) for _ in clients)
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        client.join()
+    return accepted, elapsed
 
 
 def _track_latencies(key: str, count: int = 1000) -> list[float]:
@@ -231,28 +259,14 @@ def run() -> None:
     server = _start_server()
     try:
         # warm up: each worker imports and connects; then single events on the idle server
-        _send(_bodies(999, 4, visitors), key)
+        _send(_bodies(999, 4, visitors), basic(key))
         track_idle = _track_latencies(key)
         before = Event.objects.count()
         connection.close()
         memory_start = _rss_mb(server.pid)
         per_client = total // BATCH // CLIENTS
-        context = multiprocessing.get_context("fork")
-        ready, results, go = context.Queue(), context.Queue(), context.Event()
-        clients = [
-            context.Process(target=_client, args=(seed, per_client, visitors, key, ready, go, results))
-            for seed in range(CLIENTS)
-        ]
-        for client in clients:
-            client.start()
-        for _ in clients:
-            ready.get(timeout=600)  # every client has built its batches
-        started = time.perf_counter()
-        go.set()
-        accepted = sum(results.get(timeout=3600) for _ in clients)
-        elapsed = time.perf_counter() - started
-        for client in clients:
-            client.join()
+        args = [(seed, per_client, visitors) for seed in range(CLIENTS)]
+        accepted, elapsed = race(_bodies, args, basic(key))
         memory_end = _rss_mb(server.pid)
         stored = Event.objects.count() - before
 

@@ -4,25 +4,22 @@ The browser key has its origin check and both rate limits on (per key and per cl
 counted in Redis when one answers, as in production; the limits are set high enough that nothing
 is refused), and its identify calls fill only empty fields. The mix is what the snippet sends:
 batches of 20, mostly anonymous page views, 7% tracked actions, 1% identify calls with an email,
-from 4 client processes. Three rounds alternate server and browser; the best of each counts.
+from 4 client processes. Short runs alternate server and browser, eight of each; the medians are
+compared (on a shared 2-core machine one run can be 20% off the next, either way).
 """
 
 from __future__ import annotations
 
-import http.client
-import multiprocessing
 import os
 import signal
 import statistics
-import time
-from typing import Any
 
 import orjson
 from django.db import connection
 
 from accord.accounts.actions import apikey_create
 from accord.accounts.models import User
-from bench.bench_ingest import PORT, _events, _now, _start_server
+from bench.bench_ingest import _events, _now, _start_server, race
 from bench.support import figure
 
 PER_BATCH = 20
@@ -42,46 +39,17 @@ def _redis() -> str:
     return url
 
 
-def _client(seed: int, batches: int, key: str, origin: str, ready: Any, go: Any, results: Any) -> None:
-    bodies = [
+def _snippet_bodies(seed: int, batches: int, key: str) -> list[bytes]:
+    """What /t.js sends: batches of 20 with the key in the body."""
+    return [
         orjson.dumps({"batch": _events(seed * 1_000_003 + n, PER_BATCH, 20_000), "sentAt": _now(), "writeKey": key})
         for n in range(batches)
     ]
-    headers = {"Content-Type": "text/plain"}
-    if origin:
-        headers["Origin"] = origin
-    ready.put(seed)
-    go.wait()
-    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-    accepted = 0
-    for body in bodies:
-        conn.request("POST", "/v1/batch", body=body, headers=headers)
-        response = conn.getresponse()
-        answer = orjson.loads(response.read())
-        if response.status != 200:
-            raise RuntimeError(f"{response.status} {answer}")
-        accepted += int(answer["accepted"])
-    conn.close()
-    results.put(accepted)
 
 
 def _run(key: str, origin: str, seed: int, batches: int) -> float:
-    context = multiprocessing.get_context("fork")
-    ready, results, go = context.Queue(), context.Queue(), context.Event()
-    clients = [
-        context.Process(target=_client, args=(seed * 100 + n, batches, key, origin, ready, go, results))
-        for n in range(CLIENTS)
-    ]
-    for client in clients:
-        client.start()
-    for _ in clients:
-        ready.get(timeout=600)
-    started = time.perf_counter()
-    go.set()
-    accepted = sum(results.get(timeout=3600) for _ in clients)
-    elapsed = time.perf_counter() - started
-    for client in clients:
-        client.join()
+    headers = {"Content-Type": "text/plain", **({"Origin": origin} if origin else {})}
+    accepted, elapsed = race(_snippet_bodies, [(seed * 100 + n, batches, key) for n in range(CLIENTS)], headers)
     return accepted / elapsed
 
 

@@ -133,7 +133,8 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         ),
         "labels": stage_labels(version.playbook),
         "duplicates": duplicates,
-        "suspected": suspected,
+        # One list for the card: suspected ones (with the pair, to dismiss) first, then likely ones.
+        "duplicate_rows": [*suspected, *((None, other) for other in duplicates)],
         "can_personal_data": user.can(Capability.PERSONAL_DATA),
         "erasure": Erasure.objects.filter(contact=contact).select_related("erased_by").first()
         if contact.erased_at
