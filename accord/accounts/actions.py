@@ -7,10 +7,13 @@ import secrets
 import zoneinfo
 from typing import Any
 
+from axes.utils import reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django_otp import verify_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts.domain import DESCRIPTIONS, Capability, Role, Scope, Side, normalize_origin, parse_scopes
 from accord.accounts.models import ApiKey, Membership, Team, User
@@ -242,8 +245,6 @@ def signin_unlock(*, email: str = "", ip: str = "", acting_user: User | None) ->
     email, ip = email.strip().lower(), ip.strip()
     if not email and not ip:
         raise InvalidInput("name the account (email) or the address (ip) to unlock", field="email")
-    from axes.utils import reset
-
     with transaction.atomic():
         cleared = reset(username=email) if email else 0
         if ip:
@@ -261,8 +262,6 @@ UNLOCKED = "signin_unlocked"  # the audit action of an admin lifting a lockout
 def totp_begin(*, user: User) -> Any:
     """Start setting up two-factor sign-in: a new, unconfirmed authenticator for `user` (any
     earlier unconfirmed one is dropped). It counts once `totp_confirm` has seen a code from it."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
@@ -270,8 +269,6 @@ def totp_begin(*, user: User) -> Any:
 
 def totp_confirm(*, user: User, code: str) -> Any:
     """Turn two-factor sign-in on once the app shows a code of the new authenticator."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None:
@@ -288,8 +285,6 @@ def totp_confirm(*, user: User, code: str) -> Any:
 def totp_remove(*, user: User, acting_user: User, code: str = "") -> None:
     """Turn two-factor sign-in off: by the person themself with a current code, or by an admin
     (a lost phone) without one."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     own = acting_user.pk == user.pk
     if not own:
         require(acting_user, Capability.USER_ADMIN)
@@ -306,18 +301,18 @@ def totp_remove(*, user: User, acting_user: User, code: str = "") -> None:
 
 def totp_verify(*, user: User, code: str) -> Any:
     """The user's confirmed authenticator when `code` is a current code from it, else None."""
-    from django_otp import verify_token
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return None
     return verify_token(user, device.persistent_id, _digits(code))
 
 
-def totp_enabled(user: User) -> bool:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+def totp_pending(user: User) -> Any:
+    """The authenticator being set up (not yet confirmed), if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first()
 
+
+def totp_enabled(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -62,8 +63,6 @@ def delay_after(failures: int) -> dt.timedelta:
 
 def wait_before_next(email: str) -> int:
     """Seconds the next sign-in attempt for `email` must wait (`delay_after` its failures so far)."""
-    from axes.models import AccessAttempt
-
     rows = list(AccessAttempt.objects.filter(username=email).values_list("failures_since_start", "attempt_time"))
     if not rows or not email:
         return 0
@@ -128,8 +127,6 @@ class Lockout:
 
 def lockouts() -> list[Lockout]:
     """Accounts and addresses locked out now (failures at the limit, not yet expired), newest first."""
-    from axes.models import AccessAttempt
-
     now = clock.now()
     rows = AccessAttempt.objects.filter(expiration__expires_at__gt=now).select_related("expiration")
     by_email: dict[str, list[Any]] = {}

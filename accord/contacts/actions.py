@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.forms.models import model_to_dict
@@ -26,6 +27,7 @@ from accord.contacts.models import (
     Suppression,
     SuspectedDuplicate,
 )
+from accord.contacts.queries import suppressed
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.core.schemas import MAX_ID
@@ -212,12 +214,8 @@ RESCORE = "accord.scoring.tasks.refresh"
 
 
 def _refuse_suppressed(email: str | None) -> None:
-    from accord.contacts.queries import suppressed
-
     if email and suppressed([email]):
-        raise Conflict(
-            "this address was erased on request (GDPR): Accord does not add the person again", field="email"
-        )
+        raise Conflict("this address was erased on request (GDPR): Accord does not add the person again", field="email")
 
 
 def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Contact:
@@ -586,16 +584,12 @@ def account_update(*, account: Account, data: Mapping[str, Any], acting_user: Us
 
 def suppression_add(*, emails: set[str]) -> None:
     """Keep these addresses (normalised) on the suppression list, as keyed hashes."""
-    from django.conf import settings
-
     rows = [Suppression(digest=domain.suppression_digest(e, settings.ACCORD_SUPPRESSION_KEY)) for e in emails if e]
     Suppression.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def suppression_remove(*, email: str, acting_user: User | None) -> bool:
     """Let an erased address back in (the person came back and asked to be known again)."""
-    from django.conf import settings
-
     require(acting_user, Capability.PERSONAL_DATA)
     try:
         normalised = domain.normalize_email(email)

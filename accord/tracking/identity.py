@@ -136,7 +136,9 @@ class _Resolver:
                 self.suspect(by_user, by_email, f"a web form gave user id {m.user_id!r} and the email {m.email}")
             else:
                 target = self.merge(by_user, by_email)
-        if target is None and by_anonymous is not None and not self.claimed_by_another(by_anonymous, m):
+        # Whether the browser's contact is someone else (another email or user id): asked once.
+        shared = by_anonymous is not None and self.claimed_by_another(by_anonymous, m)
+        if target is None and by_anonymous is not None and not shared:
             target = by_anonymous
         created = target is None
         if target is None:
@@ -145,7 +147,7 @@ class _Resolver:
             self.tie(self.user_kind, m.user_id, target, self.user(m.user_id))
         if m.anonymous_id and by_anonymous != target:
             self.tie(ANON, m.anonymous_id, target, by_anonymous)
-            if self.browser and by_anonymous is not None and not self.claimed_by_another(by_anonymous, m):
+            if self.browser and by_anonymous is not None and not shared:
                 self.suspect(by_anonymous, target, f"a web form from this browser gave the email {m.email}")
         if created or contact_apply_traits(
             contact_id=target, traits=m.traits, email=m.email, at=m.timestamp, evidence=self.evidence(m)

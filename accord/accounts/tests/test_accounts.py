@@ -47,7 +47,12 @@ def test_sides_and_signatures():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("read", [Scope.READ]), ("read, write,read", [Scope.READ, Scope.WRITE]), (["track"], [Scope.SERVER]), (["server", "track"], [Scope.SERVER])],
+    [
+        ("read", [Scope.READ]),
+        ("read, write,read", [Scope.READ, Scope.WRITE]),
+        (["track"], [Scope.SERVER]),
+        (["server", "track"], [Scope.SERVER]),
+    ],
 )
 def test_parse_scopes(raw, expected):
     assert parse_scopes(raw) == expected
@@ -173,7 +178,9 @@ def test_sign_in_ignores_the_case_of_the_email(users, client, rf):
     from django.contrib.auth import authenticate
 
     request = rf.post("/login/")
-    assert authenticate(request, username="SALES_REP@example.com", password="accord-test-password-1") == users["sales_rep"]
+    assert (
+        authenticate(request, username="SALES_REP@example.com", password="accord-test-password-1") == users["sales_rep"]
+    )
     assert authenticate(request, username="sales_rep@example.com", password="wrong") is None
 
 

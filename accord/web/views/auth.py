@@ -21,7 +21,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accord.accounts import signin
-from accord.accounts.actions import totp_begin, totp_confirm, totp_enabled, totp_remove, totp_verify
+from accord.accounts.actions import (
+    totp_begin,
+    totp_confirm,
+    totp_enabled,
+    totp_pending,
+    totp_remove,
+    totp_verify,
+)
 from accord.accounts.models import User
 from accord.core import audit, clock
 from accord.core.errors import AccordError
@@ -163,9 +170,7 @@ def security(request: HttpRequest) -> HttpResponse:
         except AccordError as exc:
             error = exc
             if step == "confirm":
-                from django_otp.plugins.otp_totp.models import TOTPDevice
-
-                device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+                device = totp_pending(user)
     context: dict[str, Any] = {
         "enabled": totp_enabled(user), "error": error, "session_hours": settings.SESSION_COOKIE_AGE // 3600,
     }  # fmt: skip
