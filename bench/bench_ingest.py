@@ -119,33 +119,39 @@ def _send(bodies: list[bytes], headers: dict[str, str]) -> int:
 
 
 def _client(build: Callable[..., list[bytes]], args: tuple[Any, ...], headers: dict[str, str], ready: Any, go: Any,
-            results: Any) -> None:  # fmt: skip
+            results: Any, number: int) -> None:  # fmt: skip
     """One client process: build its batches first, then send them when every client is ready."""
     bodies = build(*args)
     ready.put(1)
     go.wait()
-    results.put(_send(bodies, headers))
+    started = time.perf_counter()
+    accepted = _send(bodies, headers)
+    results.put((number, accepted, time.perf_counter() - started))
 
 
 def race(
-    build: Callable[..., list[bytes]], client_args: list[tuple[Any, ...]], headers: dict[str, str]
-) -> tuple[int, float]:
-    """One client process per `client_args`, each sending `build(*args)` once all have built their
-    batches; the events accepted and the seconds from the start signal to the last answer."""
+    build: Callable[..., list[bytes]], clients: list[tuple[tuple[Any, ...], dict[str, str]]]
+) -> tuple[list[tuple[int, float]], float]:
+    """One client process per (args, headers), each sending `build(*args)` with its headers once all
+    have built their batches. Each client's (events accepted, its own seconds), in order, and the
+    seconds from the start signal to the last answer."""
     context = multiprocessing.get_context("fork")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
-    clients = [context.Process(target=_client, args=(build, args, headers, ready, go, results)) for args in client_args]
-    for client in clients:
-        client.start()
-    for _ in clients:
+    processes = [
+        context.Process(target=_client, args=(build, args, headers, ready, go, results, number))
+        for number, (args, headers) in enumerate(clients)
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
         ready.get(timeout=600)  # every client has built its batches
     started = time.perf_counter()
     go.set()
-    accepted = sum(results.get(timeout=3600) for _ in clients)
+    answers = sorted(results.get(timeout=3600) for _ in processes)
     elapsed = time.perf_counter() - started
-    for client in clients:
-        client.join()
-    return accepted, elapsed
+    for process in processes:
+        process.join()
+    return [(accepted, seconds) for _, accepted, seconds in answers], elapsed
 
 
 def _track_latencies(key: str, count: int = 1000) -> list[float]:
@@ -265,8 +271,10 @@ def run() -> None:
         connection.close()
         memory_start = _rss_mb(server.pid)
         per_client = total // BATCH // CLIENTS
-        args = [(seed, per_client, visitors) for seed in range(CLIENTS)]
-        accepted, elapsed = race(_bodies, args, basic(key))
+        per_client_results, elapsed = race(
+            _bodies, [((seed, per_client, visitors), basic(key)) for seed in range(CLIENTS)]
+        )
+        accepted = sum(n for n, _ in per_client_results)
         memory_end = _rss_mb(server.pid)
         stored = Event.objects.count() - before
 
