@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from typing import Any
+
+import pycountry
 from django import forms
 
 from accord.accounts.domain import Role, Scope, Side
 from accord.accounts.models import User
+from accord.core.errors import AccordError
 from accord.scoring.domain import Quadrant
 from accord.web.context import ROLE_LABELS
 
@@ -111,3 +117,166 @@ def first_error(form: forms.Form) -> str:
         label = "" if field is None else f"{field.label or name}: "
         return f"{label}{errors[0]}"
     return ""
+
+
+# --------------------------------------------------------------------------- contacts and accounts
+#
+# These forms only turn what a person typed into the values the contacts' actions take (numbers,
+# ids, true/false). A value that cannot be turned is passed on as typed, so the action refuses it
+# in the same words as the API does; every rule about the values lives in the action.
+
+SENIORITY_CHOICES = [
+    ("", "Not known"),
+    ("individual", "Individual contributor"),
+    ("manager", "Manager"),
+    ("director", "Director"),
+    ("vp", "VP"),
+    ("c_level", "C-level"),
+]
+CONSENT_CHOICES = [("", "Never asked"), ("yes", "Given"), ("no", "Refused")]
+_CONSENT = {"": None, "yes": True, "no": False}
+
+
+def _country_name(country: Any) -> str:
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+def _sort_key(name: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+
+
+# ISO 3166-1 alpha-2 codes by their usual English name ("Åland Islands" among the A's).
+COUNTRY_CHOICES = sorted(
+    ((c.alpha_2, _country_name(c)) for c in pycountry.countries), key=lambda choice: _sort_key(choice[1])
+)
+_THOUSANDS = re.compile(r"\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?")
+
+
+def _number(raw: str) -> str:
+    """'1,200,000' and '1 200 000' as written by people, without their separators."""
+    return re.sub(r"[, ]", "", raw) if _THOUSANDS.fullmatch(raw) else raw
+
+
+def _whole(raw: str) -> int | str | None:
+    """'' → None, '1,200' → 1200; anything else as typed, for the action to refuse."""
+    text = _number(raw)
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else text
+
+
+def _amount(raw: str) -> str | None:
+    text = _number(raw)
+    return text or None
+
+
+def _choice(raw: str, values: dict[str, Any]) -> Any:
+    return values.get(raw, raw)
+
+
+class ContactForm(forms.Form):
+    email = forms.CharField(required=False, label="Email")
+    first_name = forms.CharField(required=False, label="First name")
+    last_name = forms.CharField(required=False, label="Last name")
+    title = forms.CharField(required=False, label="Job title")
+    seniority = forms.CharField(required=False, label="Seniority")
+    phone = forms.CharField(required=False, label="Phone")
+    country = forms.CharField(required=False, label="Country")
+    # The account: words to find an existing one (or the name of a new company), and the choice made.
+    account = forms.CharField(required=False, label="Account")
+    account_pick = forms.CharField(required=False, label="Account")
+    owner = forms.CharField(required=False, label="Owner")
+    consent = forms.CharField(required=False, label="Consent to marketing")
+
+    # The action's name of each field, where it differs; an error on a name not listed here and
+    # not a field of the form is shown above the form.
+    ACTION_FIELDS = {"account_id": "account", "owner_id": "owner"}
+
+    def to_data(self) -> dict[str, Any]:
+        """The contact's fields as contact_create / contact_update take them (the account apart)."""
+        d = self.cleaned_data
+        return {
+            "email": d["email"],
+            "first_name": d["first_name"],
+            "last_name": d["last_name"],
+            "title": d["title"],
+            "seniority": d["seniority"],
+            "phone": d["phone"],
+            "country": d["country"],
+            "owner_id": _whole(d["owner"]),
+            "consent": _choice(d["consent"], _CONSENT),
+        }
+
+
+class AccountForm(forms.Form):
+    name = forms.CharField(required=False, label="Name")
+    domain = forms.CharField(required=False, label="Domain")
+    industry = forms.CharField(required=False, label="Industry")
+    employees = forms.CharField(required=False, label="Employees")
+    annual_revenue = forms.CharField(required=False, label="Annual revenue")
+    country = forms.CharField(required=False, label="Country")
+    owner = forms.CharField(required=False, label="Owner")
+
+    ACTION_FIELDS = {"owner_id": "owner"}
+
+    def to_data(self) -> dict[str, Any]:
+        """The account's fields as account_create / account_update take them."""
+        d = self.cleaned_data
+        return {
+            "name": d["name"],
+            "domain": d["domain"],
+            "industry": d["industry"],
+            "employees": _whole(d["employees"]),
+            "annual_revenue": _amount(d["annual_revenue"]),
+            "country": d["country"],
+            "owner_id": _whole(d["owner"]),
+        }
+
+
+class OwnerForm(forms.Form):
+    owner = forms.CharField(required=False, label="Owner")
+
+    def to_data(self) -> dict[str, Any]:
+        return {"owner_id": _whole(self.cleaned_data["owner"])}
+
+
+def show_refusal(form: forms.Form, exc: AccordError, action_fields: dict[str, str]) -> None:
+    """Put an action's refusal on the form: each (field, message) next to its field, the rest
+    (a conflict about the whole record, a field the form does not show) above the form."""
+    pairs = getattr(exc, "errors", None) or [(exc.field or "", exc.message)]
+    for name, message in pairs:
+        field = action_fields.get(name, name)
+        # A conflict names its field in the message too ("email: another record already has …").
+        message = message.removeprefix(f"{name}: ") if name else message
+        if field in form.fields:
+            form.add_error(field, message)
+        else:
+            form.add_error(None, message)
+
+
+def owner_choices(users: list[User]) -> list[tuple[str, str]]:
+    """The options of an owner select: nobody, then each person (one no longer active says so)."""
+    return [("", "Unowned")] + [
+        (str(user.pk), user.display_name if user.is_active else f"{user.display_name} (inactive)") for user in users
+    ]
+
+
+def country_choices(current: str) -> list[tuple[str, str]]:
+    """The options of a country select; a code Accord holds that the list lacks stays selectable."""
+    known = {code for code, _ in COUNTRY_CHOICES}
+    kept = [(current, current)] if current and current not in known else []
+    return [("", "Not known"), *kept, *COUNTRY_CHOICES]
+
+
+def refusal_text(exc: AccordError) -> str:
+    """An action's refusal as one line, without the field's name in front."""
+    pairs = getattr(exc, "errors", None)
+    if pairs:
+        return str(pairs[0][1])
+    return exc.message.removeprefix(f"{exc.field}: ") if exc.field else exc.message
+
+
+def changed(record: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The values that differ from the record's, as the API's PATCH sends them: a value left as
+    it was (an owner no longer active, say) is not checked again."""
+    return {name: value for name, value in data.items() if getattr(record, name) != value}

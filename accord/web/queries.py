@@ -9,12 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
-from django.db.models.functions import TruncMinute, TruncWeek
+from django.db.models import Case, Count, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Lower, TruncMinute, TruncWeek
 
 from accord.accounts.models import ApiKey, Team, User
 from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
+from accord.contacts.queries import account_list
 from accord.lifecycle.domain import MoveKind
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain.document import Playbook, StageKind
@@ -131,6 +132,33 @@ def recent_changes(limit: int = 10) -> QuerySet[StageChange]:
 def owners() -> QuerySet[User]:
     """The people a contact can belong to, for filters."""
     return User.objects.filter(is_active=True).order_by("name", "email")
+
+
+def owner_choices(keep: int | None = None) -> list[User]:
+    """Whom a contact or an account can be given to: the active users, and the one it belongs to
+    now even when they are no longer active (so that leaving the choice as it is changes nothing)."""
+    users = list(owners())
+    if keep is not None and all(user.pk != keep for user in users):
+        users += list(User.objects.filter(pk=keep))
+    return users
+
+
+def account_picks(query: str, *, keep: int | None = None, limit: int = 8) -> list[Account]:
+    """The accounts the contact form offers for `query`: names or domains that hold it, an exact
+    name first; and the account already chosen (`keep`) even when the words no longer find it."""
+    found: list[Account] = []
+    if query:
+        exact_first = Case(When(name__iexact=query, then=Value(0)), default=Value(1))
+        found = list(account_list(search=query).alias(exact=exact_first).order_by("exact", Lower("name"), "pk")[:limit])
+    if keep is not None and all(account.pk != keep for account in found):
+        found = list(Account.objects.filter(pk=keep)) + found
+    return found
+
+
+def industries(limit: int = 200) -> list[str]:
+    """The industries accounts already have, for the account form to suggest."""
+    rows = Account.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()
+    return list(rows[:limit])
 
 
 def accounts_with_counts(accounts: QuerySet[Account]) -> QuerySet[Account]:

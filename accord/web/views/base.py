@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import resolve_url
 from django_htmx.middleware import HtmxDetails
 
 from accord.accounts.domain import Capability
@@ -55,6 +56,13 @@ def partial_wanted(request: HttpRequest, target: str) -> bool:
     """Whether htmx asked to swap only the element `target` (and not to restore a whole page)."""
     details = htmx(request)
     return details is not None and not details.history_restore_request and details.target == target
+
+
+def see_other(to: str, *args: Any, **kwargs: Any) -> HttpResponseRedirect:
+    """303 See Other to the named page (POST/redirect/GET: reloading the page does not post again)."""
+    response = HttpResponseRedirect(resolve_url(to, *args, **kwargs))
+    response.status_code = 303
+    return response
 
 
 def paginate(request: HttpRequest, items: QuerySet[Any], page_number: int | None) -> Page[Any]:

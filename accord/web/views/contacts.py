@@ -1,18 +1,28 @@
-"""Contacts: the searchable list, one contact's page with its timeline, stage changes and merges."""
+"""Contacts: the searchable list, one contact's page with its timeline, stage changes and merges,
+the form that creates or edits a contact, and its owner changed from its page."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404 as NotFoundHttp
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.accounts.domain import Capability
-from accord.contacts.actions import contact_merge, suspected_duplicate_dismiss
+from accord.accounts.models import User
+from accord.contacts.actions import (
+    account_create,
+    contact_create,
+    contact_merge,
+    contact_update,
+    suspected_duplicate_dismiss,
+)
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
 from accord.contacts.queries import contact_duplicates, contact_list, suspected_duplicates
 from accord.core.errors import AccordError, InvalidInput, NotFound
@@ -24,9 +34,23 @@ from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.trust.models import Erasure
 from accord.web import queries
-from accord.web.forms import ContactFilterForm, MergeForm, StageChangeForm, first_error
+from accord.web.forms import (
+    CONSENT_CHOICES,
+    SENIORITY_CHOICES,
+    ContactFilterForm,
+    ContactForm,
+    MergeForm,
+    OwnerForm,
+    StageChangeForm,
+    changed,
+    country_choices,
+    first_error,
+    owner_choices,
+    refusal_text,
+    show_refusal,
+)
 from accord.web.presenters import QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
-from accord.web.views.base import acting, htmx, paginate, partial_wanted
+from accord.web.views.base import acting, capability_required, htmx, paginate, partial_wanted, see_other
 
 LIST = "web/contacts/list.html"
 DETAIL = "web/contacts/detail.html"
@@ -60,6 +84,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         "owners": queries.owners(),
         "account": account,
         "quadrants": list(QUADRANTS.values()),
+        "can_write": acting(request).can(Capability.CONTACT_WRITE),
     }
     return render(request, f"{LIST}#results" if partial_wanted(request, "results") else LIST, context)
 
@@ -140,6 +165,10 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         if contact.erased_at
         else None,
         "can_merge": user.can(Capability.CONTACT_MERGE),
+        "can_write": user.can(Capability.CONTACT_WRITE),
+        "owner_choices": owner_choices(queries.owner_choices(keep=contact.owner_id))
+        if user.can(Capability.CONTACT_WRITE)
+        else [],
         "properties": sorted((contact.properties or {}).items()),
         "first_campaign": campaigns.get(contact.first_campaign.lower(), contact.first_campaign),
         "last_campaign": campaigns.get(contact.last_campaign.lower(), contact.last_campaign),
@@ -231,3 +260,185 @@ def contact_duplicate_dismiss(request: HttpRequest, pk: int, pair: int) -> HttpR
         return render(request, DETAIL, _page_context(request, contact, merge_error=exc), status=exc.status)
     messages.success(request, "Noted: they are two people. The pair is no longer shown.")
     return redirect("contact", pk=pk)
+
+
+# --------------------------------------------------------------------------- create, edit, owner
+
+FORM = "web/contacts/form.html"
+
+
+@dataclass(frozen=True)
+class AccountPick:
+    value: str  # an account's id, "new" (a new account named as typed) or "none"
+    name: str
+    domain: str
+    checked: bool
+
+
+@dataclass(frozen=True)
+class AccountPicks:
+    """The account field of the contact form: the words typed and the choices they offer."""
+
+    query: str
+    options: list[AccountPick]
+    chosen: str  # the value checked; "" when several accounts match and the person must choose
+
+
+def _account_picks(query: str, chosen: str = "") -> AccountPicks:
+    """What the typed words offer. Unless the person chose, one account of exactly that name is
+    taken; a name no account has makes a new account; nothing typed, no account."""
+    query = query.strip()
+    keep = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) <= 18 else None
+    accounts = queries.account_picks(query, keep=keep)
+    exact = [a for a in accounts if a.name.casefold() == query.casefold()]
+    if keep is not None or chosen == "none" or (chosen == "new" and query):
+        pick = chosen
+    elif not query:
+        pick = "none"
+    elif len(exact) == 1:
+        pick = str(exact[0].pk)
+    else:
+        pick = "" if accounts else "new"
+    options = [AccountPick(str(a.pk), a.name, a.domain, str(a.pk) == pick) for a in accounts]
+    if query and (not exact or pick == "new"):
+        options.append(AccountPick("new", query, "", pick == "new"))
+    options.append(AccountPick("none", "", "", pick == "none"))
+    return AccountPicks(query=query, options=options, chosen=pick)
+
+
+def _contact_saved(form: ContactForm, user: User, contact: Contact | None) -> Contact:
+    """Create or update the contact through the contacts' actions. A company the account field
+    names that does not exist yet is created by account_create in the same transaction, so when
+    either refuses nothing is written; the problems of both are reported together."""
+    data = form.to_data()
+    picks = _account_picks(form.cleaned_data["account"], form.cleaned_data["account_pick"])
+    problems: list[tuple[str, str]] = []
+    with transaction.atomic():
+        if picks.chosen == "new":
+            try:
+                data["account_id"] = account_create(data={"name": picks.query}, acting_user=user).pk
+            except InvalidInput as exc:
+                problems += [("account_id", message) for _, message in exc.errors]
+        elif picks.chosen == "":
+            problems.append(("account_id", f"several accounts match {picks.query!r}: choose one, or a new account"))
+        else:
+            data["account_id"] = None if picks.chosen == "none" else int(picks.chosen)
+        try:
+            if contact is None:
+                saved = contact_create(data=data, acting_user=user)
+            else:
+                saved = contact_update(contact=contact, data=changed(contact, data), acting_user=user)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, errors=[*problems, *exc.errors]) from None
+        if problems:
+            raise InvalidInput(problems[0][1], field=problems[0][0], errors=problems)
+    return saved
+
+
+def _contact_initial(contact: Contact) -> dict[str, str]:
+    return {
+        "email": contact.email or "",
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "title": contact.title,
+        "seniority": contact.seniority,
+        "phone": contact.phone,
+        "country": contact.country,
+        "account": contact.account.name if contact.account else "",
+        "account_pick": str(contact.account_id) if contact.account_id else "none",
+        "owner": str(contact.owner_id or ""),
+        "consent": {None: "", True: "yes", False: "no"}[contact.consent],
+    }
+
+
+def _form_page(
+    request: HttpRequest, form: ContactForm, contact: Contact | None = None, status: int = 200
+) -> HttpResponse:
+    """The contact form, empty, filled in from the contact, or as posted with each refusal next to its field."""
+    context = {
+        "form": form,
+        "contact": contact,
+        "picks": _account_picks(form["account"].value() or "", form["account_pick"].value() or ""),
+        "owner_choices": owner_choices(queries.owner_choices(keep=contact.owner_id if contact else None)),
+        "country_choices": country_choices(form["country"].value() or ""),
+        "seniority_choices": SENIORITY_CHOICES,
+        "consent_choices": CONSENT_CHOICES,
+    }
+    return render(request, FORM, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(Capability.CONTACT_WRITE)
+def contact_create_view(request: HttpRequest) -> HttpResponse:
+    """A new contact; `?account=<id>` starts it at that account (the list filtered by account links so)."""
+    user = acting(request)
+    if request.method == "GET":
+        chosen = request.GET.get("account", "")
+        account = Account.objects.filter(pk=chosen).first() if chosen.isdigit() and len(chosen) <= 18 else None
+        initial = {"owner": str(user.pk)}
+        if account is not None:
+            initial.update(account=account.name, account_pick=str(account.pk))
+        return _form_page(request, ContactForm(initial=initial))
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _form_page(request, form, status=422)
+    try:
+        contact = _contact_saved(form, user, None)
+    except AccordError as exc:
+        show_refusal(form, exc, ContactForm.ACTION_FIELDS)
+        return _form_page(request, form, status=exc.status)
+    messages.success(request, f"Created {contact}.")
+    return see_other("contact", pk=contact.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(Capability.CONTACT_WRITE)
+def contact_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(pk)
+    if request.method == "GET":
+        return _form_page(request, ContactForm(initial=_contact_initial(contact)), contact)
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _form_page(request, form, contact, status=422)
+    updated_at = contact.updated_at
+    try:
+        _contact_saved(form, acting(request), contact)
+    except AccordError as exc:
+        show_refusal(form, exc, ContactForm.ACTION_FIELDS)
+        return _form_page(request, form, contact, status=exc.status)
+    if contact.updated_at == updated_at:
+        messages.info(request, f"Nothing to save: {contact} was already as the form said.")
+    else:
+        messages.success(request, f"Saved {contact}.")
+    return see_other("contact", pk=pk)
+
+
+@require_POST
+@capability_required(Capability.CONTACT_WRITE)
+def contact_owner_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give the contact to another person (or to nobody) from its page."""
+    contact = _contact(pk)
+    form = OwnerForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(first_error(form), field="owner_id")
+        data = changed(contact, form.to_data())
+        contact_update(contact=contact, data=data, acting_user=acting(request))
+    except AccordError as exc:
+        context = _page_context(request, contact, owner_error=refusal_text(exc))
+        return render(request, DETAIL, context, status=exc.status)
+    contact = _contact(pk)
+    who = f"belongs to {contact.owner.display_name}" if contact.owner else "has no owner"
+    if data:
+        messages.success(request, f"{contact} now {who}.")
+    else:
+        messages.info(request, f"{contact} already {who}.")
+    return see_other("contact", pk=pk)
+
+
+@require_GET
+@capability_required(Capability.CONTACT_WRITE)
+def contact_account_picks(request: HttpRequest) -> HttpResponse:
+    """The accounts the contact form's account field offers for the words typed so far."""
+    picks = _account_picks(request.GET.get("account", "")[:200])
+    return render(request, f"{FORM}#account_picks", {"picks": picks})
