@@ -34,6 +34,7 @@ def test_the_header_works_on_a_small_phone(page: Any, login: Any, users: Any) ->
     login(page, "marketing")
 
     expect(page.get_by_role("link", name="Accord")).to_be_visible()
+    page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.locator(".usermenu__role")).to_have_text("Marketing manager")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -1,4 +1,4 @@
-/* Accord's few behaviours: Plotly charts from JSON islands, confirmations, copy buttons, live lists. */
+/* Accord's few behaviours: Plotly charts from JSON islands, confirmations, copy buttons, live lists, the menu. */
 (function () {
   "use strict";
 
@@ -127,6 +127,23 @@
     navigator.clipboard.writeText(target.textContent.trim()).then(function () {
       button.textContent = "Copied";
     });
+  });
+
+  // <button data-menu-toggle aria-controls="…">: the menu of a narrow screen opens and closes
+  // (the style sheet shows the links while aria-expanded is "true"); Escape closes it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-menu-toggle]") : null;
+    if (!button) { return; }
+    button.setAttribute("aria-expanded", button.getAttribute("aria-expanded") === "true" ? "false" : "true");
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var button = document.querySelector("[data-menu-toggle][aria-expanded='true']");
+    var menu = button && document.getElementById(button.getAttribute("aria-controls"));
+    if (!menu || !(menu.contains(document.activeElement) || button === document.activeElement)) { return; }
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
   });
 
   // After htmx swaps in an answer carrying an error, move focus to the message.
