@@ -14,11 +14,19 @@ export ACCORD_DATA_DIR ?= $(CURDIR)/var
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# uv (its version pinned in requirements.lock) installs the pinned dependencies; where uv itself
+# cannot be installed (no wheel for the platform, say), pip does, from the same pins (docs/adr/0013).
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Accord needs Python 3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check --only-binary :all: -c requirements.lock uv; then \
+		echo "$(BIN)/uv pip install -c requirements.lock -e '.[dev]'"; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python -c requirements.lock -e '.[dev]'; \
+	else \
+		echo "uv could not be installed: installing with pip"; \
+		$(BIN)/python -m pip install --quiet --upgrade pip && \
+		$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'; \
+	fi
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install Accord with pinned dependencies
