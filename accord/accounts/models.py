@@ -26,6 +26,9 @@ class User(AbstractBaseUser):
     name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role], default=Role.VIEWER)
     time_zone = models.CharField(max_length=64, default="UTC")
+    # The user's ids in the CRMs imports come from (a HubSpot owner id, a Salesforce 005… id), so a
+    # row that names its owner only by id finds them; learned from rows that give both.
+    crm_ids = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=clock.now)
 

@@ -24,6 +24,7 @@ from accord.contacts.models import (
     ConsentChange,
     Contact,
     ContactMerge,
+    PropertyDefinition,
     Suppression,
     SuspectedDuplicate,
 )
@@ -36,7 +37,18 @@ from accord.core.text import problem, text_problem
 from accord.playbook.queries import active_playbook
 
 CONTACT_FIELDS = domain.EDITABLE_FIELDS
-ACCOUNT_FIELDS = ("name", "domain", "industry", "employees", "annual_revenue", "country", "owner_id", "properties")
+ACCOUNT_FIELDS = (
+    "name",
+    "domain",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "owner_id",
+    "hubspot_company_id",
+    "salesforce_account_id",
+    "properties",
+)
 _TEXT_LIMITS = {
     "first_name": 100,
     "last_name": 100,
@@ -45,7 +57,10 @@ _TEXT_LIMITS = {
     "name": 200,
     "industry": 100,
     "hubspot_id": 64,
-    "salesforce_id": 18,
+    "salesforce_lead_id": 18,
+    "salesforce_contact_id": 18,
+    "hubspot_company_id": 64,
+    "salesforce_account_id": 18,
 }
 MAX_PROPERTIES_BYTES = 16_384
 MAX_EMPLOYEES = 2**31 - 1  # PostgreSQL's integer
@@ -156,7 +171,7 @@ def _clean_contact(data: Mapping[str, Any]) -> dict[str, Any]:
                 c.fail("email", str(exc))
     for name in ("first_name", "last_name", "title", "phone"):
         c.text(name)
-    for name in ("hubspot_id", "salesforce_id"):
+    for name in ("hubspot_id", "salesforce_lead_id", "salesforce_contact_id"):
         c.text(name, nullable=True)
     if "seniority" in c.data:
         value = c.data["seniority"]
@@ -191,7 +206,7 @@ def _clean_contact(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _unique_conflict(exc: IntegrityError, values: Mapping[str, Any]) -> Conflict:
     text = str(exc).lower()
-    for name in ("email", "hubspot_id", "salesforce_id", "domain"):
+    for name in ("email", "hubspot_id", "salesforce_lead_id", "salesforce_contact_id", "domain"):
         if name in text and values.get(name):
             return Conflict(f"{name}: another record already has {values[name]!r}", field=name)
     return Conflict(f"the change conflicts with another record: {exc}")
@@ -542,6 +557,8 @@ def _clean_account(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
                 c.fail("annual_revenue", "must be an amount of at least 0")
     c.country()
     c.user("owner_id")
+    for name in ("hubspot_company_id", "salesforce_account_id"):
+        c.text(name, nullable=True)
     c.properties()
     c.raise_if_invalid()
     return c.values
@@ -604,3 +621,21 @@ def suppression_remove(*, email: str, acting_user: User | None) -> bool:
             audit.record(action="suppression_remove", object_type="contacts.suppression", object_id=digest[:16],
                          actor=acting_user)  # fmt: skip
     return bool(removed)
+
+
+def property_definitions_ensure(
+    *, object: domain.PropertyObject, columns: Mapping[str, tuple[str, domain.PropertyType]]
+) -> dict[str, domain.PropertyType]:
+    """The type of each custom property named in `columns` ({name: (label, type seen)}): the one
+    already defined wins; the others are defined with the type seen. Returns every name's type."""
+    if not columns:
+        return {}
+    PropertyDefinition.objects.bulk_create(
+        [
+            PropertyDefinition(object=object, name=name, label=label[:255], type=kind)
+            for name, (label, kind) in columns.items()
+        ],
+        ignore_conflicts=True,
+    )
+    defined = PropertyDefinition.objects.filter(object=object, name__in=list(columns)).values_list("name", "type")
+    return {name: domain.PropertyType(kind) for name, kind in defined}

@@ -146,7 +146,8 @@ EDITABLE_FIELDS = (
     "owner_id",
     "consent",
     "hubspot_id",
-    "salesforce_id",
+    "salesforce_lead_id",
+    "salesforce_contact_id",
     "properties",
 )
 # The single-valued ones a merge fills in, with the consent's date; properties merge key by key.
@@ -170,6 +171,31 @@ class ConsentSource(enum.StrEnum):
     BROWSER = "browser"  # the person themself, on a form or through the snippet (a browser key)
     SERVER = "server"  # the company's own systems, through a server key
     IMPORT = "import"  # a contacts import
+
+
+class SourceOrigin(enum.StrEnum):
+    TRACKED = "tracked"  # Accord saw the first visit or form
+    IMPORTED = "imported"  # the first-touch source came with a CRM export
+    NONE = ""  # no source known
+
+    @classmethod
+    def of(cls, *, first_source: str, first_seen_at: object) -> SourceOrigin:
+        """Tracking sets the first touch together with when it was seen; an import sets only the source."""
+        if first_seen_at is not None:
+            return cls.TRACKED
+        return cls.IMPORTED if first_source else cls.NONE
+
+
+class PropertyObject(enum.StrEnum):
+    CONTACT = "contact"  # Contact.properties
+    ACCOUNT = "account"  # Account.properties
+
+
+class PropertyType(enum.StrEnum):
+    TEXT = "text"  # kept as written
+    NUMBER = "number"  # stored as a JSON number: compared with gt / lt / between
+    DATE = "date"  # stored as an ISO date (YYYY-MM-DD) or time, which compares in order
+    BOOLEAN = "boolean"  # stored as true / false
 
 
 def browser_fill(current: Mapping[str, Any], submitted: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,8 +22,11 @@ class Account(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     properties = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
+    hubspot_company_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    salesforce_account_id = models.CharField(max_length=18, null=True, blank=True, unique=True)  # 001…
+    created_at = models.DateTimeField(default=clock.now)  # the source system's, when imported
     updated_at = models.DateTimeField(default=clock.now)
+    imported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -50,7 +53,9 @@ class Contact(models.Model):
     consent = models.BooleanField(null=True, blank=True)  # None: never asked
     consent_at = models.DateTimeField(null=True, blank=True)
     hubspot_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    salesforce_id = models.CharField(max_length=18, null=True, blank=True, unique=True)
+    # One id per object of the source system: a converted Salesforce lead and its contact are one person.
+    salesforce_lead_id = models.CharField(max_length=18, null=True, blank=True, unique=True)  # 00Q…
+    salesforce_contact_id = models.CharField(max_length=18, null=True, blank=True, unique=True)  # 003…
     properties = models.JSONField(default=dict, blank=True)
 
     stage = models.CharField(max_length=40, blank=True, db_index=True)
@@ -92,8 +97,9 @@ class Contact(models.Model):
     last_offer = models.CharField(max_length=255, blank=True)
     forms_submitted = models.PositiveIntegerField(default=0)
 
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)  # the source system's, when imported
     updated_at = models.DateTimeField(default=clock.now)
+    imported_at = models.DateTimeField(null=True, blank=True)  # when an import first brought the contact in
     # Set when the person's data was erased on request: the row stays as a tombstone, so the stage
     # history, scores and reports that count it still add up (accord.trust.actions.contact_erase).
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -192,3 +198,21 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"suppressed {self.digest[:12]}…"
+
+
+class PropertyDefinition(models.Model):
+    """What a custom property holds, so conditions compare it as a number, a date or a yes/no
+    rather than as text. Written when an import first meets the column; a person may change it."""
+
+    object = models.CharField(max_length=10)  # contacts.domain.PropertyObject
+    name = models.CharField(max_length=100)  # the key in `properties`
+    label = models.CharField(max_length=255, blank=True)  # the column as the source file wrote it
+    type = models.CharField(max_length=10)  # contacts.domain.PropertyType
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["object", "name"]
+        constraints = [models.UniqueConstraint(fields=["object", "name"], name="property_definition_name")]
+
+    def __str__(self) -> str:
+        return f"{self.object}.{self.name} ({self.type})"

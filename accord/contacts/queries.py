@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from accord.contacts import domain
-from accord.contacts.models import Account, Contact, Suppression, SuspectedDuplicate
+from accord.contacts.models import Account, Contact, PropertyDefinition, Suppression, SuspectedDuplicate
 
 
 def contact_list(
@@ -174,3 +175,8 @@ def suppressed(emails: set[str] | list[str]) -> set[str]:
     digests = {domain.suppression_digest(e, settings.ACCORD_SUPPRESSION_KEY): e for e in wanted}
     found = Suppression.objects.filter(digest__in=list(digests)).values_list("digest", flat=True)
     return {digests[d] for d in found}
+
+
+def property_types(object: str, names: Collection[str]) -> dict[str, str]:
+    """The defined type of each of these custom properties ({name: contacts.domain.PropertyType})."""
+    return dict(PropertyDefinition.objects.filter(object=object, name__in=list(names)).values_list("name", "type"))

@@ -8,6 +8,7 @@ from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
 
 from accord.contacts.actions import MAX_EMPLOYEES
+from accord.contacts.domain import SourceOrigin
 from accord.core.schemas import Id, InputSchema
 
 Properties = dict[str, str | int | float | bool | None]
@@ -33,7 +34,8 @@ class ContactFieldsIn(InputSchema):
     owner_id: Id | None = Field(None, description="An active user's id.")
     consent: StrictBool | None = None
     hubspot_id: str | None = Field(None, max_length=64)
-    salesforce_id: str | None = Field(None, max_length=18)
+    salesforce_lead_id: str | None = Field(None, max_length=18, description="The Salesforce Lead id (00Q…).")
+    salesforce_contact_id: str | None = Field(None, max_length=18, description="The Salesforce Contact id (003…).")
     properties: Properties | None = None
 
 
@@ -53,6 +55,42 @@ class UserRef(Schema):
     name: str
 
 
+class TouchOut(Schema):
+    source: str
+    medium: str
+    campaign: str
+    offer: str = Field(description="The asset a form was filled for.")
+    at: dt.datetime | None
+
+
+class SourceOut(Schema):
+    """First- and last-touch source, and where the first touch came from."""
+
+    origin: str = Field(description="tracked (Accord saw the visit), imported (from a CRM export) or empty.")
+    first: TouchOut
+    last: TouchOut
+
+    @classmethod
+    def of(cls, contact: Any) -> SourceOut:
+        return cls(
+            origin=SourceOrigin.of(first_source=contact.first_source, first_seen_at=contact.first_seen_at),
+            first=TouchOut(
+                source=contact.first_source,
+                medium=contact.first_medium,
+                campaign=contact.first_campaign,
+                offer=contact.first_offer,
+                at=contact.first_seen_at,
+            ),
+            last=TouchOut(
+                source=contact.last_source,
+                medium=contact.last_medium,
+                campaign=contact.last_campaign,
+                offer=contact.last_offer,
+                at=contact.last_touch_at,
+            ),
+        )
+
+
 class ContactOut(Schema):
     id: int
     email: str | None
@@ -66,7 +104,8 @@ class ContactOut(Schema):
     owner: UserRef | None
     consent: bool | None
     hubspot_id: str | None
-    salesforce_id: str | None
+    salesforce_lead_id: str | None
+    salesforce_contact_id: str | None
     properties: dict[str, Any]
     stage: str
     stage_changed_at: dt.datetime | None
@@ -78,8 +117,14 @@ class ContactOut(Schema):
     interest_score: float | None
     quadrant: str
     scored_at: dt.datetime | None
-    created_at: dt.datetime
+    source: SourceOut
+    created_at: dt.datetime = Field(description="When the contact was created: in the source system, when imported.")
     updated_at: dt.datetime
+    imported_at: dt.datetime | None = Field(description="When an import first brought the contact in.")
+
+    @staticmethod
+    def resolve_source(contact: Any) -> SourceOut:
+        return SourceOut.of(contact)
 
 
 class AccountFieldsIn(InputSchema):
@@ -90,6 +135,8 @@ class AccountFieldsIn(InputSchema):
     annual_revenue: Decimal | None = Field(None, ge=0, lt=10**14, description="Up to 99,999,999,999,999.99.")
     country: str | None = None
     owner_id: Id | None = Field(None, description="An active user's id.")
+    hubspot_company_id: str | None = Field(None, max_length=64)
+    salesforce_account_id: str | None = Field(None, max_length=18, description="The Salesforce Account id (001…).")
     properties: Properties | None = None
 
 
@@ -103,5 +150,8 @@ class AccountOut(Schema):
     country: str
     owner: UserRef | None
     properties: dict[str, Any]
+    hubspot_company_id: str | None
+    salesforce_account_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    imported_at: dt.datetime | None

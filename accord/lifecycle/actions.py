@@ -13,7 +13,7 @@ from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
-from accord.core import audit, clock
+from accord.core import audit, bulk, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.lifecycle import domain
 from accord.lifecycle.models import StageChange
@@ -142,3 +142,62 @@ def _move(
     contact.stage, contact.stage_changed_at, contact.playbook_version = locked.stage, now, version
     contact.reengage_on = locked.reengage_on
     return change
+
+
+def stage_history_import(
+    *, moves: Mapping[int, tuple[list[domain.ImportedMove], domain.ImportedMove | None]], acting_user: User | None
+) -> int:
+    """Record the stage history an import brought for each contact id: `StageChange` rows of kind
+    `imported`, marked with their file and line (`details["import"]`), and the contact's stage when
+    the history ends later than what Accord has. Inside the caller's transaction; returns the rows
+    written. Entry criteria are not checked: this is a record of what happened elsewhere."""
+    if not moves:
+        return 0
+    ids = list(moves)
+    version = active_playbook()
+    now = clock.now()
+    own_latest: dict[int, dt.datetime] = {}
+    recorded: dict[int, set[tuple[str, dt.datetime]]] = {}
+    changes = StageChange.objects.filter(contact_id__in=ids)
+    for contact_id, to_stage, at, kind in changes.values_list("contact_id", "to_stage", "at", "kind"):
+        if kind == domain.MoveKind.IMPORTED:
+            recorded.setdefault(contact_id, set()).add((to_stage, at))
+        elif contact_id not in own_latest or at > own_latest[contact_id]:
+            own_latest[contact_id] = at
+    stages = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "stage"))
+    rows: list[dict[str, Any]] = []
+    ends: dict[int, tuple[str, dt.datetime]] = {}
+    by = acting_user.pk if acting_user is not None else None
+    for contact_id, (dated, current) in moves.items():
+        if contact_id not in stages:
+            continue
+        history = domain.imported_history(
+            stage=stages[contact_id],
+            own_latest=own_latest.get(contact_id),
+            recorded=frozenset(recorded.get(contact_id, ())),
+            moves=dated,
+            current=current,
+            now=now,
+        )
+        rows.extend(
+            {
+                "contact_id": contact_id,
+                "from_stage": row.from_stage,
+                "to_stage": row.to_stage,
+                "kind": domain.MoveKind.IMPORTED.value,
+                "at": row.at,
+                "by_user_id": by,
+                "playbook_version_id": version.pk,
+                "details": {"import": dict(row.source), "dated": row.dated},
+            }
+            for row in history
+        )
+        if history:
+            ends[contact_id] = (history[-1].to_stage, max(row.at for row in history))
+    bulk.insert_rows(StageChange, rows)
+    ended = [
+        Contact(pk=pk, stage=stage, stage_changed_at=at, playbook_version_id=version.pk)
+        for pk, (stage, at) in ends.items()
+    ]
+    bulk.update_rows(Contact, [(contact, {"stage", "stage_changed_at", "playbook_version"}) for contact in ended])
+    return len(rows)

@@ -22,6 +22,7 @@ from accord.playbook.domain.document import Owner, Playbook, Stage, StageKind
 class MoveKind(enum.StrEnum):
     ADVANCE = "advance"  # forward up the funnel, by rule or by a person of the owning side
     HAND_BACK = "hand_back"  # backward, to recycled or to disqualified: always with a reason
+    IMPORTED = "imported"  # a record of a move made in another system, brought in by an import
 
 
 class IllegalMove(Exception):
@@ -248,3 +249,67 @@ def _shown(value: Any) -> str:
     if value is None or value == "":
         return "not set"
     return repr(value) if isinstance(value, str) else str(value)
+
+
+# --- history from another system -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMove:
+    """A stage a contact entered in another system: when (None: the file does not say), and
+    where in the file it came from."""
+
+    stage: str
+    at: dt.datetime | None
+    source: Mapping[str, Any]  # file, line, column, run, who imported it
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    from_stage: str
+    to_stage: str
+    at: dt.datetime
+    dated: bool  # False: the file named the stage but not when; `at` is the import's time
+    source: Mapping[str, Any]
+
+
+def imported_history(
+    *,
+    stage: str,
+    own_latest: dt.datetime | None,
+    recorded: frozenset[tuple[str, dt.datetime]],
+    moves: list[ImportedMove],
+    current: ImportedMove | None,
+    now: dt.datetime,
+) -> list[HistoryRow]:
+    """The stage changes an import records for one contact: a record of what happened, not a move
+    through today's entry criteria.
+
+    Dated moves are taken in time order; a move dated at or before the contact's own latest stage
+    change in Accord (`own_latest`) is left out, since what happened here since is newer; one already
+    recorded by an earlier import (same stage, same time) is not recorded twice; a move into the stage
+    the contact is in already is not a move. The current stage the file names comes last: undated,
+    it is recorded at `now` only when the contact is not in it yet, so importing again changes nothing.
+    """
+    rows: list[HistoryRow] = []
+    running = stage
+    for move in sorted((m for m in moves if m.at is not None), key=lambda m: m.at):  # type: ignore[arg-type,return-value]
+        assert move.at is not None
+        if own_latest is not None and move.at <= own_latest:
+            continue
+        if move.stage == running or (move.stage, move.at) in recorded or move.at > now:
+            continue
+        rows.append(HistoryRow(running, move.stage, move.at, True, move.source))
+        running = move.stage
+    if current is not None and current.stage != running:
+        latest = rows[-1].at if rows else own_latest
+        if current.at is not None:
+            if (
+                current.at <= now
+                and (latest is None or current.at > latest)
+                and (current.stage, current.at) not in recorded
+            ):
+                rows.append(HistoryRow(running, current.stage, current.at, True, current.source))
+        elif own_latest is None:
+            rows.append(HistoryRow(running, current.stage, now, False, current.source))
+    return rows

@@ -34,7 +34,16 @@ from accord.tracking.models import Event, Identity
 from accord.trust.models import Erasure
 
 ERASED = "[erased]"
-PERSONAL_FIELDS = ("email", "first_name", "last_name", "title", "phone", "hubspot_id", "salesforce_id")
+PERSONAL_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "hubspot_id",
+    "salesforce_lead_id",
+    "salesforce_contact_id",
+)
 # Tokens shorter than this are matched only as whole values, not inside longer text ("Li" would
 # otherwise blank every string with "li" in it).
 MIN_CONTAINED = 4
@@ -44,7 +53,7 @@ def _tokens(contact: Contact) -> set[str]:
     """Every value that names or reaches the person: to look for in free text and traces."""
     found = {
         contact.email or "", contact.first_name, contact.last_name, contact.full_name, contact.phone,
-        contact.hubspot_id or "", contact.salesforce_id or "",
+        contact.hubspot_id or "", contact.salesforce_lead_id or "", contact.salesforce_contact_id or "",
     }  # fmt: skip
     found.update(Identity.objects.filter(contact=contact).values_list("value", flat=True))
     for ip in Event.objects.filter(contact=contact).values_list("context__ip", flat=True).distinct():
@@ -54,7 +63,15 @@ def _tokens(contact: Contact) -> set[str]:
         found.add(ip)
     for snapshot in ContactMerge.objects.filter(kept=contact).values_list("snapshot", flat=True):
         if isinstance(snapshot, dict):
-            for name in ("email", "first_name", "last_name", "phone", "hubspot_id", "salesforce_id"):
+            for name in (
+                "email",
+                "first_name",
+                "last_name",
+                "phone",
+                "hubspot_id",
+                "salesforce_lead_id",
+                "salesforce_contact_id",
+            ):
                 value = snapshot.get(name)
                 if isinstance(value, str):
                     found.add(value)
@@ -151,12 +168,12 @@ def contact_erase(*, contact: Contact, reason: str, acting_user: User | None) ->
 
         for name in ("first_name", "last_name", "title", "phone"):
             setattr(locked, name, "")
-        locked.email = locked.hubspot_id = locked.salesforce_id = None
+        locked.email = locked.hubspot_id = locked.salesforce_lead_id = locked.salesforce_contact_id = None
         locked.properties, locked.consent, locked.consent_at = {}, None, None
         locked.erased_at = locked.updated_at = now
         locked.save(update_fields=[
-            "first_name", "last_name", "title", "phone", "email", "hubspot_id", "salesforce_id", "properties",
-            "consent", "consent_at", "erased_at", "updated_at",
+            "first_name", "last_name", "title", "phone", "email", "hubspot_id", "salesforce_lead_id",
+            "salesforce_contact_id", "properties", "consent", "consent_at", "erased_at", "updated_at",
         ])  # fmt: skip
         erasure = Erasure.objects.create(
             contact=locked, erased_at=now, erased_by=acting_user if getattr(acting_user, "pk", None) else None,

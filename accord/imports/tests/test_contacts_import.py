@@ -6,11 +6,12 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from accord.contacts.models import Account, Contact
+from accord.contacts.models import Account, Contact, PropertyDefinition
 from accord.core import clock
 from accord.core.models import AuditEntry
 from accord.imports import actions
@@ -43,7 +44,14 @@ def failing(*args):
 
 
 def report_lines(err):
-    return [line for line in err.splitlines() if line.startswith("line ")]
+    """The example lines the summary of problems shows (at most 3 per field and cause)."""
+    return [line.strip() for line in err.splitlines() if line.strip().startswith("line ")]
+
+
+def report_rows(path):
+    """Every problem, as `--report FILE` writes them: [line, field, message, outcome]."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
 
 
 # --- the three formats ----------------------------------------------------------------------------
@@ -78,14 +86,17 @@ def test_an_accord_file_creates_contacts_with_accounts_and_properties(tmp_path, 
     assert (ana.first_name, ana.title, ana.seniority, ana.country, ana.consent, ana.consent_at) == (
         "Ana", "CTO", "c_level", "DE", True, NOW,
     )  # fmt: skip
-    assert ana.properties == {"shoe_size": "38"}
+    assert ana.properties == {"shoe_size": 38}  # the column holds numbers, seen in the file's first rows
+    assert list(PropertyDefinition.objects.values_list("object", "name", "label", "type")) == [
+        ("contact", "shoe_size", "shoe_size", "number")
+    ]
     assert (ana.account.name, ana.account.domain) == ("Acme", "acme.io")
     assert ana.owner == users["marketing"]
     ben = Contact.objects.get(email="ben@gmail.com")
     assert (ben.account, ben.consent, ben.properties, ben.stage) == (None, None, {}, "")
 
 
-def test_a_hubspot_export_maps_ids_source_country_and_lifecycle_without_moving_stages(tmp_path, users):
+def test_a_hubspot_export_maps_ids_source_country_and_lifecycle_with_the_imported_stage(tmp_path, users):
     header = ["Record ID", "First Name", "Last Name", "Email", "Phone Number", "Job Title", "Company Name",
               "Country/Region", "Lifecycle Stage", "Lead Status", "Contact owner", "Create Date", "Original Source",
               "Original Source Drill-Down 1", "Marketing contact status"]  # fmt: skip
@@ -130,51 +141,90 @@ def test_a_hubspot_export_maps_ids_source_country_and_lifecycle_without_moving_s
         ],
         name="hubspot-crm-exports-all-contacts-2026-03-01.csv",
     )
-    out, _ = run("contacts", path)
+    with clock.frozen(NOW):
+        out, err = run("contacts", path)
     assert out.startswith(
         "Detected the hubspot format (Record ID, Phone Number, Job Title, Company Name, Country/Region,"
     )
+    assert ": 2 created, 0 updated, 0 unchanged, 0 skipped (2 rows;" in out
+    assert "; 2 stage changes recorded from the file's history.\n" in out
+    assert err.splitlines() == [
+        "Owners not found among Accord's active users (imported without an owner): Nobody Here (1).",
+        "1 problems, by field and cause:",
+        "        1  Country/Region: is not a country name or ISO code (imported without it)",
+        "           line 3: Country/Region: 'Atlantis' is not a country name or ISO code (imported without it)",
+        "Add --report FILE.csv for every problem line.",
+    ]
     ana, ben = Contact.objects.get(hubspot_id="5101"), Contact.objects.get(hubspot_id="5102")
-    assert (ana.email, ana.phone, ana.title, ana.country, ana.first_source) == (
-        "ana@acme.io", "+49 30 1234", "CTO", "DE", "Organic Search",
+    assert (ana.email, ana.phone, ana.title, ana.country, ana.first_source, ana.first_medium) == (
+        "ana@acme.io", "+49 30 1234", "CTO", "DE", "Organic Search", "google",
     )  # fmt: skip
+    assert ana.created_at == dt.datetime(2025, 4, 1, 10, 0, tzinfo=dt.UTC)  # the Create Date, not a property
     assert ana.properties == {
         "hubspot_lifecycle_stage": "marketingqualifiedlead",
         "lead_status": "Open",
-        "create_date": "2025-04-01 10:00",
-        "original_source_drill_down_1": "google",
         "marketing_contact_status": "Marketing contact",
     }
     assert ana.owner == users["sales_rep"]  # "Sales Rep" is that user's name
     assert (ana.account.name, ana.account.domain) == ("Acme GmbH", "acme.io")
-    assert ben.country == "" and ben.properties["country_region"] == "Atlantis"
+    assert ben.country == "" and "country_region" not in ben.properties  # imported without it
     assert ben.owner is None and ben.properties["contact_owner"] == "Nobody Here"
     assert ben.properties["hubspot_lifecycle_stage"] == "customer"
-    # the lifecycle stage is recorded, never moved: stage moves go through the stage machine
-    assert (ana.stage, ben.stage, StageChange.objects.count()) == ("", "", 0)
+    assert ben.created_at == dt.datetime(2025, 4, 2, 11, 0, tzinfo=dt.UTC)
+    assert ImportRun.objects.get().options["unmatched_owners"] == {"Nobody Here": 1}
+    # the lifecycle stage is brought in as a record of what happened in HubSpot: an imported stage
+    # change, undated (the file has no "Became a … Date"), so recorded at the import's time
+    assert (ana.stage, ana.stage_changed_at, ben.stage, ben.stage_changed_at) == ("mql", NOW, "customer", NOW)
+    source = {"run": ImportRun.objects.get().pk, "file": "hubspot-crm-exports-all-contacts-2026-03-01.csv", "by": ""}
+    changes = StageChange.objects.order_by("contact__hubspot_id")
+    assert [(c.contact_id, c.from_stage, c.to_stage, c.kind, c.at, c.details) for c in changes] == [
+        (ana.pk, "", "mql", "imported", NOW, {"import": {**source, "line": 2, "column": "Lifecycle Stage"}, "dated": False}),
+        (ben.pk, "", "customer", "imported", NOW, {"import": {**source, "line": 3, "column": "Lifecycle Stage"}, "dated": False}),
+    ]  # fmt: skip
 
 
-def test_a_salesforce_lead_report_fills_the_id_source_and_the_account(tmp_path):
+def test_a_salesforce_lead_report_fills_the_id_source_the_account_and_the_stage(tmp_path):
     path = write(
         tmp_path,
         [
             ["Lead ID", "First Name", "Last Name", "Title", "Company / Account", "Email", "Phone", "Mobile",
              "Lead Source", "Lead Status", "Country", "Industry", "No. of Employees", "Annual Revenue"],
-            ["001A0000006Vm9r", "Ana", "Lima", "CTO", "Acme", "ana@acme.io", "", "+1 555 0199", "Trade Show",
+            ["00Q5e00000AbCdE", "Ana", "Lima", "CTO", "Acme", "ana@acme.io", "", "+1 555 0199", "Trade Show",
              "Working", "United States", "Manufacturing", "1,200", "$25,000,000.00"],
+            # an account's id (001…) where a lead's belongs: the row is skipped
+            ["001A0000006Vm9r", "Ben", "Okafor", "CFO", "Globex", "ben@globex.com", "", "", "Web", "Open", "", "",
+             "", ""],
         ],
     )  # fmt: skip
-    out, _ = run("contacts", path)
+    with clock.frozen(NOW):
+        out, err = run("contacts", path, "--report", str(tmp_path / "report.csv"))
     assert "Detected the salesforce format" in out
+    assert ": 1 created, 0 updated, 0 unchanged, 1 skipped (2 rows;" in out
+    assert report_lines(err) == [
+        "line 3: Lead ID: '001A0000006Vm9r' is not the id of a lead or contact (its prefix is '001'; expected 00Q "
+        "(lead) or 003 (contact))"
+    ]
+    assert "        1  Lead ID: is an id of another object (row skipped)" in err.splitlines()
     ana = Contact.objects.get()
-    assert (ana.salesforce_id, ana.first_source, ana.phone, ana.country) == (
-        "001A0000006Vm9rIAC", "Trade Show", "+1 555 0199", "US",
+    assert (ana.salesforce_lead_id, ana.salesforce_contact_id, ana.first_source, ana.phone, ana.country) == (
+        "00Q5e00000AbCdEEAV", None, "Trade Show", "+1 555 0199", "US",
     )  # fmt: skip
     assert ana.properties == {"lead_status": "Working"}
     account = ana.account
     assert (account.name, account.domain, account.industry, account.employees, account.annual_revenue) == (
         "Acme", "acme.io", "Manufacturing", 1200, Decimal("25000000.00"),
     )  # fmt: skip
+    # a lead status is the lead's current stage: "Working" is sql in the default playbook
+    assert (ana.stage, ana.stage_changed_at) == ("sql", NOW)
+    change = StageChange.objects.get()
+    assert (change.contact_id, change.from_stage, change.to_stage, change.kind, change.details["import"]["column"]) == (
+        ana.pk, "", "sql", "imported", "Lead Status",
+    )  # fmt: skip
+    assert report_rows(tmp_path / "report.csv") == [
+        ["line", "field", "message", "outcome"],
+        ["3", "Lead ID", "'001A0000006Vm9r' is not the id of a lead or contact (its prefix is '001'; expected 00Q "
+         "(lead) or 003 (contact))", "row skipped"],
+    ]  # fmt: skip
 
 
 def test_a_semicolon_separated_file_with_a_byte_order_mark_is_read(tmp_path):
@@ -196,39 +246,79 @@ def test_the_format_given_wins_over_detection(tmp_path):
 # --- the bad-line report --------------------------------------------------------------------------
 
 
-def test_bad_lines_are_reported_by_physical_line_and_write_nothing(tmp_path):
+def test_bad_lines_are_reported_by_physical_line_and_skipped_rows_write_nothing(tmp_path):
     path = tmp_path / "mixed.csv"
     lines = [
         b"email,first_name,country,notes",  # line 1
         b'ana@acme.io,Ana,DE,"two\nlines"',  # lines 2-3: one row
-        b"not-an-email,Bo,DE,",  # line 4
-        b"cy@acme.io,Cy,Germany,",  # line 5
+        b"not-an-email,Bo,DE,",  # line 4: a bad identity, skipped
+        b"cy@acme.io,Cy,Atlantis,",  # line 5: imported without the country
         b"",  # line 6: blank, passed over
-        b"dee@acme.io," + b"D" * 101 + b",DE,",  # line 7
-        b"ANA@acme.io,Ana again,DE,",  # line 8
-        b"eve@acme.io,Eve,DE",  # line 9
-        b"fay@acme.io,F\xe9,DE,",  # line 10
+        b"dee@acme.io," + b"D" * 101 + b",DE,",  # line 7: imported without the first name
+        b"ANA@acme.io,Ana again,DE,",  # line 8: a repeat, skipped
+        b"eve@acme.io,Eve,DE",  # line 9: a cell short, read as empty
+        b"fay@acme.io,F\xe9,DE,",  # line 10: not UTF-8, skipped
         b"gus@acme.io,Gus,FR,ok",  # line 11
+        b"hal@acme.io,Hal,DE,x,extra",  # line 12: a cell more than the header, skipped
+        b"ida@acme.io,Ida,DE,,,",  # line 13: more cells, but empty ones
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
     out, err = run("contacts", str(path), "--report", str(tmp_path / "report.csv"))
-    assert report_lines(err) == [
-        "line 4: email: 'not-an-email' is not a valid email address",
-        "line 5: country: must be a two-letter ISO country code such as US or DE",
-        "line 7: first_name: must be at most 100 characters",
-        "line 8: email: 'ana@acme.io' is already on line 2; only the first is imported",
-        "line 9: row: has 3 cells; the header has 4",
-        "line 10: row: is not UTF-8 text (byte 0xe9 at character 14); save the file as UTF-8",
+    dees = "'" + "D" * 60 + "'"  # a long value is shown by its first 60 characters
+    assert err.splitlines() == [
+        "7 problems, by field and cause:",
+        "        1  email: is not a valid email address (row skipped)",
+        "           line 4: email: 'not-an-email' is not a valid email address",
+        "        1  country: is not a country name or ISO code (imported without it)",
+        "           line 5: country: 'Atlantis' is not a country name or ISO code (imported without it)",
+        "        1  first_name: must be at most 100 characters (imported without it)",
+        f"           line 7: first_name: {dees} must be at most 100 characters (imported without it)",
+        "        1  email: repeats an earlier line (row skipped)",
+        "           line 8: email: the same email as line 2 ('ana@acme.io'); only the first is imported",
+        "        1  row: has fewer cells than the header (imported without it)",
+        "           line 9: row: has 3 cells; the header has 4 (the missing ones are read as empty) (imported without it)",
+        "        1  row: is not UTF-8 text (byte 0xe9 at character 14); save the file as UTF-8 (row skipped)",
+        "           line 10: row: is not UTF-8 text (byte 0xe9 at character 14); save the file as UTF-8",
+        "        1  row: has more cells than the header (row skipped)",
+        "           line 12: row: has 5 cells; the header has 4",
     ]
-    assert err.startswith("6 skipped; the bad lines:\n")
-    assert "2 created, 0 updated, 0 unchanged, 6 skipped (8 rows;" in out
-    assert sorted(Contact.objects.values_list("email", flat=True)) == ["ana@acme.io", "gus@acme.io"]
-    assert Contact.objects.get(email="ana@acme.io").properties == {"notes": "two\nlines"}
-    with (tmp_path / "report.csv").open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert rows[0] == ["line", "field", "message"]
-    assert rows[1] == ["4", "email", "'not-an-email' is not a valid email address"]
-    assert len(rows) == 7
+    assert "6 created, 0 updated, 0 unchanged, 4 skipped (10 rows;" in out  # only skipped rows count as skipped
+    assert list(Contact.objects.order_by("email").values_list("email", "first_name", "country", "properties")) == [
+        ("ana@acme.io", "Ana", "DE", {"notes": "two\nlines"}),  # line 8 changed nothing
+        ("cy@acme.io", "Cy", "", {}),
+        ("dee@acme.io", "", "DE", {}),
+        ("eve@acme.io", "Eve", "DE", {}),
+        ("gus@acme.io", "Gus", "FR", {"notes": "ok"}),
+        ("ida@acme.io", "Ida", "DE", {}),
+    ]
+    assert report_rows(tmp_path / "report.csv") == [
+        ["line", "field", "message", "outcome"],
+        ["4", "email", "'not-an-email' is not a valid email address", "row skipped"],
+        ["5", "country", "'Atlantis' is not a country name or ISO code", "imported without it"],
+        ["7", "first_name", f"{dees} must be at most 100 characters", "imported without it"],
+        ["8", "email", "the same email as line 2 ('ana@acme.io'); only the first is imported", "row skipped"],
+        ["9", "row", "has 3 cells; the header has 4 (the missing ones are read as empty)", "imported without it"],
+        ["10", "row", "is not UTF-8 text (byte 0xe9 at character 14); save the file as UTF-8", "row skipped"],
+        ["12", "row", "has 5 cells; the header has 4", "row skipped"],
+    ]
+    assert f"Wrote the report of bad lines to {tmp_path / 'report.csv'}." in out
+
+
+def test_the_summary_groups_problems_by_field_and_cause_with_three_examples(tmp_path):
+    rows = [["email", "country"]] + [[f"p{i}@acme.io", "Atlantis" if i % 2 else "Narnia"] for i in range(9)]
+    rows += [["nope", "DE"]]
+    _, err = run("contacts", write(tmp_path, rows))
+    assert err.splitlines() == [
+        "10 problems, by field and cause:",
+        "        9  country: is not a country name or ISO code (imported without it)",
+        "           line 2: country: 'Narnia' is not a country name or ISO code (imported without it)",
+        "           line 3: country: 'Atlantis' is not a country name or ISO code (imported without it)",
+        "           line 4: country: 'Narnia' is not a country name or ISO code (imported without it)",
+        "        1  email: is not a valid email address (row skipped)",
+        "           line 11: email: 'nope' is not a valid email address",
+        "Add --report FILE.csv for every problem line.",
+    ]
+    assert Contact.objects.filter(country="").count() == 9
 
 
 def test_problems_name_the_crm_exports_columns(tmp_path):
@@ -245,10 +335,10 @@ def test_problems_name_the_crm_exports_columns(tmp_path):
     _, err = run("contacts", path)
     assert report_lines(err) == [
         "line 3: Email: 'ben@acme' is not a valid email address",
-        "line 4: Number of Employees: must be a whole number, not 'about 50'",
-        "line 5: Record ID: '1' is already on line 2; only the first is imported",
+        "line 4: Number of Employees: 'about 50' is not a whole number (imported without it)",
+        "line 5: Record ID: the same hubspot_id as line 2 ('1'); only the first is imported",
     ]
-    assert list(Contact.objects.values_list("email", flat=True)) == ["ana@acme.io"]
+    assert list(Contact.objects.order_by("email").values_list("email", flat=True)) == ["ana@acme.io", "cy@acme.io"]
 
 
 # --- upserts --------------------------------------------------------------------------------------
@@ -282,32 +372,48 @@ def test_an_existing_contact_is_updated_by_email_and_empty_cells_clear_nothing(t
 
 def test_contacts_are_matched_by_crm_ids_when_the_email_is_new(tmp_path):
     by_hubspot = Contact.objects.create(email="old@acme.io", hubspot_id="77")
-    # stored in its 15-character form
-    by_salesforce = Contact.objects.create(email="sf@acme.io", salesforce_id="001A0000006Vm9r")
+    by_contact_id = Contact.objects.create(email="sf@acme.io", salesforce_contact_id="0035e00000AbCdEAAV")
+    by_lead_id = Contact.objects.create(email="lead@acme.io", salesforce_lead_id="00Q5e00000AbCdEEAV")
     path = write(
         tmp_path,
         [
             ["email", "hubspot_id", "salesforce_id", "title"],
             ["new@acme.io", "77", "", "CEO"],
-            ["", "", "001A0000006Vm9rIAC", "CFO"],
+            ["", "", "0035e00000AbCdE", "CFO"],  # a contact's id (003…), in its 15-character form
+            ["", "", "00Q5e00000AbCdEEAV", "CMO"],  # a lead's (00Q…)
         ],
     )
-    out, _ = run("contacts", path)
-    assert "0 created, 2 updated" in out
+    out, err = run("contacts", path)
+    assert "0 created, 3 updated, 0 unchanged, 0 skipped" in out and err == ""
     by_hubspot.refresh_from_db()
-    by_salesforce.refresh_from_db()
+    by_contact_id.refresh_from_db()
+    by_lead_id.refresh_from_db()
     assert (by_hubspot.email, by_hubspot.title) == ("new@acme.io", "CEO")
-    assert (by_salesforce.title, by_salesforce.salesforce_id) == ("CFO", "001A0000006Vm9rIAC")
+    assert (by_contact_id.email, by_contact_id.title, by_contact_id.salesforce_lead_id) == ("sf@acme.io", "CFO", None)
+    assert (by_lead_id.email, by_lead_id.title, by_lead_id.salesforce_contact_id) == ("lead@acme.io", "CMO", None)
+
+
+def test_a_salesforce_id_stored_in_its_15_character_form_takes_its_18_character_form(tmp_path):
+    stored = Contact.objects.create(email="sf@acme.io", salesforce_contact_id="0035e00000AbCdE")
+    path = write(tmp_path, [["email", "salesforce_id", "title"], ["", "0035e00000AbCdEAAV", "CFO"]])
+    out, _ = run("contacts", path)
+    assert "0 created, 1 updated" in out
+    stored.refresh_from_db()
+    assert (stored.title, stored.salesforce_contact_id) == ("CFO", "0035e00000AbCdEAAV")
 
 
 def test_a_row_whose_ids_belong_to_two_contacts_is_refused(tmp_path):
     ana = Contact.objects.create(email="ana@acme.io")
     other = Contact.objects.create(email="other@acme.io", hubspot_id="9")
     path = write(tmp_path, [["email", "hubspot_id", "title"], ["ana@acme.io", "9", "CTO"], ["ben@acme.io", "", "CEO"]])
-    _, err = run("contacts", path)
-    assert report_lines(err) == [f"line 2: hubspot_id: '9' belongs to another contact (id {other.pk})"]
+    out, err = run("contacts", path)
+    # a CRM id finds the contact before the email does: the email is the one that belongs to another
+    assert report_lines(err) == [f"line 2: email: 'ana@acme.io' belongs to another contact (id {ana.pk})"]
+    assert "1 created, 0 updated, 0 unchanged, 1 skipped" in out
     ana.refresh_from_db()
+    other.refresh_from_db()
     assert (ana.hubspot_id, ana.title) == (None, "")
+    assert (other.email, other.title) == ("other@acme.io", "")
 
 
 def test_reimporting_the_same_file_changes_nothing(tmp_path):
@@ -324,13 +430,27 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path):
     ]
 
 
-def test_an_unknown_owner_in_an_accord_file_is_a_bad_row(tmp_path, users):
+def test_an_unknown_owner_is_left_empty_and_listed_once(tmp_path, users):
     path = write(
-        tmp_path, [["email", "owner"], ["ana@acme.io", "SALES_REP@example.com"], ["ben@acme.io", "ghost@example.com"]]
+        tmp_path,
+        [
+            ["email", "owner"],
+            ["ana@acme.io", "SALES_REP@example.com"],
+            ["ben@acme.io", "ghost@example.com"],
+            ["cy@acme.io", "ghost@example.com"],
+        ],
     )
-    _, err = run("contacts", path)
-    assert report_lines(err) == ["line 3: owner: no active user with email 'ghost@example.com'"]
-    assert Contact.objects.get().owner == users["sales_rep"]
+    out, err = run("contacts", path)
+    assert "3 created, 0 updated, 0 unchanged, 0 skipped" in out
+    assert err.splitlines() == [
+        "Owners not found among Accord's active users (imported without an owner): ghost@example.com (2)."
+    ]
+    owners = dict(Contact.objects.values_list("email", "owner"))
+    assert owners == {"ana@acme.io": users["sales_rep"].pk, "ben@acme.io": None, "cy@acme.io": None}
+    # Accord's own file keeps no text of an owner it cannot find (a CRM export keeps it as a property)
+    assert list(Contact.objects.order_by("email").values_list("properties", flat=True)) == [{}, {}, {}]
+    assert ImportRun.objects.get().options["unmatched_owners"] == {"ghost@example.com": 2}
+    assert not ImportProblem.objects.exists()
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -378,24 +498,25 @@ def numbered(n, *, start=0):
     ]
 
 
-def crash_on(monkeypatch, target, call):
-    real = getattr(actions, target)
+def crash_on(monkeypatch, call):
+    """The importer's batch writer (one transaction per batch) raises on its `call`-th batch."""
+    real = actions._Importer._write
     calls = {"n": 0}
 
-    def flaky(*args, **kwargs):
+    def flaky(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == call:
             raise RuntimeError("the machine went away")
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(actions, target, flaky)
+    monkeypatch.setattr(actions._Importer, "_write", flaky)
 
 
 def test_a_crashed_import_resumes_after_its_last_committed_batch(tmp_path, monkeypatch):
     rows = numbered(45)
     rows.insert(30, ["p3@c3.example", "Again", "Company 3"])  # a duplicate of line 5, on line 31 (after the crash)
     path = write(tmp_path, rows)
-    crash_on(monkeypatch, "_write_contact_batch", 3)
+    crash_on(monkeypatch, 3)
     with pytest.raises(RuntimeError, match="the machine went away"):
         run("contacts", path, "--batch-size", "10")
     monkeypatch.undo()
@@ -412,7 +533,9 @@ def test_a_crashed_import_resumes_after_its_last_committed_batch(tmp_path, monke
     out, err = run("contacts", path, "--batch-size", "10")
     assert "Resumed an unfinished import after line 21." in out
     assert "45 created, 0 updated, 0 unchanged, 1 skipped (46 rows;" in out
-    assert report_lines(err) == ["line 31: email: 'p3@c3.example' is already on line 5; only the first is imported"]
+    assert report_lines(err) == [
+        "line 31: email: the same email as line 5 ('p3@c3.example'); only the first is imported"
+    ]
     assert Contact.objects.count() == 45 and Account.objects.count() == 7
     assert Contact.objects.values("email").distinct().count() == 45
     finished = ImportRun.objects.get()
@@ -427,7 +550,7 @@ def test_a_crashed_import_resumes_after_its_last_committed_batch(tmp_path, monke
 
 def test_restart_abandons_the_unfinished_run_and_starts_over(tmp_path, monkeypatch):
     path = write(tmp_path, numbered(45))
-    crash_on(monkeypatch, "_write_contact_batch", 3)
+    crash_on(monkeypatch, 3)
     with pytest.raises(RuntimeError):
         run("contacts", path, "--batch-size", "10")
     monkeypatch.undo()
@@ -446,7 +569,7 @@ def test_restart_abandons_the_unfinished_run_and_starts_over(tmp_path, monkeypat
 
 def test_a_changed_file_is_a_new_import(tmp_path, monkeypatch):
     path = write(tmp_path, numbered(25))
-    crash_on(monkeypatch, "_write_contact_batch", 2)
+    crash_on(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         run("contacts", path, "--batch-size", "10")
     monkeypatch.undo()
@@ -457,7 +580,7 @@ def test_a_changed_file_is_a_new_import(tmp_path, monkeypatch):
 
 def test_resuming_in_another_format_is_refused(tmp_path, monkeypatch):
     path = write(tmp_path, numbered(25))
-    crash_on(monkeypatch, "_write_contact_batch", 2)
+    crash_on(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         run("contacts", path, "--batch-size", "10")
     monkeypatch.undo()
@@ -485,13 +608,32 @@ def test_a_file_that_cannot_be_read_exits_1(tmp_path):
 
 
 def test_a_file_of_only_bad_rows_exits_2_and_writes_no_contact(tmp_path):
-    path = write(tmp_path, [["email", "country"], ["nope", "DE"], ["ana@acme.io", "Germany"]])
+    path = write(tmp_path, [["email", "country"], ["nope", "DE"], ["ana@acme.io", "Germany", "DE"]])
     error, out, err = failing("contacts", path)
     assert error.returncode == 2 and "no row of" in str(error)
     assert "0 created, 0 updated, 0 unchanged, 2 skipped" in out
-    assert len(report_lines(err)) == 2
+    assert report_lines(err) == [
+        "line 2: email: 'nope' is not a valid email address",
+        "line 3: row: has 3 cells; the header has 2",
+    ]
     assert Contact.objects.count() == 0 and Account.objects.count() == 0
-    assert ImportProblem.objects.count() == 2
+    assert list(ImportProblem.objects.values_list("line", "field", "cause", "kept")) == [
+        (2, "email", "is not a valid email address", False),
+        (3, "row", "has more cells than the header", False),
+    ]
+
+
+def test_a_file_whose_rows_only_lack_optional_fields_is_imported(tmp_path):
+    path = write(tmp_path, [["email", "country", "consent"], ["ana@acme.io", "Atlantis", "perhaps"]])
+    out, _ = run("contacts", path, "--report", str(tmp_path / "report.csv"))
+    assert "1 created, 0 updated, 0 unchanged, 0 skipped" in out
+    assert report_rows(tmp_path / "report.csv") == [
+        ["line", "field", "message", "outcome"],
+        ["2", "country", "'Atlantis' is not a country name or ISO code", "imported without it"],
+        ["2", "consent", "'perhaps' is not true or false (yes/no, 1/0)", "imported without it"],
+    ]
+    ana = Contact.objects.get()
+    assert (ana.email, ana.country, ana.consent, ana.consent_at) == ("ana@acme.io", "", None, None)
 
 
 def test_a_header_without_rows_is_not_an_error(tmp_path):
@@ -520,6 +662,20 @@ def test_two_thousand_rows_land_in_batches(tmp_path, django_assert_max_num_queri
     assert (run_.rows_done, run_.last_line, run_.status) == (2000, 2001, "finished")
 
 
+def test_custom_properties_are_typed_by_the_files_first_thousand_rows(tmp_path):
+    rows = [["email", "score", "renewal"]] + [[f"p{i}@acme.io", str(i), "2026-01-31"] for i in range(1000)]
+    rows.append(["late@acme.io", "high", "soon"])  # line 1002: past the rows the types are read from
+    out, err = run("contacts", write(tmp_path, rows))
+    assert "1,001 created, 0 updated, 0 unchanged, 0 skipped" in out
+    assert sorted(report_lines(err)) == [  # two causes of one line: the summary's groups in either order
+        "line 1002: renewal: 'soon' is not a date (the column holds dates) (imported without it)",
+        "line 1002: score: 'high' is not a number (the column holds numbers) (imported without it)",
+    ]
+    assert Contact.objects.get(email="p38@acme.io").properties == {"score": 38, "renewal": "2026-01-31"}
+    assert Contact.objects.get(email="late@acme.io").properties == {}
+    assert dict(PropertyDefinition.objects.values_list("name", "type")) == {"score": "number", "renewal": "date"}
+
+
 def test_an_existing_contact_joins_the_account_its_row_names(tmp_path):
     acme = Account.objects.create(name="Acme", domain="acme.io")
     ana = Contact.objects.create(email="ana@gmail.com")
@@ -538,14 +694,14 @@ def test_a_contact_written_meanwhile_refuses_only_its_row(tmp_path, monkeypatch)
     path = write(
         tmp_path, [["email", "first_name"], ["ana@acme.io", "Ana"], ["ben@acme.io", "Ben"], ["cy@acme.io", "Cy"]]
     )
-    real_plan = actions._ContactImporter.plan
+    real_plan = actions._Importer._plan
 
     def plan_then_race(self, items):
         plan = real_plan(self, items)
         Contact.objects.create(email="ben@acme.io", first_name="Someone else")
         return plan
 
-    monkeypatch.setattr(actions._ContactImporter, "plan", plan_then_race)
+    monkeypatch.setattr(actions._Importer, "_plan", plan_then_race)
     out, err = run("contacts", path)
     assert report_lines(err) == ["line 3: email: another contact already has 'ben@acme.io'"]
     assert "2 created, 0 updated, 0 unchanged, 1 skipped" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -43,7 +44,8 @@ def run(*args):
 
 
 def report_lines(err):
-    return [line for line in err.splitlines() if line.startswith("line ")]
+    """The example lines the summary of problems shows (at most 3 per cause)."""
+    return [line.strip() for line in err.splitlines() if line.strip().startswith("line ")]
 
 
 def track(n, **extra):
@@ -69,8 +71,9 @@ def test_good_lines_land_and_bad_lines_are_reported_by_line(tmp_path):
         ],
     )  # fmt: skip
     with clock.frozen(NOW):
-        out, err = run("events", path)
+        out, err = run("events", path, "--report", str(tmp_path / "report.csv"))
     assert "Imported" in out and "3 accepted, 0 duplicates, 5 skipped (8 lines;" in out
+    assert err.startswith("5 problems, by field and cause:\n")
     assert report_lines(err) == [
         "line 3: not valid JSON (unexpected character, expected a JSON value at character 44)",
         "line 5: event: a track call needs the event's name",
@@ -78,6 +81,15 @@ def test_good_lines_land_and_bad_lines_are_reported_by_line(tmp_path):
         "line 8: must be an object",
         "line 9: not UTF-8 text (byte 0xe9 at character 48)",
     ]
+    with (tmp_path / "report.csv").open(newline="", encoding="utf-8") as handle:
+        assert list(csv.reader(handle)) == [
+            ["line", "field", "message", "outcome"],
+            ["3", "", "not valid JSON (unexpected character, expected a JSON value at character 44)", "row skipped"],
+            ["5", "", "event: a track call needs the event's name", "row skipped"],
+            ["6", "", "userId or anonymousId is required", "row skipped"],
+            ["8", "", "must be an object", "row skipped"],
+            ["9", "", "not UTF-8 text (byte 0xe9 at character 48)", "row skipped"],
+        ]
     assert sorted(Event.objects.values_list("message_id", flat=True)) == ["m-1", "m-2", "m-5"]
     assert set(Event.objects.values_list("sent_with", flat=True)) == {"import"}
     ana = Contact.objects.get(email="ana@acme.io")
@@ -101,19 +113,23 @@ def test_reimporting_counts_duplicates_and_stores_nothing_twice(tmp_path):
 
 
 def test_an_exported_message_lands_when_it_happened(tmp_path):
+    sent = {"sentAt": "2025-06-01T10:00:05Z", "receivedAt": "2025-06-01T10:00:03Z"}
+    own_clock = {k: v for k, v in track(3, **sent).items() if k != "timestamp"}
     path = write(
         tmp_path,
         [
-            track(1, sentAt="2025-06-01T10:00:05Z", receivedAt="2025-06-01T10:00:03Z"),
+            track(1, **sent),  # Segment's export: its timestamp is corrected already
             track(2, sentAt="2025-06-01T10:00:05Z"),
+            {**own_clock, "originalTimestamp": "2025-06-01T10:00:00Z"},  # only the sender's clock
         ],
     )
     with clock.frozen(NOW):
         run("events", path, "--key-prefix", "segment-2025")
     times = dict(Event.objects.values_list("message_id", "timestamp"))
     assert times == {
-        "m-1": dt.datetime(2025, 6, 1, 9, 59, 58, tzinfo=dt.UTC),  # corrected against its own receivedAt
-        "m-2": dt.datetime(2025, 6, 1, 10, 0, tzinfo=dt.UTC),  # as sent: no receivedAt to correct against
+        "m-1": dt.datetime(2025, 6, 1, 10, 0, tzinfo=dt.UTC),  # kept as it is, not corrected a second time
+        "m-2": dt.datetime(2025, 6, 1, 10, 0, tzinfo=dt.UTC),  # as sent: sentAt dropped, no receivedAt
+        "m-3": dt.datetime(2025, 6, 1, 9, 59, 58, tzinfo=dt.UTC),  # corrected against its own receivedAt
     }
     assert set(Event.objects.values_list("sent_with", flat=True)) == {"segment-2025"}
 

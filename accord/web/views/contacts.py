@@ -23,6 +23,7 @@ from accord.contacts.actions import (
     contact_update,
     suspected_duplicate_dismiss,
 )
+from accord.contacts.domain import SourceOrigin
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
 from accord.contacts.queries import contact_duplicates, contact_list, suspected_duplicates
 from accord.core.errors import AccordError, InvalidInput, NotFound
@@ -171,6 +172,7 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         else [],
         "properties": sorted((contact.properties or {}).items()),
         "first_campaign": campaigns.get(contact.first_campaign.lower(), contact.first_campaign),
+        "source_origin": SourceOrigin.of(first_source=contact.first_source, first_seen_at=contact.first_seen_at),
         "last_campaign": campaigns.get(contact.last_campaign.lower(), contact.last_campaign),
         **extra,
     }

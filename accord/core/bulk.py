@@ -1,0 +1,114 @@
+"""Bulk writes that stay fast for wide rows: INSERT with one executemany (COPY on PostgreSQL),
+UPDATE grouped by the fields that changed, and ids reserved before an insert so that the rows
+written can be referred to (stage history, consent evidence) in the same transaction.
+
+Django's bulk_create builds a model and prepares each of a row's fields for every row, and
+bulk_update's CASE WHEN over a batch makes the database compare each row with each other; for a
+contact's forty-odd fields both cost several times what the database does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+_STAGE = "bulk_changes_{table}"  # PostgreSQL: a session's scratch table for updates
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    return field.column or field.attname
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` new primary keys for `model`, taken from its sequence; inside a transaction that
+    will insert them. On SQLite the transaction holds the write lock (Accord opens them IMMEDIATE),
+    so the next ids after the largest are free until it commits."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table)}")
+        largest = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])
+        largest = max(largest, cursor.fetchone()[0])
+    return list(range(largest + 1, largest + 1 + count))
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows given as {attname: value}; a field a row does not set takes its default,
+    prepared once per batch (a callable default is still called per row). A row may carry `id`."""
+    if not rows:
+        return
+    with_id = "id" in rows[0]
+    fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    table = quote(model._meta.db_table)
+    fixed = {
+        f.attname: f.get_db_prep_save(f.get_default(), connection)
+        for f in fields
+        if not f.primary_key and not (f.has_default() and callable(f.default))
+    }
+    missing = object()
+    params: list[tuple[Any, ...]] = []
+    for values in rows:
+        prepared = []
+        for f in fields:
+            value = values.get(f.attname, missing)
+            if value is not missing:
+                prepared.append(f.get_db_prep_save(value, connection))
+            elif f.attname in fixed:
+                prepared.append(fixed[f.attname])
+            else:
+                prepared.append(f.get_db_prep_save(f.get_default(), connection))
+        params.append(tuple(prepared))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: the rows as data, not as SQL text the server must parse.
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", params)
+
+
+def update_rows(model: type[models.Model], updates: Iterable[tuple[models.Model, set[str]]]) -> None:
+    """UPDATE each object's changed fields, grouped by which fields changed: one executemany per
+    group, or on PostgreSQL one COPY into a scratch table and one UPDATE … FROM it."""
+    groups: dict[tuple[str, ...], list[models.Model]] = {}
+    for obj, changed in updates:
+        groups.setdefault(tuple(sorted(changed)), []).append(obj)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    stage = quote(_STAGE.format(table=model._meta.db_table))
+    with connection.cursor() as cursor:
+        for names, objects in groups.items():
+            fields = [field for name in names if isinstance(field := model._meta.get_field(name), models.Field)]
+            columns = [quote(_column(f)) for f in fields]
+            params = [
+                (obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)) for obj in objects
+            ]
+            if connection.vendor == "postgresql":
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT * FROM {table} WITH NO DATA")
+                cursor.execute(f"TRUNCATE {stage}")
+                with (
+                    connection.wrap_database_errors,
+                    cursor.cursor.copy(f"COPY {stage} (id, {', '.join(columns)}) FROM STDIN") as copy,
+                ):
+                    for row in params:
+                        copy.write_row(row)
+                assignments = ", ".join(f"{column} = s.{column}" for column in columns)
+                cursor.execute(f"UPDATE {table} AS c SET {assignments} FROM {stage} AS s WHERE c.id = s.id")
+            else:
+                assignments = ", ".join(f"{column} = %s" for column in columns)
+                cursor.executemany(
+                    f"UPDATE {table} SET {assignments} WHERE id = %s", [(*row[1:], row[0]) for row in params]
+                )
