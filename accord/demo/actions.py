@@ -1,28 +1,27 @@
-"""Writes of the demo workspace: its people and teams, the playbook's second version, the campaign
-calendar, then accounts, contacts, their stage history, events and identities in bulk, all in
-one transaction."""
+"""Writes of the demo workspace: its people and teams and the playbook's second version in one
+transaction; then the campaign calendar, accounts, contacts, their stage history, events and
+identities in bulk, and their scores, in a second one."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
-from django.db.models import Max
+from django.db import connection, models, transaction
 
 from accord.accounts.actions import team_add_member, team_create
-from accord.accounts.domain import Role, Side
+from accord.accounts.domain import Role
 from accord.accounts.models import Membership, Team, User
 from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
 from accord.contacts.queries import contact_facts
 from accord.core import clock
-from accord.core.models import AuditEntry
+from accord.demo import queries
 from accord.demo.domain import journeys, people
 from accord.demo.domain import playbook as story
 from accord.demo.domain.campaigns import CampaignSeed
@@ -31,7 +30,7 @@ from accord.demo.domain.plan import Plan, plan
 from accord.demo.domain.workspace import PersonSeed
 from accord.lifecycle.models import StageChange
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
-from accord.playbook.models import PlaybookVersion, Signature, VersionStatus
+from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook
 from accord.scoring.rescore import rescore
 from accord.tracking.campaigns import forget as forget_campaigns
@@ -41,7 +40,7 @@ from accord.tracking.models import Event, Identity
 T = TypeVar("T")
 
 STAFF_SINCE_DAYS = 210  # the demo team has used Accord for about seven months
-BATCH_SIZE = 1000
+BATCH_SIZE = 1000  # rows in one INSERT at most
 EVENT_BATCH_SIZE = 2000
 CHUNK = 500  # contacts written (with their history) between two progress updates
 
@@ -78,68 +77,81 @@ Progress = Callable[[str, int, int], None]  # (step, how many more contacts, con
 def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> DemoResult:
     """Create the demo workspace, adding to whatever is there. The same seed gives the same data.
 
+    The people, teams and playbook are committed first: activating version 2 queues the
+    product's rescore of every contact for after the commit, and there it finds the contacts the
+    workspace had (none in a new one), while the demo's own are scored in the second transaction.
+    The counts in the result are read from the database once both are committed.
     `progress` hears how far planning, then writing, has come, in contacts."""
     started = time.perf_counter()
     result = DemoResult()
     now = clock.now()
+    before = queries.marks()
     with transaction.atomic():
-        audit_before = AuditEntry.objects.aggregate(n=Max("id"))["n"] or 0
         users = _users(now, result)
         _teams(users, now, result)
         result.playbook_version = _playbook(users, now, result)
+    with transaction.atomic():
         taken_emails = {e for e in Contact.objects.values_list("email", flat=True).iterator() if e}
         taken_domains = set(Account.objects.exclude(domain="").values_list("domain", flat=True).iterator())
         # A second load into the same workspace draws other message and anonymous ids.
-        last_event = Event.objects.aggregate(n=Max("id"))["n"]
+        last_event = before.events
         the_plan = plan(
             seed=seed, contacts=contacts, now=now, eras=_eras(), taken_emails=taken_emails, taken_domains=taken_domains,
             salt=f"after-event-{last_event}:" if last_event else "",
             progress=(lambda n: progress("Planning", n, contacts)) if progress else None,
         )
         campaigns = _campaigns(the_plan.campaigns, users[people.MARKETING], now, result)
-        messages = _write(the_plan, users, result, (lambda n: progress("Writing", n, contacts)) if progress else None)
+        messages, latest = _write(
+            the_plan, users, (lambda n: progress("Writing", n, contacts)) if progress else None
+        )
         messages += [(m, None) for m in the_plan.strays]
         total = len(messages)
-        result.events = _write_events(
-            messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None
-        )
+        _write_events(messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None)
         # The scores the engine gives: fit from the profiles, interest from the events just
         # written, under the playbook in force. The journeys above decided the stages; the few
-        # contacts whose events now meet the MQL rule become today's MQLs, with their breakdown
-        # (and the rescore that activating the demo's playbook queues finds nothing left to do).
-        scored = rescore(progress=(lambda done, total: progress("Scoring", done, total)) if progress else None)
-        _route_new_mqls([pk for pk, stage in scored.moved.items() if stage == "mql"], users)
+        # contacts whose events now meet the MQL rule become today's MQLs, with their breakdown,
+        # each moved by the stage rules at the moment its latest event made it qualify, as the
+        # live pipeline would have moved it.
+        scored = rescore(
+            progress=(lambda done, total: progress("Scoring", done, total)) if progress else None,
+            rules_at=_qualified_at(latest, now),
+        )
+        _route_new_mqls([pk for pk, stage in scored.moved.items() if stage == "mql"])
         result.scored = scored.contacts
-        result.audit_entries = AuditEntry.objects.filter(id__gt=audit_before).count()
+    written = queries.written_since(before)
+    result.contacts, result.accounts, result.stage_changes = written.contacts, written.accounts, written.stage_changes
+    result.events, result.identities, result.audit_entries = written.events, written.identities, written.audit_entries
+    result.by_stage = dict(written.by_stage)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _route_new_mqls(ids: list[int], users: dict[str, User]) -> None:
-    """Today's MQLs by the engine (contacts whose demo events meet the MQL rule though their
-    journey stopped short of it): dated when their latest event made them qualify, as the live
-    pipeline would have, and given a rep by the playbook's routing rules, as the journeys do."""
+def _qualified_at(latest: Mapping[int, dt.datetime], now: dt.datetime) -> Callable[[Contact], dt.datetime]:
+    """When a contact the rescore hands to the stage rules qualified: at its latest event (a
+    minute after its last move at the earliest, `now` at the latest); `now` for a contact the
+    load did not write."""
+
+    def at(contact: Contact) -> dt.datetime:
+        moment = latest.get(contact.pk, now)
+        if contact.stage_changed_at is not None:
+            moment = max(moment, contact.stage_changed_at + dt.timedelta(minutes=1))
+        return min(moment, now)
+
+    return at
+
+
+def _route_new_mqls(ids: list[int]) -> None:
+    """Today's MQLs by the engine get a rep by the playbook's routing rules, as the journeys' do."""
     if not ids:
         return
     playbook = active_playbook().playbook
     router = journeys.Router()
     by_email = {u.email: u for u in User.objects.filter(role=Role.SALES_REP)}
     now = clock.now()
-    latest = dict(
-        Event.objects.filter(contact_id__in=ids).values("contact_id").annotate(at=Max("timestamp")).values_list(
-            "contact_id", "at"
-        )
-    )
     for contact in Contact.objects.select_related("account", "owner").filter(pk__in=ids).order_by("pk"):
-        moves = list(StageChange.objects.filter(contact=contact).order_by("-at", "-id")[:2])
-        move, before = moves[0], moves[1] if len(moves) > 1 else None
-        at = latest.get(contact.pk) or now
-        if before is not None:
-            at = max(at, before.at + dt.timedelta(minutes=1))
-        at = min(at, now)
-        StageChange.objects.filter(pk=move.pk).update(at=at)
         rep = by_email.get(router.route(playbook, contact_facts(contact, now=now)))
-        Contact.objects.filter(pk=contact.pk).update(stage_changed_at=at, owner=rep or contact.owner)
+        if rep is not None and rep != contact.owner:
+            Contact.objects.filter(pk=contact.pk).update(owner=rep)
 
 
 def _users(now: dt.datetime, result: DemoResult) -> dict[str, User]:
@@ -160,50 +172,44 @@ def _users(now: dt.datetime, result: DemoResult) -> dict[str, User]:
 
 
 def _teams(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None:
+    """The demo teams, created and joined (on the clock) when the team started using Accord."""
     since = now - dt.timedelta(days=STAFF_SINCE_DAYS)
     for demo in people.TEAMS:
-        team = Team.objects.filter(name=demo.name).first()
-        if team is None:
-            team = team_create(
-                name=demo.name, side=demo.side, time_zone=demo.time_zone, manager=users[demo.manager], acting_user=None
-            )
-            result.teams += 1
-        before = Membership.objects.filter(team=team).count()
-        for email in demo.members:
-            team_add_member(team=team, user=users[email], acting_user=None)
-        result.memberships += Membership.objects.filter(team=team).count() - before
-        Membership.objects.filter(team=team, user__in=[users[e] for e in demo.members], joined_at__gt=since).update(
-            joined_at=since
-        )
-        AuditEntry.objects.filter(object_type="accounts.team", object_id=str(team.pk), at__gt=since).update(at=since)
+        with clock.frozen(since):
+            team = Team.objects.filter(name=demo.name).first()
+            if team is None:
+                team = team_create(
+                    name=demo.name, side=demo.side, time_zone=demo.time_zone, manager=users[demo.manager],
+                    acting_user=None,
+                )
+                result.teams += 1
+            before = Membership.objects.filter(team=team).count()
+            for email in demo.members:
+                team_add_member(team=team, user=users[email], acting_user=None)
+            result.memberships += Membership.objects.filter(team=team).count() - before
 
 
 def _playbook(users: dict[str, User], now: dt.datetime, result: DemoResult) -> PlaybookVersion | None:
-    """Draft, sign and activate version 2, backdated. Only on a workspace still on its first version."""
+    """Draft, sign and activate version 2, each step on the clock of its day in the story. Only on
+    a workspace still on its first version."""
     versions = list(PlaybookVersion.objects.order_by("number"))
     if len(versions) != 1 or versions[0].status != VersionStatus.ACTIVE:
         return None
     v1 = versions[0]
     admin, marketing, sales = users[people.ADMIN], users[people.MARKETING], users[people.SALES_MANAGER]
-    draft = playbook_draft_create(source=story.revised_source(v1.source), note=story.V2_NOTE, acting_user=admin)
-    playbook_sign(version=draft, acting_user=marketing)
-    playbook_sign(version=draft, acting_user=sales)
-    v2 = playbook_activate(version=draft, acting_user=admin)
-    result.playbook_rows = 3  # the version and its two signatures
-
     drafted, marketing_signed, sales_signed, activated = story.v2_steps(now)
     if v1.activated_at is None:  # as the migration installed it: in force from before the demo's history
         v1_since = now - dt.timedelta(days=story.V1_SINCE_DAYS)
         PlaybookVersion.objects.filter(pk=v1.pk).update(created_at=v1_since, activated_at=v1_since)
-    PlaybookVersion.objects.filter(pk=v1.pk).update(retired_at=activated)
-    PlaybookVersion.objects.filter(pk=v2.pk).update(created_at=drafted, activated_at=activated)
-    Signature.objects.filter(version=v2, side=Side.MARKETING).update(signed_at=marketing_signed)
-    Signature.objects.filter(version=v2, side=Side.SALES).update(signed_at=sales_signed)
-    entries = AuditEntry.objects.filter(object_type="playbook.playbookversion", object_id=str(v2.pk))
-    entries.filter(action="playbook_draft_create").update(at=drafted)
-    entries.filter(action="playbook_sign", actor=marketing).update(at=marketing_signed)
-    entries.filter(action="playbook_sign", actor=sales).update(at=sales_signed)
-    entries.filter(action="playbook_activate").update(at=activated)
+    with clock.frozen(drafted):
+        draft = playbook_draft_create(source=story.revised_source(v1.source), note=story.V2_NOTE, acting_user=admin)
+    with clock.frozen(marketing_signed):
+        playbook_sign(version=draft, acting_user=marketing)
+    with clock.frozen(sales_signed):
+        playbook_sign(version=draft, acting_user=sales)
+    with clock.frozen(activated):
+        v2 = playbook_activate(version=draft, acting_user=admin)
+    result.playbook_rows = 3  # the version and its two signatures
     v2.refresh_from_db()
     return v2
 
@@ -306,70 +312,118 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def _write(
-    the_plan: Plan, users: dict[str, User], result: DemoResult, progress: Callable[[int], None] | None
-) -> list[tuple[Message, int | None]]:
-    """Accounts, contacts, stage changes and identities; returns each contact's messages with its id."""
+    the_plan: Plan, users: dict[str, User], progress: Callable[[int], None] | None
+) -> tuple[list[tuple[Message, int | None]], dict[int, dt.datetime]]:
+    """Accounts, contacts, stage changes and identities. Returns each contact's messages with its
+    id, and each contact's latest message time by id."""
     messages: list[tuple[Message, int | None]] = []
-    versions = {v.number: v for v in PlaybookVersion.objects.all()}
-    accounts = [
-        Account(
-            name=c.name, domain=c.domain, industry=c.industry, employees=c.employees,
-            annual_revenue=c.annual_revenue, country=c.country, owner=users[c.owner] if c.owner else None,
-            properties={"segment": c.segment}, created_at=c.created_at, updated_at=c.created_at,
-        )
-        for c in the_plan.companies
-    ]
-    Account.objects.bulk_create(accounts, batch_size=BATCH_SIZE)
-    result.accounts = len(accounts)
+    latest: dict[int, dt.datetime] = {}
+    versions = {v.number: v.pk for v in PlaybookVersion.objects.all()}
+    user_ids = {email: u.pk for email, u in users.items()}
+    accounts = _insert(
+        Account,
+        [
+            {
+                "name": c.name, "domain": c.domain, "industry": c.industry, "employees": c.employees,
+                "annual_revenue": c.annual_revenue, "country": c.country,
+                "owner_id": user_ids[c.owner] if c.owner else None, "properties": {"segment": c.segment},
+                "created_at": c.created_at, "updated_at": c.created_at,
+            }
+            for c in the_plan.companies
+        ],
+    )
     for chunk in _chunks(the_plan.people, CHUNK):
         rows = []
         for p in chunk:
             last = p.moves[-1] if p.moves else None
             rows.append(
-                Contact(
-                    email=p.email, first_name=p.first_name, last_name=p.last_name, title=p.title,
-                    seniority=p.seniority, phone=p.phone, country=p.country,
-                    account=accounts[p.company] if p.company is not None else None,
-                    owner=users[p.owner] if p.owner else None,
-                    consent=p.consent,
-                    consent_at=(p.consent_at or p.created_at) if p.consent is not None else None,
-                    properties=p.properties,
-                    stage=last.to_stage if last else "",
-                    stage_changed_at=last.at if last else None,
-                    reengage_on=last.reengage_on if last else None,
-                    playbook_version=versions[last.version] if last else None,
-                    fit_score=p.fit_score, fit_grade=p.fit_grade, interest_score=p.interest_score,
+                {
+                    "email": p.email, "first_name": p.first_name, "last_name": p.last_name, "title": p.title,
+                    "seniority": p.seniority, "phone": p.phone, "country": p.country,
+                    "account_id": accounts[p.company] if p.company is not None else None,
+                    "owner_id": user_ids[p.owner] if p.owner else None,
+                    "consent": p.consent,
+                    "consent_at": (p.consent_at or p.created_at) if p.consent is not None else None,
+                    "properties": p.properties,
+                    "stage": last.to_stage if last else "",
+                    "stage_changed_at": last.at if last else None,
+                    "reengage_on": last.reengage_on if last else None,
+                    "playbook_version_id": versions[last.version] if last else None,
+                    "fit_score": p.fit_score, "fit_grade": p.fit_grade, "interest_score": p.interest_score,
                     **_attribution(p),
-                    created_at=p.created_at, updated_at=last.at if last else p.created_at,
-                )
+                    "created_at": p.created_at, "updated_at": last.at if last else p.created_at,
+                }
             )
-        Contact.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        changes = [
-            StageChange(
-                contact=row, from_stage=m.from_stage, to_stage=m.to_stage, kind=m.kind, at=m.at,
-                by_user=users[m.by_user] if m.by_user else None, by_rule=m.by_rule,
-                playbook_version=versions[m.version], reason=m.reason, note=m.note, reengage_on=m.reengage_on,
-                details=m.details,
-            )
-            for p, row in zip(chunk, rows, strict=True)
-            for m in p.moves
-        ]
-        StageChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
-        messages += [(m, row.pk) for p, row in zip(chunk, rows, strict=True) for m in p.messages]
-        identities = [
-            Identity(kind=i.kind, value=i.value, contact=row, first_seen_at=i.first_seen_at)
-            for p, row in zip(chunk, rows, strict=True)
-            for i in p.identities
-        ]
-        Identity.objects.bulk_create(identities, batch_size=BATCH_SIZE)
-        result.contacts += len(rows)
-        result.stage_changes += len(changes)
-        result.identities += len(identities)
-        for row in rows:
-            result.by_stage[row.stage] = result.by_stage.get(row.stage, 0) + 1
+        ids = _insert(Contact, rows)
+        _insert(
+            StageChange,
+            [
+                {
+                    "contact_id": pk, "from_stage": m.from_stage, "to_stage": m.to_stage, "kind": m.kind, "at": m.at,
+                    "by_user_id": user_ids[m.by_user] if m.by_user else None, "by_rule": m.by_rule,
+                    "playbook_version_id": versions[m.version], "reason": m.reason, "note": m.note,
+                    "reengage_on": m.reengage_on, "details": m.details,
+                }
+                for p, pk in zip(chunk, ids, strict=True)
+                for m in p.moves
+            ],
+        )
+        _insert(
+            Identity,
+            [
+                {"kind": i.kind, "value": i.value, "contact_id": pk, "first_seen_at": i.first_seen_at}
+                for p, pk in zip(chunk, ids, strict=True)
+                for i in p.identities
+            ],
+        )
+        for p, pk in zip(chunk, ids, strict=True):
+            messages += [(m, pk) for m in p.messages]
+            if p.messages:
+                latest[pk] = max(m.timestamp for m in p.messages)
         if progress is not None:
             progress(len(rows))
-    return messages
+    return messages, latest
+
+
+def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """INSERT `rows` (values by field attname; a field left out takes its default) and answer
+    their ids in the same order. Each value is prepared by its model field, as `bulk_create`
+    prepares it, without building a model object and the SQL of every value: one multi-row
+    `INSERT … RETURNING` per batch, the same statement text for every full batch. The ids are
+    taken in ascending order, the order the database hands them out as it inserts the rows."""
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # A field's default, prepared once (a callable default is still called for every row).
+    fixed = {
+        f.attname: f.get_db_prep_save(f.get_default(), connection)
+        for f in fields
+        if not (f.has_default() and callable(f.default))
+    }
+    missing = object()
+    per = max(1, min(BATCH_SIZE, (connection.features.max_query_params or 65_535) // len(fields)))
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column or f.attname) for f in fields)}) VALUES "
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {quote(meta.pk.column if meta.pk is not None and meta.pk.column else 'id')}"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per):
+            batch = rows[start:start + per]
+            params: list[Any] = []
+            for values in batch:
+                for f in fields:
+                    value = values.get(f.attname, missing)
+                    if value is not missing:
+                        params.append(f.get_db_prep_save(value, connection))
+                    elif f.attname in fixed:
+                        params.append(fixed[f.attname])
+                    else:
+                        params.append(f.get_db_prep_save(f.get_default(), connection))
+            cursor.execute(head + ", ".join([marks] * len(batch)) + tail, params)
+            ids += sorted(row[0] for row in cursor.fetchall())
+    return ids
 
 
 def _attribution(p: PersonSeed) -> dict[str, object]:

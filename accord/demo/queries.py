@@ -1,12 +1,18 @@
-"""Reads about the demo workspace: whether the workspace has data, and the demo logins."""
+"""Reads about the demo workspace: whether the workspace has data, what a load wrote, and the
+demo logins."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from django.db.models import Count, Max, Model
 
 from accord.accounts.models import Membership, Team, User
-from accord.contacts.models import Contact
+from accord.contacts.models import Account, Contact
+from accord.core.models import AuditEntry
 from accord.demo.domain import people
+from accord.lifecycle.models import StageChange
+from accord.tracking.models import Event, Identity
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,56 @@ class Login:
 
 def contact_count() -> int:
     return Contact.objects.count()
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The highest id of each table a demo load adds rows to (0 when empty), read before it starts."""
+
+    contacts: int
+    accounts: int
+    stage_changes: int
+    events: int
+    identities: int
+    audit_entries: int
+
+
+_TABLES: dict[str, type[Model]] = {
+    "contacts": Contact,
+    "accounts": Account,
+    "stage_changes": StageChange,
+    "events": Event,
+    "identities": Identity,
+    "audit_entries": AuditEntry,
+}
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows in the database above the marks: what a load wrote, stage changes by the stage
+    rules after its bulk writes included."""
+
+    contacts: int
+    accounts: int
+    stage_changes: int
+    events: int
+    identities: int
+    audit_entries: int
+    by_stage: tuple[tuple[str, int], ...]  # the new contacts by the stage they are in, largest first
+
+
+def marks() -> Marks:
+    highest = {name: model._default_manager.aggregate(n=Max("pk"))["n"] or 0 for name, model in _TABLES.items()}
+    return Marks(**highest)
+
+
+def written_since(marks: Marks) -> Written:
+    counts = {
+        f.name: _TABLES[f.name]._default_manager.filter(pk__gt=getattr(marks, f.name)).count() for f in fields(Marks)
+    }
+    new = Contact.objects.filter(pk__gt=marks.contacts)
+    stages = new.values_list("stage").annotate(n=Count("pk")).order_by("-n", "stage")
+    return Written(**counts, by_stage=tuple((stage, n) for stage, n in stages))
 
 
 def demo_logins() -> list[Login]:

@@ -39,6 +39,7 @@ day its score fades.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import queue
@@ -123,10 +124,14 @@ def rescore(
     apply_rules: bool = True,
     contact_ids: Collection[int] | None = None,
     chunk_size: int = CHUNK,
+    rules_at: Callable[[Contact], dt.datetime] | None = None,
 ) -> RescoreResult:
     """Score every contact (or those in `contact_ids`) again under the active playbook version
     from its profile and whole event history; write what changed. `progress(done, total)` is
-    called as chunks of contacts are done. See the module's docstring."""
+    called as chunks of contacts are done. `rules_at(contact)`, when given, is the moment the
+    stage rules look at a contact handed to them, and so the time of the move they make (a load
+    of past history dates each move when its events made it; default: now). See the module's
+    docstring."""
     return _rescore(
         now=now or clock.now(),
         progress=progress,
@@ -134,6 +139,7 @@ def rescore(
         contact_ids=contact_ids,
         chunk_size=chunk_size,
         cause=Cause.RESCORE,
+        rules_at=rules_at,
     )
 
 
@@ -217,6 +223,7 @@ def _rescore(
     contact_ids: Collection[int] | None,
     chunk_size: int,
     cause: Cause,
+    rules_at: Callable[[Contact], dt.datetime] | None = None,
 ) -> RescoreResult:
     started = time.perf_counter()
     version = active_playbook()
@@ -272,7 +279,7 @@ def _rescore(
     if rising:
         moving = time.perf_counter()
         result.handed = len(rising)
-        result.moved = _apply_rules(rising, version)
+        result.moved = _apply_rules(rising, version, rules_at)
         result.rules_seconds = time.perf_counter() - moving
     result.seconds = time.perf_counter() - started
     return result
@@ -477,13 +484,17 @@ def _rule_candidates(playbook: Any, scored: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("_any_target"))
 
 
-def _apply_rules(ids: list[int], version: PlaybookVersion) -> dict[int, str]:
-    """Let the stage rules look at each contact (the MQL rule stores its score breakdown)."""
+def _apply_rules(
+    ids: list[int], version: PlaybookVersion, at: Callable[[Contact], dt.datetime] | None = None
+) -> dict[int, str]:
+    """Let the stage rules look at each contact (the MQL rule stores its score breakdown), at
+    `at(contact)` when given."""
     moved: dict[int, str] = {}
     for start in range(0, len(ids), RULES_BATCH):
         batch = ids[start : start + RULES_BATCH]
         for contact in Contact.objects.select_related("account", "owner").filter(pk__in=batch).order_by("pk"):
-            change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
+            with clock.frozen(at(contact)) if at is not None else contextlib.nullcontext():
+                change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
             if change is not None:
                 moved[contact.pk] = change.to_stage
     return moved

@@ -18,7 +18,6 @@ import heapq
 import itertools
 import math
 import random
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,8 +256,15 @@ def _weighted(rng: random.Random, items: Sequence[tuple[str, float]]) -> str:
     return keys[bisect.bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
 
 
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))  # the variant and version bits
+_UUID_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
+
+
 def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """`str(uuid.UUID(int=rng.getrandbits(128), version=4))`, without building the UUID object
+    (a third of the time, for every message the demo writes)."""
+    text = f"{rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _ip(rng: random.Random) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -246,6 +247,78 @@ def test_a_loaded_workspace_is_refused_without_force_and_added_to_with_it() -> N
     assert (after["User"], after["Team"], after["PlaybookVersion"]) == (before["User"], before["Team"], 2)
     assert after["Campaign"] == before["Campaign"]  # the calendar is there already
     assert after["Event"] > before["Event"] and after["Identity"] > before["Identity"]
+
+
+def printed_summary(output: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The contacts by stage and the row counts that `accord demo` printed."""
+    lines = output.splitlines()
+    by_stage = next(line for line in lines if line.startswith("Contacts by stage: "))
+    stages = {}
+    for part in by_stage.removeprefix("Contacts by stage: ").removesuffix(".").split(", "):
+        stage, n = part.rsplit(" ", 1)
+        stages["" if stage == "no stage" else stage] = int(n.replace(",", ""))
+    wrote = next(line for line in lines if line.startswith("Wrote "))
+    found = re.findall(r"([\d,]+) (contacts|stage changes|events|identities|accounts|audit entries)\b", wrote)
+    return stages, {name: int(n.replace(",", "")) for n, name in found}
+
+
+def test_the_summary_counts_what_the_database_holds_once_the_load_is_done() -> None:
+    with clock.frozen(NOW):
+        output = demo()
+
+    stages, counts = printed_summary(output)
+    assert stages == dict(Contact.objects.values_list("stage").annotate(n=Count("id")))
+    assert counts == {
+        "contacts": Contact.objects.count(),
+        "stage changes": StageChange.objects.count(),
+        "events": Event.objects.count(),
+        "identities": Identity.objects.count(),
+        "accounts": Account.objects.count(),
+        "audit entries": AuditEntry.objects.count(),
+    }
+    # Among them the moves the stage rules made after the bulk writes, once the engine had
+    # scored the events: today's MQLs, each with its score breakdown.
+    by_engine = StageChange.objects.filter(to_stage="mql", by_rule="mql", details__has_key="score")
+    assert by_engine.exists()
+    assert stages["mql"] == Contact.objects.filter(stage="mql").count()
+
+
+def test_a_second_load_counts_only_what_it_added() -> None:
+    demo()
+    before = row_counts()
+    stages_before = dict(Contact.objects.values_list("stage").annotate(n=Count("id")))
+
+    output = demo(force=True, seed=SEED + 1)
+
+    stages, counts = printed_summary(output)
+    after = row_counts()
+    now_in = dict(Contact.objects.values_list("stage").annotate(n=Count("id")))
+    assert sum(stages.values()) == CONTACTS
+    assert {s: now_in.get(s, 0) - stages_before.get(s, 0) for s in now_in} == {s: stages.get(s, 0) for s in now_in}
+    assert counts["contacts"] == after["Contact"] - before["Contact"] == CONTACTS
+    assert counts["stage changes"] == after["StageChange"] - before["StageChange"]
+    assert counts["events"] == after["Event"] - before["Event"]
+
+
+def test_the_engines_mqls_are_moved_when_their_latest_event_made_them_qualify() -> None:
+    with clock.frozen(NOW):
+        demo()
+
+    moves = list(
+        StageChange.objects.filter(to_stage="mql", details__has_key="score").select_related("contact", "by_user")
+    )
+    assert moves
+    for move in moves:
+        earlier = StageChange.objects.filter(contact=move.contact, at__lt=move.at).order_by("-at", "-id").first()
+        assert earlier is not None, move
+        latest = Event.objects.filter(contact=move.contact).order_by("-timestamp").first()
+        assert latest is not None, move
+        expected = min(max(latest.timestamp, earlier.at + dt.timedelta(minutes=1)), NOW)
+        assert move.at == expected, move
+        # The rule looked at the contact at that moment: the stored breakdown is as of then.
+        assert dt.datetime.fromisoformat(move.details["score"]["as_of"]) == move.at
+        assert move.by_user is None and move.contact.stage_changed_at == move.at
+        assert move.contact.owner is not None and move.contact.owner.role == Role.SALES_REP
 
 
 def test_zero_contacts_still_sets_up_the_people_and_the_playbook() -> None:

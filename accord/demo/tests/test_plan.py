@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from accord.demo.domain import playbook as story
-from accord.demo.domain.activity import lead_source
+from accord.demo.domain.activity import _uuid, lead_source
 from accord.demo.domain.journeys import Era, working_time
 from accord.demo.domain.plan import plan
 from accord.demo.domain.workspace import ascii_slug
@@ -160,3 +162,9 @@ def test_dated_campaigns_bring_people_in_while_they_run() -> None:
             first = person.attribution.first[1]
             campaign = next(c for c in result.campaigns if c.utm_campaign == first.campaign)
             assert campaign.running(person.attribution.first[0].date()), person.email
+
+
+def test_message_ids_are_the_version_4_uuids_of_the_draws() -> None:
+    ours, theirs = random.Random(5), random.Random(5)
+    for _ in range(2000):
+        assert _uuid(ours) == str(uuid.UUID(int=theirs.getrandbits(128), version=4))
