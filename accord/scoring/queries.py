@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
@@ -144,39 +144,57 @@ def score_history(contact: Contact, *, limit: int = 50) -> list[ScoreChange]:
     )
 
 
-def heating_up(*, limit: int = 10, now: dt.datetime | None = None) -> list[tuple[Contact, float]]:
-    """Contacts whose interest rose the most in the last week, with the rise, when it is at least
-    the playbook's heating-up threshold. The rise is today's interest minus the interest a week
-    ago — the last score stored before then, faded to that day — as on the contact's trend."""
+def heating_up(
+    *, limit: int = 10, now: dt.datetime | None = None, version: PlaybookVersion | None = None
+) -> list[tuple[Contact, float]]:
+    """The `limit` contacts whose interest rose the most in the last week (see `heating_rises`),
+    with their account, and the rise."""
+    rises = heating_rises(now=now, version=version)[:limit]
+    found = Contact.objects.select_related("account").in_bulk([pk for pk, _ in rises])
+    return [(found[pk], rise) for pk, rise in rises if pk in found]
+
+
+def heating_rises(
+    *, now: dt.datetime | None = None, version: PlaybookVersion | None = None
+) -> list[tuple[int, float]]:
+    """(contact id, rise) of every contact heating up, the fastest first (then the oldest contact):
+    whose interest rose in the last week by at least the playbook's heating-up threshold. The rise
+    is today's interest minus the interest a week ago — the last score stored before then, faded to
+    that day — as on the contact's trend.
+
+    Only contacts whose stored interest reaches the threshold can rise that far (interest is never
+    below zero and only fades, so today's is at most the stored one), so only they are read, a few
+    columns each; the rule itself is `domain.heating_up` on the faded scores, as before.
+    `version`: the playbook version in force, when the caller has it already."""
     now = now or clock.now()
-    model = model_of(active_playbook())
+    model = model_of(version or active_playbook())
     today = domain.day_number(now)
     since = now - dt.timedelta(days=domain.HEATING_DAYS)
-    recent = ScoreChange.objects.filter(at__gte=since).values("contact_id").distinct()
+    this_week = ScoreChange.objects.filter(contact=OuterRef("pk"), at__gte=since).order_by("at", "id")
     earlier = ScoreChange.objects.filter(contact=OuterRef("pk"), at__lt=since).order_by("-at", "-id")
-    first = ScoreChange.objects.filter(contact=OuterRef("pk"), at__gte=since).order_by("at", "id")
-    contacts = (
-        Contact.objects.select_related("account")
-        .filter(pk__in=Subquery(recent))
+    rows = (
+        Contact.objects.filter(interest_score__gte=model.heating_points)
+        .filter(Exists(this_week))
         .annotate(
             before=Subquery(earlier.values("interest_score")[:1]),
             before_at=Subquery(earlier.values("at")[:1]),
             # Without history before the week, what the week's first change started from.
-            started=Subquery(first.values("previous_interest")[:1]),
+            started=Subquery(this_week.values("previous_interest")[:1]),
         )
+        .order_by()
+        .values_list("pk", "interest_score", "scored_at", "before", "before_at", "started")
     )
-    rises: list[tuple[Contact, float]] = []
-    for contact in contacts:
-        now_value = _faded(model, contact.interest_score, contact.scored_at, today)
-        if contact.before_at is not None:
-            week_ago = _faded(model, contact.before, contact.before_at, today - domain.HEATING_DAYS)
+    rises: list[tuple[int, float]] = []
+    for pk, interest, scored_at, before, before_at, started in rows:
+        now_value = _faded(model, interest, scored_at, today)
+        if before_at is not None:
+            week_ago = _faded(model, before, before_at, today - domain.HEATING_DAYS)
         else:
-            week_ago = contact.started or 0.0
-        rise = now_value - week_ago
+            week_ago = started or 0.0
         if domain.heating_up(model, now=now_value, before=week_ago):
-            rises.append((contact, round(rise, 1)))
-    rises.sort(key=lambda item: (-item[1], item[0].pk))
-    return rises[:limit]
+            rises.append((pk, round(now_value - week_ago, 1)))
+    rises.sort(key=lambda item: (-item[1], item[0]))
+    return rises
 
 
 def _faded(model: domain.Model, value: float | None, at: dt.datetime | None, day: int) -> float:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.db.models import Count, Expression, F, IntegerField, QuerySet
 
 from accord.contacts.models import Contact
 from accord.core import clock
@@ -16,6 +16,7 @@ from accord.lifecycle import domain as lifecycle
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain.conditions import describe
 from accord.playbook.domain.document import GRADES, Owner, Playbook, StageKind
+from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.scoring.domain import QUADRANT_LABELS, Model, Quadrant
 from accord.scoring.models import Cause, ScoreChange
@@ -23,12 +24,17 @@ from accord.scoring.queries import (
     contact_breakdown,
     contact_hits,
     contact_trend,
+    heating_rises,
     heating_up,
     model_of,
     score_history,
 )
 from accord.tracking.domain import FORM_SUBMITTED
 from accord.tracking.models import Event
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
 METHOD_LABELS = {"round_robin": "Round robin", "least_loaded": "Least loaded", "account_owner": "Account owner"}
 REASON_LIST_LABELS = {
@@ -688,26 +694,49 @@ class HeatingRow:
     rise: float
 
 
-def heating_rows(limit: int = 10) -> list[HeatingRow]:
+def heating_rows(limit: int = 10, *, version: PlaybookVersion | None = None) -> list[HeatingRow]:
     """Contacts whose interest rose the most this week, for the overview."""
-    return [HeatingRow(contact, rise) for contact, rise in heating_up(limit=limit)]
+    return [HeatingRow(contact, rise) for contact, rise in heating_up(limit=limit, version=version)]
 
 
 def heating_ids(limit: int = 1000) -> list[int]:
     """The ids of contacts heating up now (the list's filter), the fastest-rising first."""
-    return [contact.pk for contact, _ in heating_up(limit=limit)]
+    return [pk for pk, _ in heating_rises()[:limit]]
 
 
-def quadrant_counts(contacts: QuerySet[Contact]) -> dict[str, Any]:
+def quadrant_counts(contacts: QuerySet[Contact], *, version: PlaybookVersion | None = None) -> dict[str, Any]:
     """How many contacts are in each quadrant, as a 2×2 like the contact page's, and how many are not scored."""
     found = {row["quadrant"]: row["n"] for row in contacts.order_by().values("quadrant").annotate(n=Count("id"))}
-    model = model_of(active_playbook())
+    model = model_of(version or active_playbook())
     grid = quadrant_grid(model, "")
     for row in grid["rows"]:
         for cell in row["cells"]:
             cell["count"] = found.get(cell["quadrant"].key, 0)
     grid["unscored"] = sum(n for key, n in found.items() if key not in QUADRANTS)
     return grid
+
+
+class _Place(Expression):
+    """Where a row's `expression` stands in `ids`, from 0: one `CASE expression WHEN id THEN place … END`
+    written out at once (a Case of When(pk=…) resolves, hashes and compiles a lookup per id, 120 ms
+    of CPU for the heating-up list's 1,000)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression: Any, ids: list[int]) -> None:
+        super().__init__()
+        self.expression, self.ids = expression, [int(pk) for pk in ids]
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.expression]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.expression,) = exprs
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
+        sql, params = compiler.compile(self.expression)
+        places = " ".join(f"WHEN {pk} THEN {place}" for place, pk in enumerate(self.ids))  # integers only
+        return f"CASE {sql} {places} END", params
 
 
 CONTACT_SORTS: dict[str, tuple[Any, ...]] = {
@@ -727,8 +756,7 @@ def scored_contacts(
         ids = heating_ids()
         contacts = contacts.filter(pk__in=ids)
         if not sort:
-            rank = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(ids)], output_field=IntegerField())
-            return contacts.order_by(rank) if ids else contacts
+            return contacts.order_by(_Place(F("pk"), ids)) if ids else contacts
     if sort in CONTACT_SORTS:
         contacts = contacts.order_by(*CONTACT_SORTS[sort])
     return contacts
