@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from accord.imports.domain.values import snake_name
 
@@ -472,7 +473,7 @@ class Column:
     note: str = ""  # why the column is read this way, when it is not the plain table entry
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Layout:
     """How a file's columns map onto Accord: one entry per column that is kept."""
 
@@ -489,9 +490,19 @@ class Layout:
     def targets(self) -> frozenset[str]:
         return frozenset(column.target for column in self.columns)
 
-    @property
+    @cached_property
     def property_columns(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.target.startswith("properties."))
+
+    @cached_property
+    def field_columns(self) -> tuple[Column, ...]:
+        """The columns that are not custom properties, read one by one."""
+        return tuple(column for column in self.columns if not column.target.startswith("properties."))
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """target → the file's column; shared by every row (a row that changes it copies it first)."""
+        return {column.target: column.header for column in self.columns}
 
 
 class HeaderError(ValueError):

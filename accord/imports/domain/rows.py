@@ -147,8 +147,19 @@ def read_row(
     status: tuple[str, str] | None = None
     converted: tuple[dt.datetime, str] | None = None
     became: list[tuple[str, dt.datetime, str]] = []
-    for column in layout.columns:
-        row.columns[column.target] = column.header
+    row.columns = layout.headers
+    typed_value, text = v.typed_value, PropertyType.TEXT
+    for column in layout.property_columns:  # most of a wide export's columns: a tight loop
+        value = cells[column.index].strip()
+        if value:
+            key = column.target[11:]
+            holds = types.get(key, text)
+            typed = value[:MAX_CELL] if holds is text else typed_value(value[:MAX_CELL], holds)
+            if typed is None:
+                row.leave_out(column.target, value, f"is not a {holds} (the column holds {holds}s)")
+            else:
+                row.properties[key] = typed
+    for column in layout.field_columns:
         value = cells[column.index].strip()
         if not value:
             continue
@@ -251,20 +262,12 @@ def read_row(
                 row.current_stage = StageDate(value, None, column.header)
             else:
                 row.leave_out(column.target, value, "is not a stage of the active playbook")
-        elif target.startswith("properties."):
-            key = target[11:]
-            holds = types.get(key, PropertyType.TEXT)
-            typed = v.typed_value(value[:MAX_CELL], holds)
-            if typed is None:
-                row.leave_out(column.target, value, f"is not a {holds} (the column holds {holds}s)")
-            else:
-                row.properties[key] = typed
     if mobile:
         if "phone" in row.record:
             row.properties[c.property_name(row.columns[c.MOBILE], layout.format)] = mobile
         else:
             row.record["phone"] = mobile
-            row.columns["phone"] = row.columns[c.MOBILE]
+            row.columns = {**row.columns, "phone": row.columns[c.MOBILE]}
     if contact:
         _stage_history(row, stage_keys, lifecycle, status, converted, became)
     return row

@@ -150,6 +150,12 @@ def parse_whole_number(value: str) -> int | None:
 
 def parse_number(value: str) -> int | float | None:
     """A number as JSON stores it: '1,200' → 1200, '3.5' → 3.5; None when it is not one."""
+    try:
+        whole = int(value)  # the common case, without Decimal
+    except ValueError:
+        pass
+    else:
+        return whole if abs(whole) < 10**15 else None
     number = _decimal(value.strip().replace(",", "").replace("_", ""))
     if number is None or abs(number) >= 10**15:
         return None
