@@ -1,10 +1,13 @@
-"""Reads of the stage machine: a contact's history, the moves open to a person now."""
+"""Reads of the stage machine: a contact's history, the moves open to a person now, the moves of
+the last weeks."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When
+from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.contacts.models import Contact
@@ -41,3 +44,54 @@ def move_options(playbook: Playbook, contact: Contact, user: User) -> list[MoveO
         reasons = playbook.reasons.get(row.reason_list, ()) if row.reason_list else ()
         options.append(MoveOption(stage, row.kind, reasons, row.needs_reengage_date))
     return options
+
+
+@dataclass(frozen=True)
+class Week:
+    start: dt.date
+    advance: int
+    hand_back: int
+
+    @property
+    def total(self) -> int:
+        return self.advance + self.hand_back
+
+
+def weekly_changes(*, now: dt.datetime, days: int = 30) -> list[Week]:
+    """Stage changes of the last `days` days, by week (Monday first), forward moves and hand-backs apart.
+
+    A change belongs to the week in which its day falls in the current time zone (as the database
+    truncates a time to its week); it is put there by comparing its time with the first instants
+    of the weeks, so the database reads the `at` index and works out no date per row."""
+    since = now - dt.timedelta(days=days)
+    zone = timezone.get_current_timezone()
+    mondays = [_monday(since.astimezone(zone).date())]
+    while mondays[-1] < _monday(now.astimezone(zone).date()):
+        mondays.append(mondays[-1] + dt.timedelta(days=7))
+    # The index of the week a change falls in: before the second Monday's first instant, 0; and so on.
+    firsts = [dt.datetime.combine(monday, dt.time(), tzinfo=zone) for monday in mondays[1:]]
+    week = Case(*[When(at__lt=first, then=Value(i)) for i, first in enumerate(firsts)], default=Value(len(firsts)))
+    rows = (
+        StageChange.objects.filter(
+            at__gte=since, at__lte=now, kind__in=[domain.MoveKind.ADVANCE, domain.MoveKind.HAND_BACK]
+        )
+        .annotate(week=week)
+        .order_by()
+        .values("week", "kind")
+        .annotate(n=Count("id"))
+    )
+    found = {(mondays[row["week"]], row["kind"]): row["n"] for row in rows}
+    weeks = []
+    start = _monday(since.date())
+    while start <= now.date():
+        weeks.append(
+            Week(
+                start, found.get((start, domain.MoveKind.ADVANCE), 0), found.get((start, domain.MoveKind.HAND_BACK), 0)
+            )
+        )
+        start += dt.timedelta(days=7)
+    return weeks
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())

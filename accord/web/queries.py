@@ -1,5 +1,5 @@
-"""Reads the screens need that no app offers: counts by stage, weekly moves, recent moves, a
-contact's timeline, the live activity feed."""
+"""Reads the screens need that no app offers: counts by stage, recent moves, a contact's timeline,
+the live activity feed; the overview's charts."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, Count, Max, Q, QuerySet, Value, When
-from django.db.models.functions import Lower, TruncMinute, TruncWeek
+from django.db.models.functions import Lower, TruncMinute
 
 from accord.accounts.models import ApiKey, Team, User
 from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
 from accord.contacts.queries import account_list
-from accord.lifecycle.domain import MoveKind
 from accord.lifecycle.models import StageChange
+from accord.lifecycle.queries import Week
 from accord.playbook.domain.document import Playbook, StageKind
 from accord.tracking.domain import FORM_SUBMITTED
 from accord.tracking.models import Event
@@ -68,40 +68,6 @@ def funnel_chart(counts: list[StageCount]) -> dict[str, Any]:
             "bargap": 0.25,
         },
     }
-
-
-@dataclass(frozen=True)
-class Week:
-    start: dt.date
-    advance: int
-    hand_back: int
-
-    @property
-    def total(self) -> int:
-        return self.advance + self.hand_back
-
-
-def weekly_changes(*, now: dt.datetime, days: int = 30) -> list[Week]:
-    """Stage changes of the last `days` days, by week (Monday first), forward moves and hand-backs apart."""
-    since = now - dt.timedelta(days=days)
-    rows = (
-        StageChange.objects.filter(at__gte=since, at__lte=now)
-        .annotate(week=TruncWeek("at"))
-        .order_by()
-        .values("week", "kind")
-        .annotate(n=Count("id"))
-    )
-    found: dict[tuple[dt.date, str], int] = {}
-    for row in rows:
-        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
-        found[(week, row["kind"])] = found.get((week, row["kind"]), 0) + row["n"]
-    first = since.date() - dt.timedelta(days=since.weekday())
-    weeks = []
-    start = first
-    while start <= now.date():
-        weeks.append(Week(start, found.get((start, MoveKind.ADVANCE), 0), found.get((start, MoveKind.HAND_BACK), 0)))
-        start += dt.timedelta(days=7)
-    return weeks
 
 
 def weekly_chart(weeks: list[Week]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from accord.contacts.models import Contact
 from accord.core import clock
+from accord.lifecycle.queries import weekly_changes
 from accord.playbook.queries import active_playbook
 from accord.web import queries
 from accord.web.presenters import heating_rows, history_rows, quadrant_counts
@@ -15,7 +16,7 @@ from accord.web.presenters import heating_rows, history_rows, quadrant_counts
 def home(request: HttpRequest) -> HttpResponse:
     version = active_playbook()
     counts = queries.stage_counts(version.playbook, Contact.objects.all())
-    weeks = queries.weekly_changes(now=clock.now())
+    weeks = weekly_changes(now=clock.now())
     return render(
         request,
         "web/overview.html",
@@ -28,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "weeks_total": sum(w.total for w in weeks),
             "weekly_chart": queries.weekly_chart(weeks),
             "recent": history_rows(queries.recent_changes(10)),
-            "heating": heating_rows(10),
-            "quadrants": quadrant_counts(Contact.objects.all()),
+            "heating": heating_rows(10, version=version),
+            "quadrants": quadrant_counts(Contact.objects.all(), version=version),
         },
     )
