@@ -40,10 +40,16 @@ def figure(label: str, value: float, unit: str, *, baseline: float | None = None
 
 
 def latency_line(
-    label: str, samples: list[float], *, baseline: list[float] | None = None, baseline_label: str = ""
+    label: str,
+    samples: list[float],
+    *,
+    baseline: list[float] | None = None,
+    baseline_label: str = "",
+    tail: int = 99,
 ) -> None:
-    p50, p99 = percentile(samples, 50), percentile(samples, 99)
-    line = f"   {label:<46} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  mean {statistics.fmean(samples):6.2f} ms"
+    """The median, the `tail` percentile (p99 unless told) and the mean; the median's ratio to a baseline's."""
+    p50, high = percentile(samples, 50), percentile(samples, tail)
+    line = f"   {label:<46} p50 {p50:6.2f} ms  p{tail} {high:6.2f} ms  mean {statistics.fmean(samples):6.2f} ms"
     if baseline:
         line += f"   p50 ratio {p50 / percentile(baseline, 50):.1f}× {baseline_label}"
     print(line)
