@@ -3,7 +3,7 @@
 The demo workspace (ACCORD_BENCH_PAGES_CONTACTS, default 5,000 contacts with six months of
 history and events), signed in as its admin, through Django's test client (no network).
 Baseline: GET /healthz (the same middleware and one SELECT 1), asked in the same rounds; the
-ORM's count of contacts is shown beside it.
+ORM's count of contacts and the contact list without a filter (the same template) are shown beside it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ from bench.support import figure, latencies, latency_line, stopwatch
 
 CONTACTS = int(os.environ.get("ACCORD_BENCH_PAGES_CONTACTS", "5000"))
 SAMPLES = 30
-PAGES = {"GET / (overview)": "/", "GET /contacts/?heating=1": "/contacts/?heating=1"}
+PAGES = {
+    "GET / (overview)": "/",
+    "GET /contacts/?heating=1": "/contacts/?heating=1",
+    "GET /contacts/ (no filter)": "/contacts/",
+}
 BASELINE = "/healthz"
 
 
