@@ -21,6 +21,7 @@ class Side(enum.StrEnum):
 class Capability(enum.StrEnum):
     CONTACT_WRITE = "contact_write"  # create and edit contacts and accounts
     CONTACT_MERGE = "contact_merge"  # merge two contacts into one
+    CONTACT_EXPORT = "contact_export"  # download contacts and accounts as CSV files (every row a filter matches)
     STAGE_CHANGE = "stage_change"  # move a contact between stages (the stage decides which side)
     PLAYBOOK_DRAFT = "playbook_draft"  # create and edit draft playbook versions
     PLAYBOOK_SIGN = "playbook_sign"  # sign a draft for one's side
@@ -34,6 +35,7 @@ class Capability(enum.StrEnum):
 DESCRIPTIONS: dict[Capability, str] = {
     Capability.CONTACT_WRITE: "create or edit contacts and accounts",
     Capability.CONTACT_MERGE: "merge contacts",
+    Capability.CONTACT_EXPORT: "download contacts and accounts as CSV files",
     Capability.STAGE_CHANGE: "move contacts between stages",
     Capability.PLAYBOOK_DRAFT: "write playbook drafts",
     Capability.PLAYBOOK_SIGN: "sign the playbook",
@@ -49,6 +51,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {
             Capability.CONTACT_WRITE,
             Capability.CONTACT_MERGE,
+            Capability.CONTACT_EXPORT,
             Capability.STAGE_CHANGE,
             Capability.PLAYBOOK_DRAFT,
             Capability.PLAYBOOK_SIGN,
@@ -58,6 +61,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {
             Capability.CONTACT_WRITE,
             Capability.CONTACT_MERGE,
+            Capability.CONTACT_EXPORT,
             Capability.STAGE_CHANGE,
             Capability.PLAYBOOK_DRAFT,
             Capability.PLAYBOOK_SIGN,

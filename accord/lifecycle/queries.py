@@ -4,13 +4,16 @@ the last weeks."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, Count, Min, QuerySet, Value, When
 from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.contacts.models import Contact
+from accord.core.bulk import read_natively
 from accord.lifecycle import domain
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain.document import Playbook, Reason, Stage
@@ -20,6 +23,34 @@ def stage_history(contact: Contact) -> QuerySet[StageChange]:
     return (
         StageChange.objects.filter(contact=contact).select_related("by_user", "playbook_version").order_by("at", "id")
     )
+
+
+def first_entries(contact_ids: Sequence[int], stages: Sequence[str]) -> dict[int, dict[str, dt.datetime]]:
+    """When each contact first entered each of `stages`, from its history, in one query: {contact
+    id: {stage: time}}; a stage never entered is left out. On PostgreSQL the ids travel as one
+    array (`= ANY(%s)`), which costs the same for 2,000 ids as for 2."""
+    if not contact_ids or not stages:
+        return {}
+    found: dict[int, dict[str, dt.datetime]] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            read_natively(cursor)
+            cursor.execute(
+                f"SELECT contact_id, to_stage, min(at) FROM {StageChange._meta.db_table} "
+                "WHERE contact_id = ANY(%s) AND to_stage = ANY(%s) GROUP BY contact_id, to_stage",
+                [list(contact_ids), list(stages)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            StageChange.objects.filter(contact_id__in=contact_ids, to_stage__in=stages)
+            .order_by()
+            .values_list("contact_id", "to_stage")
+            .annotate(first=Min("at"))
+        )
+    for contact_id, stage, first in rows:
+        found.setdefault(contact_id, {})[stage] = first
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accord.web.views import accounts, activity, admin, auth, base, contacts, overview, playbook, trust
+from accord.web.views import accounts, activity, admin, auth, base, contacts, exports, overview, playbook, trust
 
 urlpatterns = [
     path("login/", auth.SignInView.as_view(), name="login"),
@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", base.healthz, name="healthz"),
     path("", overview.home, name="home"),
     path("contacts/", contacts.contact_list_view, name="contacts"),
+    path("contacts/export.csv", exports.contacts_csv, name="contacts_csv"),
     path("contacts/new/", contacts.contact_create_view, name="contact_create"),
     path("contacts/account-picks/", contacts.contact_account_picks, name="contact_account_picks"),
     path("activity/", activity.activity, name="activity"),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("contacts/<int:pk>/export.json", trust.contact_export_view, name="contact_export"),
     path("contacts/<int:pk>/erase/", trust.contact_erase_view, name="contact_erase"),
     path("accounts/", accounts.account_list_view, name="accounts"),
+    path("accounts/export.csv", exports.accounts_csv, name="accounts_csv"),
     path("accounts/new/", accounts.account_create_view, name="account_create"),
     path("accounts/<int:pk>/", accounts.account_detail, name="account"),
     path("accounts/<int:pk>/edit/", accounts.account_edit_view, name="account_edit"),

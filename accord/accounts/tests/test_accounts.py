@@ -16,6 +16,7 @@ EXPECTED = {
     Role.MARKETING: {
         Capability.CONTACT_WRITE,
         Capability.CONTACT_MERGE,
+        Capability.CONTACT_EXPORT,
         Capability.STAGE_CHANGE,
         Capability.PLAYBOOK_DRAFT,
         Capability.PLAYBOOK_SIGN,
@@ -23,6 +24,7 @@ EXPECTED = {
     Role.SALES_MANAGER: {
         Capability.CONTACT_WRITE,
         Capability.CONTACT_MERGE,
+        Capability.CONTACT_EXPORT,
         Capability.STAGE_CHANGE,
         Capability.PLAYBOOK_DRAFT,
         Capability.PLAYBOOK_SIGN,

@@ -4,8 +4,8 @@ and Salesforce's API names, and how a value is written — dates in ISO 8601 UTC
 
 A `Plan` is compiled once per export: the fields to read for each row (`fields`, Django field
 paths such as `account__name`) and the stages whose first entry a row needs (`stages`). The
-export reads each row as a tuple of those fields followed by the time the contact first entered
-each of those stages, and `Plan.row` turns it into the row's cells. Pure: no Django.
+export reads each row as a tuple of those fields, looks up when the contact first entered each
+of those stages, and `Plan.row` turns the two into the row's cells. Pure: no Django.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import decimal
 import enum
 import json
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +229,7 @@ def moment(value: dt.datetime | None) -> str:
     """2026-01-31T09:15:00Z; a naive time is taken as UTC."""
     if value is None:
         return ""
-    if value.tzinfo is not dt.UTC:  # the database's times are UTC already: this is the rare case
+    if value.tzinfo is not dt.UTC:
         value = value.astimezone(dt.UTC) if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
     return value.isoformat(timespec="seconds")[:-6] + "Z"  # without "+00:00"
 
@@ -305,13 +305,17 @@ def _property_writer(key: str) -> Callable[[Any], str]:
 class Plan:
     header: tuple[str, ...]
     fields: tuple[str, ...]  # the fields each row is read with, in this order; the key first
-    stages: tuple[str, ...]  # then, after the fields, when the contact first entered each of these
+    stages: tuple[str, ...]  # the stages whose first entry the columns show (the row's `entered`)
     _pick: Callable[[Sequence[Any]], Any]
+    _entered: tuple[tuple[int, str], ...]  # (cell, stage) of each stage-date column
     _convert: tuple[tuple[int, Callable[[Any], str]], ...]
 
-    def row(self, values: Sequence[Any]) -> list[Any]:
-        """The cells of one row from its values (`fields`, then the `stages`' first entries)."""
+    def row(self, values: Sequence[Any], entered: Mapping[str, dt.datetime] | None = None) -> list[Any]:
+        """The cells of one row from its values (in `fields` order) and when the contact first
+        entered each stage (None: no stage history)."""
         cells = list(self._pick(values))
+        for position, stage in self._entered:
+            cells[position] = entered.get(stage) if entered else None
         for position, write in self._convert:
             value = cells[position]
             if value is not None:  # the CSV writer writes None as an empty cell, as every writer would
@@ -324,19 +328,17 @@ def plan(export_columns: Sequence[Column], *, key: str = "id") -> Plan:
     whether a column shows it or not: the export looks the row's stage history up by it."""
     fields: list[str] = [key]
     stages: list[str] = []
-    for column in export_columns:
+    entered: list[tuple[int, str]] = []
+    for position, column in enumerate(export_columns):
         if column.source.startswith(ENTERED):
-            if column.source[len(ENTERED) :] not in stages:
-                stages.append(column.source[len(ENTERED) :])
+            stage = column.source[len(ENTERED) :]
+            entered.append((position, stage))
+            if stage not in stages:
+                stages.append(stage)
         elif column.source not in fields:
             fields.append(column.source)
-
-    def index(source: str) -> int:
-        if source.startswith(ENTERED):
-            return len(fields) + stages.index(source[len(ENTERED) :])
-        return fields.index(source)
-
-    indexes = [index(column.source) for column in export_columns]
+    # A stage-date cell is picked as the key first, then replaced by the date.
+    indexes = [0 if column.source.startswith(ENTERED) else fields.index(column.source) for column in export_columns]
     getter = operator.itemgetter(*indexes)
     pick: Callable[[Sequence[Any]], Any] = getter if len(indexes) > 1 else (lambda values: (getter(values),))
     convert: list[tuple[int, Callable[[Any], str]]] = []
@@ -349,5 +351,6 @@ def plan(export_columns: Sequence[Column], *, key: str = "id") -> Plan:
         fields=tuple(fields),
         stages=tuple(stages),
         _pick=pick,
+        _entered=tuple(entered),
         _convert=tuple(convert),
     )

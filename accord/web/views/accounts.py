@@ -45,6 +45,7 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
     context = {
         "page": paginate(request, accounts, page_number),
         "q": search,
+        "can_export": acting(request).can(Capability.CONTACT_EXPORT),
         "can_write": acting(request).can(Capability.CONTACT_WRITE),
     }
     return render(request, f"{LIST}#results" if partial_wanted(request, "results") else LIST, context)

@@ -85,6 +85,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         "owners": queries.owners(),
         "account": account,
         "quadrants": list(QUADRANTS.values()),
+        "can_export": acting(request).can(Capability.CONTACT_EXPORT),
         "can_write": acting(request).can(Capability.CONTACT_WRITE),
     }
     return render(request, f"{LIST}#results" if partial_wanted(request, "results") else LIST, context)
