@@ -84,10 +84,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", params)
 
 
-def update_rows(model: type[models.Model], updates: Iterable[tuple[models.Model, set[str]]]) -> None:
+def update_rows(model: type[models.Model], updates: Iterable[tuple[Any, set[str]]]) -> None:
     """UPDATE each object's changed fields, grouped by which fields changed: one executemany per
-    group, or on PostgreSQL one COPY into a scratch table and one UPDATE … FROM it."""
-    groups: dict[tuple[str, ...], list[models.Model]] = {}
+    group, or on PostgreSQL one COPY into a scratch table and one UPDATE … FROM it. An object is a
+    model instance or anything with `pk` and the fields' attribute names (a SimpleNamespace)."""
+    groups: dict[tuple[str, ...], list[Any]] = {}
     for obj, changed in updates:
         groups.setdefault(tuple(sorted(changed)), []).append(obj)
     quote = connection.ops.quote_name
