@@ -15,16 +15,16 @@ from django.db import IntegrityError, transaction
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accord.accounts.domain import DESCRIPTIONS, Capability, Role, Scope, Side, normalize_origin, parse_scopes
+from accord.accounts.domain import Capability, Role, Scope, Side, normalize_origin, parse_scopes, refusal
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 
 
 def require(user: User | None, capability: Capability) -> None:
-    """Refuse with 403 unless `user` holds `capability`. None means the system itself."""
+    """Refuse with 403, saying who may, unless `user` holds `capability`. None means the system itself."""
     if user is not None and not user.can(capability):
-        raise PermissionDenied(f"your role ({user.role}) may not {DESCRIPTIONS[capability]}")
+        raise PermissionDenied(refusal(capability))
 
 
 def _check_time_zone(name: str, field: str) -> None:

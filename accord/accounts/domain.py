@@ -31,18 +31,27 @@ class Capability(enum.StrEnum):
     AUDIT_READ = "audit_read"  # read the audit log: who changed what, when
 
 
-# What each capability lets a person do, in words for messages: "your role may not …".
+# What each capability lets a person do, in words for messages: "Only sales managers can …".
 DESCRIPTIONS: dict[Capability, str] = {
     Capability.CONTACT_WRITE: "create or edit contacts and accounts",
-    Capability.CONTACT_MERGE: "merge contacts",
+    Capability.CONTACT_MERGE: "merge two contacts into one",
     Capability.CONTACT_EXPORT: "download contacts and accounts as CSV files",
     Capability.STAGE_CHANGE: "move contacts between stages",
-    Capability.PLAYBOOK_DRAFT: "write playbook drafts",
-    Capability.PLAYBOOK_SIGN: "sign the playbook",
-    Capability.PLAYBOOK_ACTIVATE: "activate a playbook version",
+    Capability.PLAYBOOK_DRAFT: "start or edit a draft of the playbook",
+    Capability.PLAYBOOK_SIGN: "sign a draft of the playbook, each for their side",
+    Capability.PLAYBOOK_ACTIVATE: "put a signed version of the playbook in force",
     Capability.USER_ADMIN: "manage users, teams and API keys",
-    Capability.PERSONAL_DATA: "export or erase a person's data",
+    Capability.PERSONAL_DATA: "export or erase everything Accord holds about a person",
     Capability.AUDIT_READ: "read the audit log",
+}
+
+# Each role as a person names a group of its users, for messages.
+ROLE_NAMES: dict[Role, str] = {
+    Role.ADMIN: "RevOps admins",
+    Role.MARKETING: "marketing managers",
+    Role.SALES_REP: "sales reps",
+    Role.SALES_MANAGER: "sales managers",
+    Role.VIEWER: "viewers",
 }
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -94,6 +103,29 @@ def acts_for(role: Role | str) -> frozenset[Side]:
 
 def signs_for(role: Role | str) -> Side | None:
     return _SIGNS_FOR.get(Role(role))
+
+
+def holders(capability: Capability) -> list[Role]:
+    """The roles that may do `capability`, in the order of `Role`. Signing also takes a side to sign
+    for, which an admin (who holds every capability) does not have."""
+    return [
+        role
+        for role in Role
+        if can(role, capability) and (capability is not Capability.PLAYBOOK_SIGN or signs_for(role) is not None)
+    ]
+
+
+def refusal(capability: Capability) -> str:
+    """What someone whose role lacks `capability` is told: who may, read from the table above.
+
+    >>> refusal(Capability.USER_ADMIN)
+    'Only RevOps admins can manage users, teams and API keys.'
+    """
+    names = [ROLE_NAMES[role] for role in holders(capability)]
+    if not names:
+        return f"No role can {DESCRIPTIONS[capability]}."
+    who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"Only {who} can {DESCRIPTIONS[capability]}."
 
 
 class Scope(enum.StrEnum):

@@ -12,7 +12,8 @@ from accord import __version__
 from accord.accounts.api import router as accounts_router
 from accord.accounts.api_auth import KeyOrSession
 from accord.contacts.api import router as contacts_router
-from accord.core.errors import AccordError, InvalidInput
+from accord.core.errors import AccordError, InvalidInput, PermissionDenied
+from accord.core.refusals import log_refusal
 from accord.core.schemas import OrjsonParser
 from accord.lifecycle.api import router as lifecycle_router
 from accord.playbook.api import router as playbook_router
@@ -24,7 +25,7 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 # What every operation can answer, besides what it declares itself.
 UNIVERSAL = {
     "401": "Not signed in, or the API key is unknown or revoked",
-    "403": "The key lacks the scope, or the role may not do this",
+    "403": "The key lacks the scope, or the role does not allow it; `detail` says who may",
     "422": "A parameter or field is not valid; `field` names it",
     "500": "The server failed; the error is logged there, never sent",
 }
@@ -79,7 +80,10 @@ def accord_error(request: HttpRequest, exc: AccordError) -> HttpResponse:
         body["field"] = exc.field
     if isinstance(exc, InvalidInput) and exc.errors:
         body["errors"] = [{"field": path, "message": message} for path, message in exc.errors]
-    return api.create_response(request, body, status=exc.status)
+    response = api.create_response(request, body, status=exc.status)
+    if isinstance(exc, PermissionDenied):
+        log_refusal(request, response, exc.message)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

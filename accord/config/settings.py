@@ -345,6 +345,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("ACCORD_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Through the root's handler only: Django's own console handler (on under ACCORD_DEBUG)
+        # would print each of its records, tracebacks included, a second time.
+        "django": {"level": env("ACCORD_LOG_LEVEL", "INFO")},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # a line per sign-in otherwise; lockouts go to the audit log
         # In-process tasks would log a line each into command output; workers keep theirs.

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accord.accounts.actions import require
-from accord.accounts.domain import Capability, Side, signs_for
+from accord.accounts.domain import Capability, Side, refusal, signs_for
 from accord.accounts.models import User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -78,9 +78,7 @@ def playbook_sign(*, version: PlaybookVersion, acting_user: User) -> Signature:
     require(acting_user, Capability.PLAYBOOK_SIGN)
     side = signs_for(acting_user.role)
     if side is None:
-        raise PermissionDenied(
-            "only a marketing user (for marketing) or a sales manager (for sales) can sign a playbook"
-        )
+        raise PermissionDenied(refusal(Capability.PLAYBOOK_SIGN))
     with transaction.atomic():
         version = PlaybookVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != VersionStatus.DRAFT:

@@ -82,8 +82,9 @@ PRINCIPALS = ("anonymous", *ROLES, *(f"{scopes} key" for scopes in KEYS))
 #   (API keys, signing the playbook) refuse every key with 403.
 # - The web pages: LoginRequiredMiddleware sends anyone not signed in (an API key does not sign
 #   anyone in) to /login/ with 302; a role lacking the capability gets 403, from the view's
-#   `capability_required` or from the action's `require`; success redirects (302), or renders
-#   the page (200) where the answer is the page itself (the new key's secret, the QR code).
+#   `capability_required` or from the action's `require`; success answers 303 See Other, to the
+#   page that shows the result (the new key's secret, the QR code to scan), so a reload repeats
+#   nothing; Django's own views (signing out, changing the password) redirect with 302.
 #   Signing is for the sides' leads only (marketing, sales manager): an admin holds every
 #   capability but signs for no side (403). /login/ and /login/code/ are public: they sign in
 #   whoever brings the credentials, and send someone already signed in on (302, writing nothing).
@@ -109,29 +110,29 @@ TABLE: dict[str, str] = {
     "POST /api/v1/playbook/versions/{number}/sign":           "-401 | -403 +200 -403 +200 -403 | -403 -403 -403 -403 -403 -403",
     "POST /api/v1/playbook/versions/{number}/activate":       "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
     # -- the web pages
-    "POST /login/":                                           "+302 | -302 -302 -302 -302 -302 | +302 +302 +302 +302 +302 +302",
-    "POST /login/code/":                                      "+302 | -302 -302 -302 -302 -302 | +302 +302 +302 +302 +302 +302",
-    "POST /account/security/":                                "-302 | +200 +200 +200 +200 +200 | -302 -302 -302 -302 -302 -302",
+    "POST /login/":                                           "+303 | -302 -302 -302 -302 -302 | +303 +303 +303 +303 +303 +303",
+    "POST /login/code/":                                      "+303 | -302 -302 -302 -302 -302 | +303 +303 +303 +303 +303 +303",
+    "POST /account/security/":                                "-302 | +303 +303 +303 +303 +303 | -302 -302 -302 -302 -302 -302",
     "POST /logout/":                                          "-302 | +302 +302 +302 +302 +302 | -302 -302 -302 -302 -302 -302",
     "POST /password/":                                        "-302 | +302 +302 +302 +302 +302 | -302 -302 -302 -302 -302 -302",
     "POST /healthz":                                          "=200 | =200 =200 =200 =200 =200 | =200 =200 =200 =200 =200 =200",
     "POST /":                                                 "-302 | =200 =200 =200 =200 =200 | -302 -302 -302 -302 -302 -302",
-    "POST /contacts/<int:pk>/stage/":                         "-302 | +302 +302 +302 +302 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /contacts/<int:pk>/merge/":                         "-302 | +302 +302 -403 +302 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /contacts/<int:pk>/duplicates/<int:pair>/dismiss/": "-302 | +302 +302 -403 +302 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /contacts/<int:pk>/erase/":                         "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /playbook/versions/new/":                           "-302 | +302 +302 -403 +302 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /playbook/versions/<int:number>/edit/":             "-302 | +302 +302 -403 +302 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /playbook/versions/<int:number>/sign/":             "-302 | -403 +302 -403 +302 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /playbook/versions/<int:number>/activate/":         "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/users/new/":                                 "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/users/<int:pk>/role/":                       "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/teams/new/":                                 "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/teams/<int:pk>/members/":                    "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/keys/new/":                                  "-302 | +200 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/signin/unlock/":                             "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/users/<int:pk>/two-factor/reset/":           "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
-    "POST /admin/keys/<int:pk>/revoke/":                      "-302 | +302 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /contacts/<int:pk>/stage/":                         "-302 | +303 +303 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /contacts/<int:pk>/merge/":                         "-302 | +303 +303 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /contacts/<int:pk>/duplicates/<int:pair>/dismiss/": "-302 | +303 +303 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /contacts/<int:pk>/erase/":                         "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /playbook/versions/new/":                           "-302 | +303 +303 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /playbook/versions/<int:number>/edit/":             "-302 | +303 +303 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /playbook/versions/<int:number>/sign/":             "-302 | -403 +303 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /playbook/versions/<int:number>/activate/":         "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/users/new/":                                 "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/users/<int:pk>/role/":                       "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/teams/new/":                                 "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/teams/<int:pk>/members/":                    "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/keys/new/":                                  "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/signin/unlock/":                             "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/users/<int:pk>/two-factor/reset/":           "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/keys/<int:pk>/revoke/":                      "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
     # -- the tracking API
     "POST /v1/batch":                                         "-401 | -401 -401 -401 -401 -401 | -403 -403 -403 -403 +200 +200",
     "POST /v1/import":                                        "-401 | -401 -401 -401 -401 -401 | -403 -403 -403 -403 +200 +200",
@@ -438,7 +439,9 @@ REQUESTS: dict[str, Prepare] = {
         "POST", "/login/", form={"username": w.users["viewer"].email, "password": PASSWORD}, then="/"
     ),
     "POST /login/code/": _pending_two_factor,
-    "POST /account/security/": lambda w, c: Call("POST", "/account/security/", form={"step": "begin"}),
+    "POST /account/security/": lambda w, c: Call(
+        "POST", "/account/security/", form={"step": "begin"}, then="/account/security/"
+    ),
     "POST /logout/": lambda w, c: Call("POST", "/logout/", then="/login/"),
     "POST /password/": lambda w, c: Call(
         "POST",
@@ -497,7 +500,7 @@ REQUESTS: dict[str, Prepare] = {
         "POST", f"/admin/teams/{w.team.pk}/members/", form={"user": w.newcomer.pk}, then="/admin/users/#messages"
     ),
     "POST /admin/keys/new/": lambda w, c: Call(
-        "POST", "/admin/keys/new/", form={"name": "Warehouse", "scopes": ["read"]}
+        "POST", "/admin/keys/new/", form={"name": "Warehouse", "scopes": ["read"]}, then="/admin/users/#new-key"
     ),
     "POST /admin/signin/unlock/": lambda w, c: Call(
         "POST", "/admin/signin/unlock/", form={"email": w.newcomer.email}, then="/admin/users/#messages"

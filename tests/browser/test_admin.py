@@ -1,4 +1,4 @@
-"""An admin creates an API key and sees its secret exactly once."""
+"""An admin creates an API key and sees its secret exactly once, even when reloading the page."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ def test_an_admin_creates_a_key_and_sees_it_once(page: Any, login: Any, users: A
     assert value.startswith(f"acc_{key.prefix}_") and key.scopes == ["server"]
     expect(page.locator("#keys")).to_contain_text("Website snippet")
 
-    page.goto("/admin/users/")
+    assert page.url.endswith("/admin/users/#new-key")  # the POST was answered with a redirect
+
+    page.reload()  # a reload asks for the page again, and creates no second key
+    expect(page.locator("#keys")).to_contain_text("Website snippet")
     expect(page.locator("#new-key-secret")).to_have_count(0)
     assert value not in page.content()
+    assert ApiKey.objects.count() == 1
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke Website snippet").click()

@@ -52,7 +52,7 @@ def test_another_address_is_locked_out_of_the_account_too_and_one_address_of_eve
         attempt(Client(), users[role].email, f"wrong-{n}", ip="203.0.113.50")
     # The address tried five accounts: it is locked out, even for a right password.
     assert attempt(Client(), users["viewer"].email, PASSWORD, ip="203.0.113.50").status_code == 429
-    assert attempt(Client(), users["viewer"].email, PASSWORD, ip="203.0.113.51").status_code == 302
+    assert attempt(Client(), users["viewer"].email, PASSWORD, ip="203.0.113.51").status_code == 303
 
 
 def test_failures_make_the_next_attempt_wait_longer(users):
@@ -91,14 +91,14 @@ def test_an_admin_unlocks_an_account_at_once(users, no_delays):
     admin.force_login(users["admin"])
     page = admin.get("/admin/users/").content.decode()
     assert "Locked sign-ins" in page and email in page
-    assert admin.post("/admin/signin/unlock/", {"email": email}).status_code == 302
-    assert attempt(Client(), email, PASSWORD).status_code == 302
+    assert admin.post("/admin/signin/unlock/", {"email": email}).status_code == 303
+    assert attempt(Client(), email, PASSWORD).status_code == 303
     unlocked = AuditEntry.objects.get(action="signin_unlocked")
     assert unlocked.actor == users["admin"] and unlocked.details["email"] == email
 
 
 def test_a_successful_sign_in_is_audited_with_the_address(users):
-    assert attempt(Client(), users["viewer"].email, PASSWORD, ip="192.0.2.4").status_code == 302
+    assert attempt(Client(), users["viewer"].email, PASSWORD, ip="192.0.2.4").status_code == 303
     entry = AuditEntry.objects.get(action="signin")
     assert entry.actor == users["viewer"] and entry.details == {"ip": "192.0.2.4", "two_factor": False}
 
@@ -112,17 +112,18 @@ def test_two_factor_sign_in_from_set_up_to_sign_in(users):
     client = Client()
     client.force_login(user)
     assert "Set up two-factor sign-in" in client.get("/account/security/").content.decode()
-    page = client.post("/account/security/", {"step": "begin"}).content.decode()
+    assert client.post("/account/security/", {"step": "begin"})["Location"] == "/account/security/"
+    page = client.get("/account/security/").content.decode()
     assert "<svg" in page and 'id="totp-secret"' in page
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert client.post("/account/security/", {"step": "confirm", "code": "000000"}).status_code == 422
-    assert client.post("/account/security/", {"step": "confirm", "code": _code(device)}).status_code == 302
+    assert client.post("/account/security/", {"step": "confirm", "code": _code(device)}).status_code == 303
     device.refresh_from_db()
     assert device.confirmed and AuditEntry.objects.filter(action="totp_enable", actor=user).exists()
 
     fresh = Client()
     step = attempt(fresh, user.email, PASSWORD)
-    assert step.status_code == 302 and step["Location"] == "/login/code/"
+    assert step.status_code == 303 and step["Location"] == "/login/code/"
     assert fresh.get("/").status_code == 302  # not signed in yet
     assert fresh.post("/login/code/", {"code": "123456"}).status_code == 401
     device.refresh_from_db()
@@ -131,7 +132,7 @@ def test_two_factor_sign_in_from_set_up_to_sign_in(users):
     device.last_t = -1  # the code that confirmed the set-up was this one: a code counts once
     device.save()
     done = fresh.post("/login/code/", {"code": _code(device)})
-    assert done.status_code == 302 and fresh.get("/").status_code == 200
+    assert done.status_code == 303 and fresh.get("/").status_code == 200
     assert AuditEntry.objects.get(action="signin").details == {"ip": "127.0.0.1", "two_factor": True}
 
 
@@ -141,7 +142,7 @@ def test_an_admin_turns_off_a_lost_phones_two_factor(users):
     device.save()
     admin = Client()
     admin.force_login(users["admin"])
-    assert admin.post(f"/admin/users/{users['marketing'].pk}/two-factor/reset/").status_code == 302
+    assert admin.post(f"/admin/users/{users['marketing'].pk}/two-factor/reset/").status_code == 303
     assert not TOTPDevice.objects.filter(user=users["marketing"]).exists()
     viewer = Client()
     viewer.force_login(users["viewer"])

@@ -41,7 +41,7 @@ def test_every_answer_carries_the_policy_and_the_usual_headers():
 def test_a_session_cookie_is_secure_over_https(users):
     client = Client()
     response = client.post("/login/", {"username": users["admin"].email, "password": "accord-test-password-1"}, **HTTPS)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.cookies["sessionid"]["secure"] is True and response.cookies["sessionid"]["httponly"] is True
 
 

@@ -83,7 +83,7 @@ def test_creates_a_user_per_role_who_can_log_in_with_the_demo_password() -> None
     for role in Role:
         email = next(d.email for d in people.USERS if d.role is role)
         response = Client().post("/login/", {"username": email, "password": people.DEMO_PASSWORD})
-        assert response.status_code == 302, email
+        assert response.status_code == 303, email
         assert email in output
     assert f"password: {people.DEMO_PASSWORD}" in output
     teams = {t.name: t for t in Team.objects.select_related("manager")}

@@ -48,7 +48,7 @@ def test_a_suspected_duplicate_is_shown_and_can_be_dismissed(client_as, contact)
     assert pair.dismissed_at is None and not AuditEntry.objects.filter(action="suspected_duplicate_dismiss").exists()
 
     response = client.post(f"/contacts/{contact.pk}/duplicates/{pair.pk}/dismiss/")
-    assert response.status_code == 302
+    assert response.status_code == 303
     pair.refresh_from_db()
     assert pair.dismissed_at is not None and pair.dismissed_by.role == "marketing"
     assert "Suspected:" not in text(client.get(f"/contacts/{contact.pk}/"))
@@ -60,6 +60,6 @@ def test_merging_a_suspected_pair_settles_it_and_carries_the_others(client_as, c
     suspected_duplicate_record(contact_id=contact.pk, other_id=twin.pk, reason="one")
     suspected_duplicate_record(contact_id=twin.pk, other_id=third.pk, reason="two")
     response = client_as("marketing").post(f"/contacts/{contact.pk}/merge/", {"drop": twin.pk})
-    assert response.status_code == 302
+    assert response.status_code == 303
     [(low, high, reason)] = SuspectedDuplicate.objects.values_list("contact_id", "other_id", "reason")
     assert (low, high, reason) == (contact.pk, third.pk, "two")

@@ -73,7 +73,7 @@ def test_an_admin_downloads_and_erases_a_person_from_their_page(client_as, conta
     refused = client.post(f"/contacts/{contact.pk}/erase/", {"reason": ""})
     assert refused.status_code == 422 and Contact.objects.get(pk=contact.pk).email == "ada@acme.com"
     done = client.post(f"/contacts/{contact.pk}/erase/", {"reason": "request of 2 Dec"})
-    assert done.status_code == 302
+    assert done.status_code == 303
     after = text(client.get(f"/contacts/{contact.pk}/"))
     assert f"Erased contact {contact.pk}" in after and "request of 2 Dec" in after
     assert "ada@acme.com" not in after and "Lovelace" not in after

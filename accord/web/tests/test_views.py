@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from accord.accounts.actions import apikey_create, team_create
+from accord.accounts.domain import Capability, refusal
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.contacts.models import Account, Contact, ContactMerge
 from accord.core import clock
@@ -74,7 +75,7 @@ def test_signing_in_with_the_right_password_opens_the_overview(users: dict[str, 
     client = Client()
     response = client.post("/login/", {"username": "marketing@example.com", "password": PASSWORD})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200
 
@@ -364,7 +365,7 @@ def test_a_plain_post_redirects_back_to_the_contact(client_as: Any, contact: Con
 
     response = client.post(f"/contacts/{contact.pk}/stage/", {"stage": "lead"})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response["Location"] == f"/contacts/{contact.pk}/"
     assert StageChange.objects.count() == 1
     assert "Ada Lovelace moved to Lead." in text(client.get(response["Location"]))
@@ -453,7 +454,7 @@ def test_a_viewer_posting_a_stage_change_gets_403_and_nothing_changes(client_as:
     response = client_as("viewer").post(f"/contacts/{contact.pk}/stage/", {"stage": "lead"}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 403
-    assert "Your role (viewer) may not move contacts between stages" in text(response)
+    assert refusal(Capability.STAGE_CHANGE) in text(response)
     assert StageChange.objects.count() == 0
     contact.refresh_from_db()
     assert contact.stage == ""
@@ -471,7 +472,7 @@ def test_csrf_is_enforced_on_stage_changes(users: dict[str, User], contact: Cont
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
     assert token is not None
     accepted = client.post(f"/contacts/{contact.pk}/stage/", {"stage": "lead"}, HTTP_X_CSRFTOKEN=token.group(1))
-    assert accepted.status_code == 302
+    assert accepted.status_code == 303
     assert StageChange.objects.count() == 1
 
 
@@ -494,7 +495,7 @@ def test_duplicates_can_be_merged_by_marketing(client_as: Any, contact: Contact,
 
     response = client.post(f"/contacts/{contact.pk}/merge/", {"drop": twin.pk})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert not Contact.objects.filter(pk=twin.pk).exists()
     contact.refresh_from_db()
     assert contact.phone == "+44 20 1234"
@@ -511,7 +512,7 @@ def test_a_sales_rep_may_not_merge(client_as: Any, contact: Contact) -> None:
     response = client.post(f"/contacts/{contact.pk}/merge/", {"drop": twin.pk})
 
     assert response.status_code == 403
-    assert "may not merge contacts" in text(response)
+    assert refusal(Capability.CONTACT_MERGE) in text(response)
     assert Contact.objects.filter(pk=twin.pk).exists()
 
 
@@ -636,7 +637,7 @@ def test_a_valid_draft_is_saved_and_shown_with_its_diff(client_as: Any, users: d
     response = client.post("/playbook/versions/new/", {"source": source, "note": "Rename customer"})
 
     version = PlaybookVersion.objects.get(number=2)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response["Location"] == "/playbook/versions/2/"
     assert (version.status, version.note, version.created_by) == (VersionStatus.DRAFT, "Rename customer", users["marketing"])
     page = client.get("/playbook/versions/2/")
@@ -666,7 +667,7 @@ def test_editing_a_draft_withdraws_its_signatures(client_as: Any, users: dict[st
     changed = DEFAULT_SOURCE.replace("mqls: 120", "mqls: 150")
     response = client.post(f"/playbook/versions/{version.number}/edit/", {"source": changed, "note": "More MQLs"})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     version.refresh_from_db()
     assert version.source == changed and version.note == "More MQLs"
     assert Signature.objects.count() == 0
@@ -702,7 +703,7 @@ def test_sign_by_both_sides_then_activate(client_as: Any, users: dict[str, User]
     assert "Sign for" not in text(client_as("admin").get(url))
     marketing = client_as("marketing")
     assert "Sign for marketing" in text(marketing.get(url))
-    assert marketing.post(f"{url}sign/").status_code == 302
+    assert marketing.post(f"{url}sign/").status_code == 303
     after = text(marketing.get(url))
     assert "You signed version 2 for marketing." in after
     assert "Marketing Signed by Marketing on" in after
@@ -714,7 +715,7 @@ def test_sign_by_both_sides_then_activate(client_as: Any, users: dict[str, User]
 
     sales = client_as("sales_manager")
     assert "Sign for sales" in text(sales.get(url))
-    assert sales.post(f"{url}sign/").status_code == 302
+    assert sales.post(f"{url}sign/").status_code == 303
     version.refresh_from_db()
     assert version.status == VersionStatus.SIGNED
     assert ">Activate</button>" not in sales.get(url).content.decode()
@@ -722,7 +723,7 @@ def test_sign_by_both_sides_then_activate(client_as: Any, users: dict[str, User]
     admin = client_as("admin")
     assert ">Activate</button>" in admin.get(url).content.decode()
     response = admin.post(f"{url}activate/")
-    assert response.status_code == 302 and response["Location"] == "/playbook/"
+    assert response.status_code == 303 and response["Location"] == "/playbook/"
     version.refresh_from_db()
     assert version.status == VersionStatus.ACTIVE
     assert PlaybookVersion.objects.get(number=1).status == VersionStatus.RETIRED
@@ -797,7 +798,7 @@ def test_an_admin_creates_a_user(client_as: Any, users: dict[str, User]) -> None
         {"email": "New.Rep@Example.com", "name": "New Rep", "role": "sales_rep", "password": "", "time_zone": "UTC"},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     created = User.objects.get(email="new.rep@example.com")
     assert (created.name, created.role, created.has_usable_password()) == ("New Rep", "sales_rep", False)
     assert "Created new.rep@example.com as Sales rep." in text(client.get("/admin/users/"))
@@ -827,7 +828,7 @@ def test_a_bad_time_zone_is_invalid(client_as: Any, users: dict[str, User]) -> N
 def test_an_admin_changes_a_role(client_as: Any, users: dict[str, User]) -> None:
     response = client_as("admin").post(f"/admin/users/{users['viewer'].pk}/role/", {"role": "marketing"})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     users["viewer"].refresh_from_db()
     assert users["viewer"].role == "marketing"
 
@@ -839,13 +840,13 @@ def test_an_admin_creates_a_team_and_adds_a_member(client_as: Any, users: dict[s
         "/admin/teams/new/",
         {"name": "SDR EMEA", "side": "sales", "time_zone": "Europe/Berlin", "manager": users["sales_manager"].pk},
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     team = Team.objects.get(name="SDR EMEA")
     assert (team.side, team.time_zone, team.manager) == ("sales", "Europe/Berlin", users["sales_manager"])
 
     response = client.post(f"/admin/teams/{team.pk}/members/", {"user": users["sales_rep"].pk})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert list(Membership.objects.values_list("team__name", "user__email")) == [("SDR EMEA", "sales_rep@example.com")]
     body = text(client.get("/admin/users/"))
     assert "SDR EMEA sales Europe/Berlin · managed by Sales Manager Sales Rep" in body
@@ -866,12 +867,13 @@ def test_an_api_key_secret_is_shown_once(client_as: Any, users: dict[str, User])
 
     response = client.post("/admin/keys/new/", {"name": "Website snippet", "scopes": ["browser"]})
 
-    assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response.status_code == 303
+    shown = client.get(response["Location"])
+    assert shown["Cache-Control"] == "no-store"
     key = ApiKey.objects.get()
-    secret = response.context["secret"]
+    secret = shown.context["secret"]
     assert secret.startswith(f"acc_{key.prefix}_")
-    assert f'<code id="new-key-secret">{secret}</code>' in response.content.decode()
+    assert f'<code id="new-key-secret">{secret}</code>' in shown.content.decode()
     assert (key.name, key.scopes, key.created_by) == ("Website snippet", ["browser"], users["admin"])
     again = client.get("/admin/users/")
     assert secret not in again.content.decode()
@@ -893,7 +895,7 @@ def test_an_admin_revokes_a_key(client_as: Any, users: dict[str, User]) -> None:
 
     response = client.post(f"/admin/keys/{key.pk}/revoke/")
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     key.refresh_from_db()
     assert key.revoked_at is not None
     body = text(client.get("/admin/users/"))

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -36,9 +36,10 @@ from accord.web.forms import (
     UserCreateForm,
     first_error,
 )
-from accord.web.views.base import acting, capability_required
+from accord.web.views.base import acting, capability_required, see_other
 
 PAGE = "web/admin/users.html"
+NEW_KEY = "accord_new_key"  # the session key of a key just created, its secret still to be shown once
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def _failed(
 
 def _back() -> HttpResponse:
     """To the top of the page, where the flash message is (a form's #section would be inherited otherwise)."""
-    return redirect(f"{reverse('users')}#messages")
+    return see_other(f"{reverse('users')}#messages")
 
 
 def _valid(form: forms.Form) -> dict[str, Any]:
@@ -80,7 +81,14 @@ def _valid(form: forms.Form) -> dict[str, Any]:
 @require_GET
 @capability_required(Capability.USER_ADMIN)
 def users_page(request: HttpRequest) -> HttpResponse:
-    return render(request, PAGE, _context())
+    """The page; just after a key was created, with its secret, this once (and not to be cached)."""
+    new = request.session.pop(NEW_KEY, None) or {}
+    key = ApiKey.objects.filter(pk=new.get("key")).first() if new else None
+    if key is None:
+        return render(request, PAGE, _context())
+    response = render(request, PAGE, _context(new_key=key, secret=new["secret"]))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
@@ -151,7 +159,8 @@ def team_member_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @capability_required(Capability.USER_ADMIN)
 def key_create_view(request: HttpRequest) -> HttpResponse:
-    """Create a key and show its secret in this response only: it is never stored."""
+    """Create a key; the page the browser is sent to shows its secret once. The secret waits in the
+    session until then, and is never stored with the key."""
     form = ApiKeyCreateForm(request.POST)
     try:
         data = _valid(form)
@@ -162,9 +171,8 @@ def key_create_view(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
     except AccordError as exc:
         return _failed(request, "key", exc, key_form=form)
-    response = render(request, PAGE, _context(new_key=key, secret=secret))
-    response["Cache-Control"] = "no-store"
-    return response
+    request.session[NEW_KEY] = {"key": key.pk, "secret": secret}
+    return see_other(f"{reverse('users')}#new-key")
 
 
 @require_POST

@@ -32,9 +32,10 @@ from accord.accounts.actions import (
 from accord.accounts.models import User
 from accord.core import audit, clock
 from accord.core.errors import AccordError
-from accord.web.views.base import acting
+from accord.web.views.base import acting, see_other
 
 PENDING = "accord_signin_pending"  # the session key of a password checked, its code still due
+SETTING_UP = "accord_totp_setting_up"  # the session key of the authenticator this session is setting up
 PENDING_FOR = dt.timedelta(minutes=5)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -92,10 +93,10 @@ class SignInView(LoginView):
                 "at": clock.now().isoformat(),
                 "next": self.get_success_url(),
             }
-            return redirect("login_code")
+            return see_other("login_code")
         auth_login(self.request, user, backend=BACKEND)
         audit.record(action="signin", obj=user, actor=user, details={"ip": _ip(self.request), "two_factor": False})
-        return redirect(self.get_success_url())
+        return see_other(self.get_success_url())
 
 
 def _pending(request: HttpRequest) -> tuple[User | None, str]:
@@ -129,7 +130,7 @@ def signin_code(request: HttpRequest) -> HttpResponse:
             auth_login(request, user, backend=BACKEND)
             django_otp.login(request, device)
             audit.record(action="signin", obj=user, actor=user, details={"ip": _ip(request), "two_factor": True})
-            return redirect(target)
+            return see_other(target)
         # A wrong code counts as a failed sign-in: axes locks the account after enough of them.
         user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
         audit.record(
@@ -150,27 +151,32 @@ def signin_code(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def security(request: HttpRequest) -> HttpResponse:
-    """Two-factor sign-in for the signed-in person: set up (a QR code and a first code), or turn off."""
+    """Two-factor sign-in for the signed-in person: set up (a QR code and a first code), or turn off.
+
+    Each step that succeeds sends the browser back here (303). The QR code of a set-up begun in this
+    session is shown until a code from the app confirms it, so a reload shows the same one."""
     user = acting(request)
     step = request.POST.get("step", "")
     error: AccordError | None = None
-    device = None
     if request.method == "POST":
         try:
             if step == "begin":
-                device = totp_begin(user=user)
-            elif step == "confirm":
+                request.session[SETTING_UP] = totp_begin(user=user).pk
+                return see_other("security")
+            if step == "confirm":
                 totp_confirm(user=user, code=request.POST.get("code", ""))
+                request.session.pop(SETTING_UP, None)
                 messages.success(request, "Two-factor sign-in is on. Each sign-in now asks for a code from the app.")
-                return redirect("security")
-            elif step == "disable":
+                return see_other("security")
+            if step == "disable":
                 totp_remove(user=user, acting_user=user, code=request.POST.get("code", ""))
                 messages.success(request, "Two-factor sign-in is off.")
-                return redirect("security")
+                return see_other("security")
         except AccordError as exc:
             error = exc
-            if step == "confirm":
-                device = totp_pending(user)
+    device = totp_pending(user)
+    if device is not None and device.pk != request.session.get(SETTING_UP):
+        device = None  # begun in another session: that one shows it
     context: dict[str, Any] = {
         "enabled": totp_enabled(user), "error": error, "session_hours": settings.SESSION_COOKIE_AGE // 3600,
     }  # fmt: skip
@@ -180,7 +186,10 @@ def security(request: HttpRequest) -> HttpResponse:
             qr=segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#1b2430", light="#ffffff"),
             secret=_grouped(device.config_url),
         )
-    return render(request, "web/security.html", context, status=error.status if error else 200)
+    response = render(request, "web/security.html", context, status=error.status if error else 200)
+    if device is not None:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _grouped(config_url: str) -> str:

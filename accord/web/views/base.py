@@ -1,4 +1,5 @@
-"""What every view shares: who is acting, capability checks, partial rendering, the health check."""
+"""What every view shares: who is acting, capability checks and refusals, the redirect after a write,
+partial rendering, the health check."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 from django_htmx.middleware import HtmxDetails
 
-from accord.accounts.domain import Capability
+from accord.accounts.domain import Capability, refusal
 from accord.accounts.models import User
+from accord.core.refusals import log_refusal
 
 PAGE_SIZE = 50
 
@@ -31,14 +33,21 @@ def acting(request: HttpRequest) -> User:
     return user
 
 
+def refused(request: HttpRequest, message: str) -> HttpResponse:
+    """The "Not allowed" page (403) saying who may, logged once as a refusal."""
+    response = render(request, "403.html", {"refusal": message}, status=403)
+    log_refusal(request, response, message)
+    return response
+
+
 def capability_required(capability: Capability) -> Callable[[View], View]:
-    """Answer 403 to users whose role lacks `capability` (the actions check it again)."""
+    """Answer 403 to users whose role lacks `capability`, saying who may (the actions check it again)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not acting(request).can(capability):
-                raise Forbidden(f"your role may not {capability.value.replace('_', ' ')}")
+                return refused(request, refusal(capability))
             return view(request, *args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404 as NotFoundHttp
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.accounts.domain import Capability
@@ -229,7 +229,7 @@ def contact_stage_change(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, f"{contact} moved to {stage_label(labels, change.to_stage).name}.")
     if htmx(request):
         return render(request, f"{DETAIL}#lifecycle", _lifecycle(request, _contact(pk)))
-    return redirect("contact", pk=pk)
+    return see_other("contact", pk=pk)
 
 
 @require_POST
@@ -247,7 +247,7 @@ def contact_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AccordError as exc:
         return render(request, DETAIL, _page_context(request, keep, merge_error=exc), status=exc.status)
     messages.success(request, f"Merged {dropped} into {keep}.")
-    return redirect("contact", pk=pk)
+    return see_other("contact", pk=pk)
 
 
 @require_POST
@@ -262,7 +262,7 @@ def contact_duplicate_dismiss(request: HttpRequest, pk: int, pair: int) -> HttpR
     except AccordError as exc:
         return render(request, DETAIL, _page_context(request, contact, merge_error=exc), status=exc.status)
     messages.success(request, "Noted: they are two people. The pair is no longer shown.")
-    return redirect("contact", pk=pk)
+    return see_other("contact", pk=pk)
 
 
 # --------------------------------------------------------------------------- create, edit, owner

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.accounts.domain import Capability, signs_for
@@ -23,7 +23,7 @@ from accord.scoring import backtest
 from accord.scoring.domain import day_date
 from accord.web.forms import DraftForm, first_error
 from accord.web.presenters import playbook_view
-from accord.web.views.base import acting, capability_required, htmx
+from accord.web.views.base import acting, capability_required, htmx, see_other
 
 
 def _version(number: int) -> PlaybookVersion:
@@ -90,7 +90,7 @@ def version_sign(request: HttpRequest, number: int) -> HttpResponse:
     except AccordError as exc:
         return _render_version(request, _version(number), status=exc.status, error=exc)
     messages.success(request, f"You signed version {version.number} for {signature.side}.")
-    return redirect("playbook_version", number=number)
+    return see_other("playbook_version", number=number)
 
 
 @require_POST
@@ -101,7 +101,7 @@ def version_activate(request: HttpRequest, number: int) -> HttpResponse:
     except AccordError as exc:
         return _render_version(request, _version(number), status=exc.status, error=exc)
     messages.success(request, f"Version {version.number} is now the playbook in force.")
-    return redirect("playbook")
+    return see_other("playbook")
 
 
 def _draft_errors(exc: AccordError) -> list[tuple[str, str]]:
@@ -129,7 +129,7 @@ def draft_new(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, f"Draft version {version.number} saved. It needs both signatures before it can be activated."
         )
-        return redirect("playbook_version", number=version.number)
+        return see_other("playbook_version", number=version.number)
     return render(request, "web/playbook/edit.html", context)
 
 
@@ -153,7 +153,7 @@ def draft_edit(request: HttpRequest, number: int) -> HttpResponse:
             context.update(errors=_draft_errors(exc), error=exc)
             return render(request, "web/playbook/edit.html", context, status=exc.status)
         messages.success(request, f"Draft version {version.number} saved.")
-        return redirect("playbook_version", number=number)
+        return see_other("playbook_version", number=number)
     return render(request, "web/playbook/edit.html", context)
 
 

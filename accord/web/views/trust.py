@@ -10,7 +10,7 @@ import orjson
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accord.accounts.domain import Capability
@@ -19,7 +19,7 @@ from accord.contacts.models import Contact
 from accord.core.errors import AccordError
 from accord.trust.actions import contact_erase
 from accord.trust.queries import AuditFilters, audit_actions, audit_entries, audit_object_types, contact_export
-from accord.web.views.base import acting, capability_required, paginate
+from accord.web.views.base import acting, capability_required, paginate, see_other
 from accord.web.views.contacts import DETAIL, _contact, _page_context
 
 
@@ -47,7 +47,7 @@ def contact_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request, f"Erased contact {contact.pk}: its personal data is gone, and its addresses are suppressed."
     )
-    return redirect("contact", pk=pk)
+    return see_other("contact", pk=pk)
 
 
 class AuditFilterForm(forms.Form):
