@@ -83,7 +83,7 @@ def _valid(form: forms.Form) -> dict[str, Any]:
 def users_page(request: HttpRequest) -> HttpResponse:
     """The page; just after a key was created, with its secret, this once (and not to be cached)."""
     new = request.session.pop(NEW_KEY, None) or {}
-    key = ApiKey.objects.filter(pk=new.get("key")).first() if new else None
+    key = ApiKey.objects.filter(pk=new["key"]).first() if new else None
     if key is None:
         return render(request, PAGE, _context())
     response = render(request, PAGE, _context(new_key=key, secret=new["secret"]))
