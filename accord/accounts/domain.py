@@ -22,6 +22,7 @@ class Capability(enum.StrEnum):
     CONTACT_WRITE = "contact_write"  # create and edit contacts and accounts
     CONTACT_MERGE = "contact_merge"  # merge two contacts into one
     CONTACT_EXPORT = "contact_export"  # download contacts and accounts as CSV files (every row a filter matches)
+    CONTACT_IMPORT = "contact_import"  # bring contacts, accounts and events in from files
     STAGE_CHANGE = "stage_change"  # move a contact between stages (the stage decides which side)
     PLAYBOOK_DRAFT = "playbook_draft"  # create and edit draft playbook versions
     PLAYBOOK_SIGN = "playbook_sign"  # sign a draft for one's side
@@ -36,6 +37,7 @@ DESCRIPTIONS: dict[Capability, str] = {
     Capability.CONTACT_WRITE: "create or edit contacts and accounts",
     Capability.CONTACT_MERGE: "merge two contacts into one",
     Capability.CONTACT_EXPORT: "download contacts and accounts as CSV files",
+    Capability.CONTACT_IMPORT: "import contacts, accounts and events from files",
     Capability.STAGE_CHANGE: "move contacts between stages",
     Capability.PLAYBOOK_DRAFT: "start or edit a draft of the playbook",
     Capability.PLAYBOOK_SIGN: "sign a draft of the playbook, each for their side",
@@ -61,6 +63,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.CONTACT_WRITE,
             Capability.CONTACT_MERGE,
             Capability.CONTACT_EXPORT,
+            Capability.CONTACT_IMPORT,
             Capability.STAGE_CHANGE,
             Capability.PLAYBOOK_DRAFT,
             Capability.PLAYBOOK_SIGN,

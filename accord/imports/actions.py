@@ -321,7 +321,7 @@ def import_preview(
 ) -> Preview:
     """The dry run: the detected format, how each column will be used and the first problems,
     from the file's first `rows` rows. Writes nothing."""
-    require(acting_user, Capability.CONTACT_WRITE)
+    require(acting_user, Capability.CONTACT_IMPORT)
     record = RecordObject.CONTACT if kind == ImportKind.CONTACTS else RecordObject.ACCOUNT
     try:
         with reading.CsvFile(path) as source:
@@ -577,7 +577,7 @@ def _import(
     scoring_progress: Progress | None,
     acting_user: User | None,
 ) -> ImportResult:
-    require(acting_user, Capability.CONTACT_WRITE)
+    require(acting_user, Capability.CONTACT_IMPORT)
     _check_batch_size(batch_size)
     started = time.perf_counter()
     default_owner = _default_owner(owner_email) if owner_email else None
@@ -1311,7 +1311,7 @@ def events_import(
 ) -> ImportResult:
     """Hand a JSON Lines file of Segment messages to ingest, in batches; `key_prefix` is recorded
     as the events' `sent_with`. Lines that are not JSON, and messages ingest rejects, are reported."""
-    require(acting_user, Capability.CONTACT_WRITE)
+    require(acting_user, Capability.CONTACT_IMPORT)
     _check_batch_size(batch_size)
     if not isinstance(key_prefix, str) or not 1 <= len(key_prefix.strip()) <= MAX_KEY_PREFIX:
         raise InvalidInput(f"the key prefix must be 1 to {MAX_KEY_PREFIX} characters", field="key_prefix")

@@ -19,8 +19,14 @@ ROLE_LABELS: dict[str, str] = {
 
 # The URL prefix that makes each section the current one.
 _PREFIXES = {
-    "home": None, "activity": "/activity/", "contacts": "/contacts/", "accounts": "/accounts/",
-    "playbook": "/playbook/", "users": "/admin/users/", "audit": "/admin/audit/",
+    "home": None,
+    "activity": "/activity/",
+    "contacts": "/contacts/",
+    "accounts": "/accounts/",
+    "playbook": "/playbook/",
+    "imports": "/imports/",
+    "users": "/admin/users/",
+    "audit": "/admin/audit/",
 }
 
 
@@ -40,14 +46,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("accounts", "Accounts", "/accounts/"),
         ("playbook", "Playbook", "/playbook/"),
     ]
+    if user.can(Capability.CONTACT_IMPORT):  # admins and marketing
+        items.append(("imports", "Import", "/imports/"))
     if user.can(Capability.USER_ADMIN):
         items.append(("users", "Users & keys", "/admin/users/"))
     if user.can(Capability.AUDIT_READ):
         items.append(("audit", "Audit log", "/admin/audit/"))
     path = request.path
     return {
-        "nav": [
-            {"key": k, "label": label, "url": url, "current": _current(k, path)} for k, label, url in items
-        ],
+        "nav": [{"key": k, "label": label, "url": url, "current": _current(k, path)} for k, label, url in items],
         "role_label": ROLE_LABELS.get(user.role, user.role),
     }

@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accord.web.views import accounts, activity, admin, auth, base, contacts, exports, overview, playbook, trust
+from accord.web.views import (
+    accounts,
+    activity,
+    admin,
+    auth,
+    base,
+    contacts,
+    exports,
+    imports,
+    overview,
+    playbook,
+    trust,
+)
 
 urlpatterns = [
     path("login/", auth.SignInView.as_view(), name="login"),
@@ -60,6 +72,12 @@ urlpatterns = [
         playbook.version_backtest_result,
         name="playbook_backtest_result",
     ),
+    path("imports/", imports.import_page, name="imports"),
+    path("imports/uploads/<str:token>/", imports.upload_preview, name="import_upload"),
+    path("imports/uploads/<str:token>/start/", imports.import_start_view, name="import_start"),
+    path("imports/runs/<int:pk>/", imports.import_run_view, name="import_run"),
+    path("imports/runs/<int:pk>/resume/", imports.import_run_resume_view, name="import_run_resume"),
+    path("imports/runs/<int:pk>/problems.csv", imports.import_run_problems_csv, name="import_run_problems"),
     path("admin/users/", admin.users_page, name="users"),
     path("admin/audit/", trust.audit_page, name="audit"),
     path("admin/audit/download.csv", trust.audit_csv, name="audit_csv"),

@@ -17,6 +17,7 @@ EXPECTED = {
         Capability.CONTACT_WRITE,
         Capability.CONTACT_MERGE,
         Capability.CONTACT_EXPORT,
+        Capability.CONTACT_IMPORT,
         Capability.STAGE_CHANGE,
         Capability.PLAYBOOK_DRAFT,
         Capability.PLAYBOOK_SIGN,

@@ -211,7 +211,7 @@ def test_the_attribution_panel_shows_first_and_last_touch(client_as: Any, contac
         body = text(client_as("sales_rep").get(f"/contacts/{contact.pk}/"))
 
     assert (
-        "Attribution First touch Source google Medium cpc Campaign Spring search "
+        "Attribution First touch seen by Accord's tracking. First touch Source google Medium cpc Campaign Spring search "
         "When 3 days ago · 11 Mar 2025, 15:30 First offer Lead scoring guide "
         "Last touch Source newsletter Medium email Campaign march-issue "
         "Last seen 5 min ago · 14 Mar 2025, 15:25 Last offer Demo request 2 forms submitted"
