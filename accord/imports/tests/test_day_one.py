@@ -278,13 +278,14 @@ def test_countries_are_read_the_same_in_accords_format_and_bad_ones_are_quoted(t
 
 
 @pytest.mark.parametrize(
-    ("header", "value"),
-    [("Do Not Email", "Yes"), ("Email Opt Out", "true"), ("Unsubscribed from all email", "TRUE")],
-)
-def test_opt_outs_withdraw_consent(tmp_path, header, value):
+    ("header", "value", "fmt"),
+    [("Do Not Email", "Yes", "hubspot"), ("Email Opt Out", "true", "salesforce"),
+     ("Unsubscribed from all email", "TRUE", "hubspot"), ("do_not_email", "1", "accord")],
+)  # fmt: skip
+def test_opt_outs_withdraw_consent(tmp_path, header, value, fmt):
     contact = Contact.objects.create(email="ana@acme.io", consent=True)
-    path = write(tmp_path, [["Email", "Record ID", header], ["ana@acme.io", "77", value]])
-    run("contacts", path, "--format", "hubspot")
+    path = write(tmp_path, [["Email", header], ["ana@acme.io", value]])
+    run("contacts", path, "--format", fmt)
     contact.refresh_from_db()
     assert (contact.consent, contact.consent_at) == (False, NOW)
     assert list(ConsentChange.objects.values_list("consent", "via")) == [(False, "import")]
