@@ -10,7 +10,7 @@ contact's forty-odd fields both cost several times what the database does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
@@ -46,23 +46,15 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
-def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT rows given as {attname: value}; a field a row does not set takes its default,
-    prepared once per batch (a callable default is still called per row). A row may carry `id`."""
-    if not rows:
-        return
-    with_id = "id" in rows[0]
-    fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    table = quote(model._meta.db_table)
+def _prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """Each row's values as its fields prepare them for the database; a field a row does not set
+    takes its default, prepared once (a callable default is still called per row)."""
     fixed = {
         f.attname: f.get_db_prep_save(f.get_default(), connection)
         for f in fields
         if not f.primary_key and not (f.has_default() and callable(f.default))
     }
     missing = object()
-    params: list[tuple[Any, ...]] = []
     for values in rows:
         prepared = []
         for f in fields:
@@ -73,7 +65,20 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
                 prepared.append(fixed[f.attname])
             else:
                 prepared.append(f.get_db_prep_save(f.get_default(), connection))
-        params.append(tuple(prepared))
+        yield tuple(prepared)
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT rows given as {attname: value} (COPY on PostgreSQL, one executemany on SQLite). A row
+    may carry `id` (from `reserve_ids`)."""
+    if not rows:
+        return
+    with_id = "id" in rows[0]
+    fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(_column(f)) for f in fields)
+    table = quote(model._meta.db_table)
+    params = _prepared(fields, rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: the rows as data, not as SQL text the server must parse.
@@ -81,7 +86,33 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
                 for row in params:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", params)
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(params))
+
+
+def insert_returning(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, batch_size: int = 1000
+) -> list[int]:
+    """INSERT rows and answer their ids in the same order: one multi-row `INSERT … RETURNING` per
+    batch, the same statement text for every full batch. The ids are taken in ascending order, the
+    order the database hands them out as it inserts the rows."""
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    per = max(1, min(batch_size, (connection.features.max_query_params or 65_535) // len(fields)))
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)}) VALUES "
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {quote(meta.pk.column if meta.pk is not None and meta.pk.column else 'id')}"
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per):
+            batch = rows[start : start + per]
+            params = [value for row in _prepared(fields, batch) for value in row]
+            cursor.execute(head + ", ".join([marks] * len(batch)) + tail, params)
+            ids += sorted(row[0] for row in cursor.fetchall())
+    return ids
 
 
 def update_rows(model: type[models.Model], updates: Iterable[tuple[Any, set[str]]]) -> None:

@@ -20,7 +20,7 @@ from accord.accounts.models import Membership, Team, User
 from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
 from accord.contacts.queries import contact_facts
-from accord.core import clock
+from accord.core import bulk, clock
 from accord.demo import queries
 from accord.demo.domain import journeys, people
 from accord.demo.domain import playbook as story
@@ -66,8 +66,17 @@ class DemoResult:
     @property
     def rows(self) -> int:
         return (
-            self.contacts + self.accounts + self.stage_changes + self.users + self.teams + self.memberships
-            + self.playbook_rows + self.audit_entries + self.campaigns + self.events + self.identities
+            self.contacts
+            + self.accounts
+            + self.stage_changes
+            + self.users
+            + self.teams
+            + self.memberships
+            + self.playbook_rows
+            + self.audit_entries
+            + self.campaigns
+            + self.events
+            + self.identities
         )
 
 
@@ -96,14 +105,17 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
         # A second load into the same workspace draws other message and anonymous ids.
         last_event = before.events
         the_plan = plan(
-            seed=seed, contacts=contacts, now=now, eras=_eras(), taken_emails=taken_emails, taken_domains=taken_domains,
+            seed=seed,
+            contacts=contacts,
+            now=now,
+            eras=_eras(),
+            taken_emails=taken_emails,
+            taken_domains=taken_domains,
             salt=f"after-event-{last_event}:" if last_event else "",
             progress=(lambda n: progress("Planning", n, contacts)) if progress else None,
         )
         campaigns = _campaigns(the_plan.campaigns, users[people.MARKETING], now, result)
-        messages, latest = _write(
-            the_plan, users, (lambda n: progress("Writing", n, contacts)) if progress else None
-        )
+        messages, latest = _write(the_plan, users, (lambda n: progress("Writing", n, contacts)) if progress else None)
         messages += [(m, None) for m in the_plan.strays]
         total = len(messages)
         _write_events(messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None)
@@ -179,7 +191,10 @@ def _teams(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None
             team = Team.objects.filter(name=demo.name).first()
             if team is None:
                 team = team_create(
-                    name=demo.name, side=demo.side, time_zone=demo.time_zone, manager=users[demo.manager],
+                    name=demo.name,
+                    side=demo.side,
+                    time_zone=demo.time_zone,
+                    manager=users[demo.manager],
                     acting_user=None,
                 )
                 result.teams += 1
@@ -216,9 +231,9 @@ def _playbook(users: dict[str, User], now: dt.datetime, result: DemoResult) -> P
 
 def _eras() -> list[Era]:
     """Every version that has been in force, with the moment it came into force."""
-    versions = PlaybookVersion.objects.filter(
-        status__in=[VersionStatus.ACTIVE, VersionStatus.RETIRED]
-    ).order_by("number")
+    versions = PlaybookVersion.objects.filter(status__in=[VersionStatus.ACTIVE, VersionStatus.RETIRED]).order_by(
+        "number"
+    )
     return [Era(number=v.number, playbook=v.playbook, since=v.activated_at) for v in versions]
 
 
@@ -231,9 +246,16 @@ def _campaigns(seeds: Sequence[CampaignSeed], owner: User, now: dt.datetime, res
         if seed.utm_campaign.lower() in existing:
             continue
         campaign = Campaign.objects.create(
-            name=seed.name, utm_campaign=seed.utm_campaign.lower(), channel=seed.channel, offer=seed.offer,
-            persona=seed.persona, starts_on=seed.starts_on, ends_on=seed.ends_on, talking_points=seed.talking_points,
-            key_data_point=seed.key_data_point, owner=owner,
+            name=seed.name,
+            utm_campaign=seed.utm_campaign.lower(),
+            channel=seed.channel,
+            offer=seed.offer,
+            persona=seed.persona,
+            starts_on=seed.starts_on,
+            ends_on=seed.ends_on,
+            talking_points=seed.talking_points,
+            key_data_point=seed.key_data_point,
+            owner=owner,
             created_at=min(now, dt.datetime.combine(seed.starts_on, dt.time(9), tzinfo=dt.UTC) - dt.timedelta(days=14)),
         )
         existing[campaign.utm_campaign] = campaign.pk
@@ -244,19 +266,60 @@ def _campaigns(seeds: Sequence[CampaignSeed], owner: User, now: dt.datetime, res
 
 
 EVENT_COLUMNS = (
-    "message_id", "message_key", "type", "name", "user_id", "anonymous_id", "contact_id", "timestamp",
-    "original_timestamp", "sent_at", "received_at", "url", "path", "referrer", "utm_source", "utm_medium",
-    "utm_campaign", "utm_term", "utm_content", "campaign_id", "offer", "properties", "context", "sent_with",
+    "message_id",
+    "message_key",
+    "type",
+    "name",
+    "user_id",
+    "anonymous_id",
+    "contact_id",
+    "timestamp",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+    "url",
+    "path",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "campaign_id",
+    "offer",
+    "properties",
+    "context",
+    "sent_with",
 )
 
 
 def _event_row(m: Message, contact_id: int | None, campaigns: dict[str, int]) -> tuple[object, ...]:
     campaign_id = campaigns.get(m.utm_campaign.lower()) if m.utm_campaign else None
     return (
-        m.message_id, m.message_key, m.type.value, m.name, m.user_id, m.anonymous_id, contact_id, m.timestamp,
-        m.original_timestamp, m.sent_at, m.received_at, m.url, m.path, m.referrer, m.utm_source, m.utm_medium,
-        m.utm_campaign, m.utm_term, m.utm_content, campaign_id, m.offer, orjson.dumps(m.properties).decode(),
-        orjson.dumps(m.context).decode(), "",
+        m.message_id,
+        m.message_key,
+        m.type.value,
+        m.name,
+        m.user_id,
+        m.anonymous_id,
+        contact_id,
+        m.timestamp,
+        m.original_timestamp,
+        m.sent_at,
+        m.received_at,
+        m.url,
+        m.path,
+        m.referrer,
+        m.utm_source,
+        m.utm_medium,
+        m.utm_campaign,
+        m.utm_term,
+        m.utm_content,
+        campaign_id,
+        m.offer,
+        orjson.dumps(m.properties).decode(),
+        orjson.dumps(m.context).decode(),
+        "",
     )
 
 
@@ -269,16 +332,36 @@ def _plain_row(m: Message, contact_id: int | None, campaigns: dict[str, int]) ->
     """`_event_row` as a database without native UUID and time zone types stores it (SQLite)."""
     campaign_id = campaigns.get(m.utm_campaign.lower()) if m.utm_campaign else None
     return (
-        m.message_id, m.message_key.hex, m.type.value, m.name, m.user_id, m.anonymous_id, contact_id,
-        _plain_time(m.timestamp), _plain_time(m.original_timestamp), _plain_time(m.sent_at),
-        _plain_time(m.received_at), m.url, m.path, m.referrer, m.utm_source, m.utm_medium, m.utm_campaign,
-        m.utm_term, m.utm_content, campaign_id, m.offer, orjson.dumps(m.properties).decode(),
-        orjson.dumps(m.context).decode(), "",
+        m.message_id,
+        m.message_key.hex,
+        m.type.value,
+        m.name,
+        m.user_id,
+        m.anonymous_id,
+        contact_id,
+        _plain_time(m.timestamp),
+        _plain_time(m.original_timestamp),
+        _plain_time(m.sent_at),
+        _plain_time(m.received_at),
+        m.url,
+        m.path,
+        m.referrer,
+        m.utm_source,
+        m.utm_medium,
+        m.utm_campaign,
+        m.utm_term,
+        m.utm_content,
+        campaign_id,
+        m.offer,
+        orjson.dumps(m.properties).decode(),
+        orjson.dumps(m.context).decode(),
+        "",
     )
 
 
 def _write_events(
-    messages: Sequence[tuple[Message, int | None]], campaigns: dict[str, int],
+    messages: Sequence[tuple[Message, int | None]],
+    campaigns: dict[str, int],
     progress: Callable[[int], None] | None,
 ) -> int:
     """Events in the order they were received, so their ids follow arrival as ingest's do.
@@ -292,7 +375,7 @@ def _write_events(
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for start in range(0, len(ordered), EVENT_BATCH_SIZE):
-            batch = ordered[start:start + EVENT_BATCH_SIZE]
+            batch = ordered[start : start + EVENT_BATCH_SIZE]
             if postgres:
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for m, contact_id in batch:
@@ -308,7 +391,7 @@ def _write_events(
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _write(
@@ -324,10 +407,16 @@ def _write(
         Account,
         [
             {
-                "name": c.name, "domain": c.domain, "industry": c.industry, "employees": c.employees,
-                "annual_revenue": c.annual_revenue, "country": c.country,
-                "owner_id": user_ids[c.owner] if c.owner else None, "properties": {"segment": c.segment},
-                "created_at": c.created_at, "updated_at": c.created_at,
+                "name": c.name,
+                "domain": c.domain,
+                "industry": c.industry,
+                "employees": c.employees,
+                "annual_revenue": c.annual_revenue,
+                "country": c.country,
+                "owner_id": user_ids[c.owner] if c.owner else None,
+                "properties": {"segment": c.segment},
+                "created_at": c.created_at,
+                "updated_at": c.created_at,
             }
             for c in the_plan.companies
         ],
@@ -338,8 +427,13 @@ def _write(
             last = p.moves[-1] if p.moves else None
             rows.append(
                 {
-                    "email": p.email, "first_name": p.first_name, "last_name": p.last_name, "title": p.title,
-                    "seniority": p.seniority, "phone": p.phone, "country": p.country,
+                    "email": p.email,
+                    "first_name": p.first_name,
+                    "last_name": p.last_name,
+                    "title": p.title,
+                    "seniority": p.seniority,
+                    "phone": p.phone,
+                    "country": p.country,
                     "account_id": accounts[p.company] if p.company is not None else None,
                     "owner_id": user_ids[p.owner] if p.owner else None,
                     "consent": p.consent,
@@ -349,9 +443,12 @@ def _write(
                     "stage_changed_at": last.at if last else None,
                     "reengage_on": last.reengage_on if last else None,
                     "playbook_version_id": versions[last.version] if last else None,
-                    "fit_score": p.fit_score, "fit_grade": p.fit_grade, "interest_score": p.interest_score,
+                    "fit_score": p.fit_score,
+                    "fit_grade": p.fit_grade,
+                    "interest_score": p.interest_score,
                     **_attribution(p),
-                    "created_at": p.created_at, "updated_at": last.at if last else p.created_at,
+                    "created_at": p.created_at,
+                    "updated_at": last.at if last else p.created_at,
                 }
             )
         ids = _insert(Contact, rows)
@@ -359,10 +456,18 @@ def _write(
             StageChange,
             [
                 {
-                    "contact_id": pk, "from_stage": m.from_stage, "to_stage": m.to_stage, "kind": m.kind, "at": m.at,
-                    "by_user_id": user_ids[m.by_user] if m.by_user else None, "by_rule": m.by_rule,
-                    "playbook_version_id": versions[m.version], "reason": m.reason, "note": m.note,
-                    "reengage_on": m.reengage_on, "details": m.details,
+                    "contact_id": pk,
+                    "from_stage": m.from_stage,
+                    "to_stage": m.to_stage,
+                    "kind": m.kind,
+                    "at": m.at,
+                    "by_user_id": user_ids[m.by_user] if m.by_user else None,
+                    "by_rule": m.by_rule,
+                    "playbook_version_id": versions[m.version],
+                    "reason": m.reason,
+                    "note": m.note,
+                    "reengage_on": m.reengage_on,
+                    "details": m.details,
                 }
                 for p, pk in zip(chunk, ids, strict=True)
                 for m in p.moves
@@ -386,44 +491,7 @@ def _write(
 
 
 def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """INSERT `rows` (values by field attname; a field left out takes its default) and answer
-    their ids in the same order. Each value is prepared by its model field, as `bulk_create`
-    prepares it, without building a model object and the SQL of every value: one multi-row
-    `INSERT … RETURNING` per batch, the same statement text for every full batch. The ids are
-    taken in ascending order, the order the database hands them out as it inserts the rows."""
-    if not rows:
-        return []
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    # A field's default, prepared once (a callable default is still called for every row).
-    fixed = {
-        f.attname: f.get_db_prep_save(f.get_default(), connection)
-        for f in fields
-        if not (f.has_default() and callable(f.default))
-    }
-    missing = object()
-    per = max(1, min(BATCH_SIZE, (connection.features.max_query_params or 65_535) // len(fields)))
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column or f.attname) for f in fields)}) VALUES "
-    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {quote(meta.pk.column if meta.pk is not None and meta.pk.column else 'id')}"
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per):
-            batch = rows[start:start + per]
-            params: list[Any] = []
-            for values in batch:
-                for f in fields:
-                    value = values.get(f.attname, missing)
-                    if value is not missing:
-                        params.append(f.get_db_prep_save(value, connection))
-                    elif f.attname in fixed:
-                        params.append(fixed[f.attname])
-                    else:
-                        params.append(f.get_db_prep_save(f.get_default(), connection))
-            cursor.execute(head + ", ".join([marks] * len(batch)) + tail, params)
-            ids += sorted(row[0] for row in cursor.fetchall())
-    return ids
+    return bulk.insert_returning(model, rows, batch_size=BATCH_SIZE)
 
 
 def _attribution(p: PersonSeed) -> dict[str, object]:
@@ -434,9 +502,15 @@ def _attribution(p: PersonSeed) -> dict[str, object]:
     first = a.first[1] if a.first else None
     last = a.last[1] if a.last else None
     return {
-        "first_source": first.source if first else "", "first_medium": first.medium if first else "",
-        "first_campaign": first.campaign if first else "", "first_seen_at": a.first[0] if a.first else None,
-        "last_source": last.source if last else "", "last_medium": last.medium if last else "",
-        "last_campaign": last.campaign if last else "", "last_seen_at": a.seen,
-        "first_offer": a.first_offer_name, "last_offer": a.last_offer_name, "forms_submitted": a.forms,
+        "first_source": first.source if first else "",
+        "first_medium": first.medium if first else "",
+        "first_campaign": first.campaign if first else "",
+        "first_seen_at": a.first[0] if a.first else None,
+        "last_source": last.source if last else "",
+        "last_medium": last.medium if last else "",
+        "last_campaign": last.campaign if last else "",
+        "last_seen_at": a.seen,
+        "first_offer": a.first_offer_name,
+        "last_offer": a.last_offer_name,
+        "forms_submitted": a.forms,
     }
