@@ -22,6 +22,10 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class KeyOrSession(HttpBearer):
+    # A session's writes need the CSRF token (checked below); saying so makes /api/docs send the
+    # token with "Try it out", so a signed-in person can write from the docs page.
+    csrf = True
+
     def __call__(self, request: HttpRequest) -> Any:
         header = request.headers.get("Authorization")
         if header:
