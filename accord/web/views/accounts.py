@@ -14,22 +14,26 @@ from accord.accounts.domain import Capability
 from accord.contacts.actions import account_create, account_update
 from accord.contacts.models import Account
 from accord.contacts.queries import account_list
-from accord.core.errors import AccordError, InvalidInput
+from accord.core.errors import AccordError
 from accord.playbook.queries import active_playbook
 from accord.web import queries
 from accord.web.forms import (
     AccountForm,
-    OwnerForm,
     SearchForm,
     changed,
     country_choices,
-    first_error,
     owner_choices,
-    refusal_text,
     show_refusal,
 )
 from accord.web.presenters import stage_labels
-from accord.web.views.base import acting, capability_required, paginate, partial_wanted, see_other
+from accord.web.views.base import (
+    acting,
+    capability_required,
+    owner_reassigned,
+    paginate,
+    partial_wanted,
+    see_other,
+)
 
 LIST = "web/accounts/list.html"
 DETAIL = "web/accounts/detail.html"
@@ -155,19 +159,13 @@ def account_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def account_owner_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Give the account to another person (or to nobody) from its page. Its contacts keep theirs."""
     account = _account(pk)
-    form = OwnerForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise InvalidInput(first_error(form), field="owner_id")
-        data = changed(account, form.to_data())
-        account_update(account=account, data=data, acting_user=acting(request))
-    except AccordError as exc:
-        context = _detail_context(request, account, owner_error=refusal_text(exc))
-        return render(request, DETAIL, context, status=exc.status)
-    account = _account(pk)
-    who = f"belongs to {account.owner.display_name}" if account.owner else "has no owner"
-    if data:
-        messages.success(request, f"{account.name} now {who}.")
-    else:
-        messages.info(request, f"{account.name} already {who}.")
-    return see_other("account", pk=pk)
+    return owner_reassigned(
+        request,
+        record=account,
+        update=lambda data: account_update(account=account, data=data, acting_user=acting(request)),
+        reload=lambda: _account(pk),
+        refused=lambda message, status: render(
+            request, DETAIL, _detail_context(request, account, owner_error=message), status=status
+        ),
+        page="account",
+    )

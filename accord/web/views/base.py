@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -18,7 +19,9 @@ from django_htmx.middleware import HtmxDetails
 
 from accord.accounts.domain import Capability, refusal
 from accord.accounts.models import User
+from accord.core.errors import AccordError, InvalidInput
 from accord.core.refusals import log_refusal
+from accord.web.forms import OwnerForm, changed, first_error, refusal_text
 
 PAGE_SIZE = 50
 
@@ -82,3 +85,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def owner_reassigned(
+    request: HttpRequest,
+    *,
+    record: Any,
+    update: Callable[[dict[str, Any]], object],
+    reload: Callable[[], Any],
+    refused: Callable[[str, int], HttpResponse],
+    page: str,
+) -> HttpResponse:
+    """The owner control on a contact's or an account's page: save the owner chosen through the
+    record's update action (`update(changed fields)`), say whom it belongs to now, and go back to
+    the page; a refusal is shown on the page by `refused(message, status)`."""
+    form = OwnerForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise InvalidInput(first_error(form), field="owner_id")
+        data = changed(record, form.to_data())
+        update(data)
+    except AccordError as exc:
+        return refused(refusal_text(exc), exc.status)
+    record = reload()
+    who = f"belongs to {record.owner.display_name}" if record.owner else "has no owner"
+    if data:
+        messages.success(request, f"{record} now {who}.")
+    else:
+        messages.info(request, f"{record} already {who}.")
+    return see_other(page, pk=record.pk)

@@ -41,17 +41,23 @@ from accord.web.forms import (
     ContactFilterForm,
     ContactForm,
     MergeForm,
-    OwnerForm,
     StageChangeForm,
     changed,
     country_choices,
     first_error,
     owner_choices,
-    refusal_text,
     show_refusal,
 )
 from accord.web.presenters import QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
-from accord.web.views.base import acting, capability_required, htmx, paginate, partial_wanted, see_other
+from accord.web.views.base import (
+    acting,
+    capability_required,
+    htmx,
+    owner_reassigned,
+    paginate,
+    partial_wanted,
+    see_other,
+)
 
 LIST = "web/contacts/list.html"
 DETAIL = "web/contacts/detail.html"
@@ -421,22 +427,16 @@ def contact_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_owner_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Give the contact to another person (or to nobody) from its page."""
     contact = _contact(pk)
-    form = OwnerForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise InvalidInput(first_error(form), field="owner_id")
-        data = changed(contact, form.to_data())
-        contact_update(contact=contact, data=data, acting_user=acting(request))
-    except AccordError as exc:
-        context = _page_context(request, contact, owner_error=refusal_text(exc))
-        return render(request, DETAIL, context, status=exc.status)
-    contact = _contact(pk)
-    who = f"belongs to {contact.owner.display_name}" if contact.owner else "has no owner"
-    if data:
-        messages.success(request, f"{contact} now {who}.")
-    else:
-        messages.info(request, f"{contact} already {who}.")
-    return see_other("contact", pk=pk)
+    return owner_reassigned(
+        request,
+        record=contact,
+        update=lambda data: contact_update(contact=contact, data=data, acting_user=acting(request)),
+        reload=lambda: _contact(pk),
+        refused=lambda message, status: render(
+            request, DETAIL, _page_context(request, contact, owner_error=message), status=status
+        ),
+        page="contact",
+    )
 
 
 @require_GET
