@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accord.contacts import domain
 from accord.contacts.models import Account, Contact, PropertyDefinition, Suppression, SuspectedDuplicate
@@ -180,3 +180,9 @@ def suppressed(emails: set[str] | list[str]) -> set[str]:
 def property_types(object: str, names: Collection[str]) -> dict[str, str]:
     """The defined type of each of these custom properties ({name: contacts.domain.PropertyType})."""
     return dict(PropertyDefinition.objects.filter(object=object, name__in=list(names)).values_list("name", "type"))
+
+
+def stage_counts() -> dict[str, int]:
+    """How many contacts are in each stage key ({key: contacts}); contacts without a stage are left out."""
+    rows = Contact.objects.exclude(stage="").values("stage").annotate(n=Count("id"))
+    return {row["stage"]: row["n"] for row in rows}

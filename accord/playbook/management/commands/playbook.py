@@ -4,10 +4,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.module_loading import import_string
 
 from accord.core.errors import AccordError, InvalidInput
-from accord.playbook import actions, queries
+from accord.playbook import actions, queries, subcommands
 from accord.playbook.domain.document import Playbook, diff
 
 
@@ -27,24 +26,33 @@ class Command(BaseCommand):
         compare.add_argument("a")
         compare.add_argument("b")
         sub.add_parser("list", help="list versions with their status and signatures")
-        backtest = sub.add_parser(
-            "backtest",
-            help="replay the history under a draft YAML file and under the active version, side by side",
-        )
-        backtest.add_argument("file")
-        backtest.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: 26 weeks ago)")
-        backtest.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: today)")
-        backtest.add_argument("--json", dest="as_json", action="store_true", help="print the result as JSON")
+        for extra in subcommands.registered():  # `backtest`, from scoring
+            extra.add_arguments(sub.add_parser(extra.name, help=extra.help))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        extra = {s.name: s for s in subcommands.registered()}.get(options["action"])
         try:
-            getattr(self, f"_{options['action']}")(options)
+            if extra is not None:
+                self._extra(extra, options)
+            else:
+                getattr(self, f"_{options['action']}")(options)
         except InvalidInput as exc:
-            for path, message in exc.errors or [(exc.field or "", exc.message)]:
-                self.stderr.write(f"{path}: {message}")
+            self._problems(exc)
             raise CommandError(f"{len(exc.errors) or 1} problem(s) found") from None
         except AccordError as exc:
             raise CommandError(exc.message) from None
+
+    def _problems(self, exc: InvalidInput) -> None:
+        for path, message in exc.errors or [(exc.field or "", exc.message)]:
+            self.stderr.write(f"{path}: {message}")
+
+    def _extra(self, extra: subcommands.Subcommand, options: dict[str, Any]) -> None:
+        try:
+            text = extra.run(options, self._read)
+        except InvalidInput as exc:
+            self._problems(exc)
+            raise CommandError(f"{len(exc.errors) or 1} problem(s) found", returncode=2) from None
+        self.stdout.write(text)
 
     def _read(self, name: str) -> str:
         try:
@@ -84,24 +92,6 @@ class Command(BaseCommand):
             self.stdout.write("no differences")
         for line in lines:
             self.stdout.write(line)
-
-    def _backtest(self, options: dict[str, Any]) -> None:
-        # Scoring sits above the playbook: it is named by its path, not imported.
-        backtest = import_string("accord.scoring.backtest.backtest_command")
-        try:
-            playbook = actions.playbook_parse(self._read(options["file"]))
-            text = backtest(
-                playbook=playbook,
-                label=Path(options["file"]).name,
-                start=options["start"],
-                end=options["end"],
-                as_json=options["as_json"],
-            )
-        except InvalidInput as exc:
-            for path, message in exc.errors or [(exc.field or "", exc.message)]:
-                self.stderr.write(f"{path}: {message}")
-            raise CommandError(f"{len(exc.errors) or 1} problem(s) found", returncode=2) from None
-        self.stdout.write(text)
 
     def _list(self, options: dict[str, Any]) -> None:
         for version in queries.version_list():
