@@ -204,6 +204,10 @@ class Model:
         step = self.anchor_step
         return -(-day // step) * step
 
+    def anchor_of(self, earliest: int, latest: int) -> int:
+        """The anchor of a contact whose counted days run from `earliest` to `latest`."""
+        return self.anchor_for(latest) if self.half_life_days is not None else earliest
+
     def weight(self, day: int, anchor: int) -> int:
         """The fixed-point weight of a point earned on `day` for a contact anchored at `anchor`."""
         if self.half_life_days is None:
@@ -233,7 +237,8 @@ class Model:
         return min(raw, self.max_points) if self.max_points is not None else raw
 
     def decayed(self, points: float, day: int, today: int) -> float:
-        """What `points` earned on `day` are worth on `today` (for explanations and curves)."""
+        """What `points` earned on `day` are worth on `today`, on paper: for the explanation of one
+        (rule, day) only. A score is always `value` of an integer mass (see `curve`)."""
         if self.half_life_days is None:
             return float(points) if self.live(day, today) else 0.0
         return points * math.pow(2.0, (day - today) / self.half_life_days)
@@ -345,7 +350,7 @@ def recompute(model: Model, hits: Iterable[tuple[InterestRule, int]], today: int
     if not counts:
         return Interest()
     days = [day for _, day in counts]
-    anchor = model.anchor_for(max(days)) if model.half_life_days is not None else min(days)
+    anchor = model.anchor_of(min(days), max(days))
     mass = 0
     caps: dict[str, tuple[int, int]] = {}
     for (key, day), count in counts.items():
@@ -401,7 +406,11 @@ def contributions(model: Model, hits: Iterable[tuple[InterestRule, int]], today:
 
 
 def curve(model: Model, hits: Iterable[tuple[InterestRule, int]], days: Sequence[int]) -> list[float]:
-    """The interest score on each of `days` (ascending), from the history: the trend sparkline."""
+    """The interest score on each of `days` (ascending), from the history: the trend sparkline.
+
+    Each day's score is the live engine's: `Model.value` of the mass the events up to that day
+    make (as `recompute` would give it that day), never a float sum of decayed points — those
+    differ when a score lands on a rounding boundary (25 points three half-lives back)."""
     if not days:
         return []
     counts: Counter[tuple[str, int]] = Counter()
@@ -413,10 +422,16 @@ def curve(model: Model, hits: Iterable[tuple[InterestRule, int]], days: Sequence
     buckets: dict[int, int] = defaultdict(int)
     for (key, day), count in counts.items():
         buckets[day] += rules[key].bucket(count)
-    return [
-        model.clamp(snap(sum(model.decayed(p, d, today) for d, p in sorted(buckets.items()) if d <= today)))
-        for today in days
-    ]
+    earned = sorted(buckets.items())
+    values = []
+    for today in days:
+        live = [(d, p) for d, p in earned if d <= today and model.live(d, today)]
+        if not live:
+            values.append(0.0)
+            continue
+        anchor = model.anchor_of(live[0][0], live[-1][0])
+        values.append(model.value(sum(p * model.weight(d, anchor) for d, p in live), anchor, today))
+    return values
 
 
 def heating_up(model: Model, *, now: float, before: float) -> bool:

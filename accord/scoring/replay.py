@@ -5,8 +5,9 @@ plain values out; no Django, no database.
 **Interest, day by day.** A contact's interest on day D is the scoring domain's: the sum over
 (rule, day) buckets of the bucket's points (after the rule's daily cap) decayed to D — with a
 half-life of h days ``points · 2^((d - D) / h)``, with an expiry window of N days the points of
-the days ``D - N < d ≤ D`` in full — clamped to ``[0, max_points]`` (`domain.curve` draws the
-same number, rounded, on a contact's page). Between two event days interest only fades, so the
+the days ``D - N < d ≤ D`` in full — clamped to ``[0, max_points]``, read as the live engine
+reads it (`Model.value` of the integer mass; `domain.curve` draws the same number on a
+contact's page). Between two event days interest only fades, so the
 days it is worth looking at are the days a contact earned (or lost) points: the replay evaluates
 the MQL rule on those days, which is also when the live engine looks at a contact again.
 
@@ -37,9 +38,10 @@ qualified by the end of the window (within it, or already before it).
 
 **How it scales.** Rules are evaluated once per distinct kind of event (`kinds_of`,
 `kind_hits`), a day's points are counted with NumPy, and interest is replayed only for the
-contacts the MQL rule can hold for at some interest score (`could_qualify`). The decayed sums
-are computed term by term as `Model.decayed` computes them and added oldest first, so every
-score is the domain's to the last bit (the tests compare them with `==`).
+contacts the MQL rule can hold for at some interest score (`could_qualify`). Each day's score
+is the live engine's: the integer mass of the contact's state that day (weights from
+`Model.weight`, summed in int64) times `Model.factor`, snapped and clamped, so it is
+`Model.value` to the last bit (a property test compares them with `==`).
 """
 
 from __future__ import annotations
@@ -57,12 +59,13 @@ import polars as pl
 from accord.playbook.domain.document import Owner, Playbook
 from accord.playbook.domain.vocabulary import QUALIFICATION, SCORE_FIELDS
 from accord.scoring import frames
-from accord.scoring.domain import BUCKET_LIMIT, Model, day_date
+from accord.scoring.domain import BUCKET_LIMIT, FRACTION_BITS, ONE, Model, day_date
 
 # Pairs of (earning day, scoring day) computed at once when summing decayed points: bounds memory.
 PAIR_CHUNK = 4_000_000
-# 2^-1100 is zero in floating point: older points add exactly nothing with half-life decay.
-NEGLIGIBLE_HALF_LIVES = 1100
+# A point this many half-lives before a contact's anchor weighs round(2^(FRACTION_BITS - 25)) = 0:
+# older points add exactly nothing to the mass with half-life decay.
+ZERO_WEIGHT_HALF_LIVES = FRACTION_BITS + 1
 
 SCORE_FACTS = frozenset(SCORE_FIELDS)  # the facts the replay computes: score.* and contact.persona
 ID = "contact_id"
@@ -270,40 +273,49 @@ def interest_on_days(model: Model, daily: pl.DataFrame) -> pl.DataFrame:
         assert model.expire_after_days is not None
         oldest = days - model.expire_after_days + 1  # points of days ≥ this still count
     else:
-        oldest = days - math.floor(NEGLIGIBLE_HALF_LIVES * model.half_life_days)
+        oldest = days - math.floor(ZERO_WEIGHT_HALF_LIVES * model.half_life_days)
     first = np.searchsorted(key, (group << 32) + np.maximum(oldest - offset, 0), side="left")
     if model.half_life_days is None:
         total = np.cumsum(points)
         before = np.where(first > 0, total[np.maximum(first - 1, 0)], 0)
-        raw = (total - before).astype(np.float64)
+        mass = (total - before) * ONE  # every live point weighs ONE
+        scale = np.full(n, model.factor(0, 0))
     else:
-        raw = _decayed_sums(points.astype(np.float64), days, first, model.half_life_days)
+        mass, scale = _masses(model, points, days, first)
+    raw = mass.astype(np.float64) * scale  # `Model.value`: float(mass) · factor(anchor, today)
     interest = _clamp(raw, model.max_points)
     return daily.select(ID, DAY).with_columns(pl.Series("interest", interest, dtype=pl.Float64))
 
 
-def _decayed_sums(points: np.ndarray, days: np.ndarray, first: np.ndarray, half_life: float) -> np.ndarray:
-    """For every row k, Σ over rows j in first[k]..k of points[j] · 2^((days[j] - days[k]) / h),
-    summed oldest first, each term computed as `Model.decayed` computes it (`math.pow` on the same
-    operands, looked up by age in days), so the sums are the domain's to the last bit."""
+def _masses(model: Model, points: np.ndarray, days: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Half-life decay: for every row k, the live engine's state on its day — the anchor of the
+    latest day (`Model.anchor_for(days[k])`) and the integer mass Σ over rows j in first[k]..k of
+    points[j] · `Model.weight(days[j], anchor)` — and `Model.factor(anchor, days[k])`. Weights and
+    factors are looked up by offset from the domain's own functions and the mass is summed in
+    int64, so the score is `Model.value`'s to the bit."""
+    assert model.half_life_days is not None
     n = len(points)
+    step = model.anchor_step
+    anchors = -(-days // step) * step
     counts = np.arange(n) - first + 1
-    oldest = int((days - days[first]).max())
-    factors = np.array([math.pow(2.0, -age / half_life) for age in range(oldest + 1)], dtype=np.float64)
+    widest = int((anchors - days[first]).max())
+    weights = np.array([model.weight(-back, 0) for back in range(widest + 1)], dtype=np.int64)
+    factors = np.array([model.factor(ahead, 0) for ahead in range(step)], dtype=np.float64)
     pairs = np.cumsum(counts)
-    out = np.empty(n, dtype=np.float64)
+    mass = np.empty(n, dtype=np.int64)
     start = 0
     while start < n:
         # As many rows as fit in one chunk of pairs (at least one row).
         done = int(pairs[start - 1]) if start else 0
         stop = max(int(np.searchsorted(pairs, done + PAIR_CHUNK, side="right")), start + 1)
         lengths = counts[start:stop]
+        starts = np.cumsum(lengths) - lengths
         rows = np.repeat(np.arange(start, stop), lengths)
-        earned = first[rows] + np.arange(rows.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        terms = points[earned] * factors[days[rows] - days[earned]]
-        out[start:stop] = np.bincount(rows - start, weights=terms, minlength=stop - start)
+        earned = first[rows] + np.arange(rows.size) - np.repeat(starts, lengths)
+        terms = points[earned] * weights[anchors[rows] - days[earned]]
+        mass[start:stop] = np.add.reduceat(terms, starts)
         start = stop
-    return out
+    return mass, factors[anchors - days]
 
 
 def _clamp(raw: np.ndarray, max_points: float | None) -> np.ndarray:

@@ -5,9 +5,9 @@ and the backtest page."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from accord.playbook.domain.document import parse, validate
 from accord.scoring import domain, frames, replay
 from accord.scoring.domain import Model
 from accord.scoring.replay import Group, Window
+from accord.scoring.tests import test_domain
 
 DEFAULT = parse((Path(__file__).parents[2] / "playbook" / "default.yaml").read_text())
 MODEL = Model.of(DEFAULT)
@@ -387,11 +388,8 @@ def plain_replay(
         )
         fit = model.fit(facts)
         for today in sorted({day for _, day in hits}):
-            counts: Counter[tuple[str, int]] = Counter((r.key, d) for r, d in hits if d <= today)
-            buckets: dict[int, int] = defaultdict(int)
-            for (key, day), count in counts.items():
-                buckets[day] += model.rule(key).bucket(count)
-            interest = model.clamp(domain.snap(sum(model.decayed(p, d, today) for d, p in sorted(buckets.items()))))
+            state = domain.recompute(model, [(r, d) for r, d in hits if d <= today], today)
+            interest = model.value(state.mass, state.anchor, today)
             scored = {
                 **facts,
                 "score.fit": fit.score,
@@ -1155,3 +1153,40 @@ def test_only_contacts_the_rule_can_hold_for_are_replayed(when, possible):
     fit, facts = fit_rows(model, profiles)
     found = replay.could_qualify(model, playbook, fit, facts)
     assert (sorted(found["contact_id"].to_list()) if found is not None else None) == possible
+
+
+UP = domain.InterestRule("up", "One point", "Up", None, 1, None)
+DOWN = domain.InterestRule("down", "Minus one point", "Down", None, -1, None)
+
+
+@settings(max_examples=300)
+@given(model=test_domain.models(), data=st.data())
+def test_the_replayed_interest_on_each_event_day_is_the_live_engines_value(model, data):
+    """Given any contacts' points per day (under the drawn decay and max_points), the vectorised
+    replay's interest on each event day equals `Model.value` of the state `recompute` gives that
+    day, to the bit."""
+    model = dataclasses.replace(model, interest_rules=(UP, DOWN))
+    earned = st.integers(-30, 60).filter(bool)
+    rows = data.draw(st.lists(st.tuples(st.integers(1, 3), st.integers(0, 400), earned), min_size=1, max_size=30))
+    if model.half_life_days is not None and model.half_life_days.is_integer():
+        # Whole half-lives apart: odd points three half-lives back land on a rounding boundary.
+        step, end = int(model.half_life_days), data.draw(st.integers(300, 400))
+        ks = data.draw(st.lists(st.integers(0, 6), max_size=3))
+        rows += [(1, end - k * step, data.draw(earned)) for k in ks] + [(1, end, 1)]
+    daily = (
+        pl.DataFrame([(c, D0 + d, p) for c, d, p in rows], schema=["contact_id", "day", "points"], orient="row")
+        .group_by("contact_id", "day")
+        .agg(pl.col("points").sum())
+        .sort("contact_id", "day")
+        .cast({"contact_id": pl.Int64, "day": pl.Int32, "points": pl.Int64})
+    )
+    found = replay.interest_on_days(model, daily)
+    for contact, today, interest in found.iter_rows():
+        mine = [
+            (UP if p > 0 else DOWN, D0 + d)
+            for c, d, p in rows
+            if c == contact and D0 + d <= today
+            for _ in range(abs(p))
+        ]
+        state = domain.recompute(model, mine, today)
+        assert interest == model.value(state.mass, state.anchor, today)
