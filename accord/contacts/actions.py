@@ -35,7 +35,6 @@ from accord.core.errors import Conflict, InvalidInput
 from accord.core.schemas import MAX_ID
 from accord.core.tasks import after_commit
 from accord.core.text import problem, text_problem
-from accord.playbook.queries import active_playbook
 
 CONTACT_FIELDS = domain.EDITABLE_FIELDS
 ACCOUNT_FIELDS = (
@@ -312,8 +311,12 @@ def _jsonable(value: Any) -> Any:
 
 def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> Contact:
     """Merge `drop` into `keep`. Everything that pointed at `drop` (its stage history, events,
-    hand-offs…) now points at `keep`; fields `keep` lacks are taken from `drop`; the more advanced
-    stage wins. A `ContactMerge` row keeps `drop` as it was."""
+    hand-offs…) now points at `keep`; fields `keep` lacks are taken from `drop`. A `ContactMerge`
+    row keeps `drop` as it was.
+
+    The stage is not touched here: only the stage machine moves a contact (ADR 0003), and it sits
+    above contacts. Callers merge through `lifecycle.actions.contact_merge`, which calls this and
+    then moves the kept contact to the stage the playbook's merge rule picks, in one transaction."""
     require(acting_user, Capability.CONTACT_MERGE)
     if keep.pk == drop.pk:
         raise Conflict("a contact cannot be merged into itself", field="drop")
@@ -329,14 +332,13 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         keep_values = model_to_dict(keep)
         keep_values.update(account_id=keep.account_id, owner_id=keep.owner_id, consent_at=keep.consent_at)
         taken = domain.merged_fields(keep_values, drop_values)
-        stage_fields = _merged_stage(keep, drop)
         snapshot = {k: _jsonable(v) for k, v in drop_values.items()}
         snapshot.update(id=drop.pk, stage=drop.stage, created_at=drop.created_at.isoformat())
         _repoint(drop, keep)
         _carry_suspicions(drop, keep)
         dropped_id = drop.pk
         drop.delete()
-        for name, value in {**taken, **stage_fields}.items():
+        for name, value in taken.items():
             setattr(keep, name, value)
         keep.created_at = min(keep.created_at, drop.created_at)
         keep.updated_at = clock.now()
@@ -349,28 +351,10 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
             action="contact_merge",
             obj=keep,
             actor=acting_user,
-            details={"dropped_id": dropped_id, "taken": sorted(taken), "stage": keep.stage},
+            details={"dropped_id": dropped_id, "taken": sorted(taken)},
         )
         after_commit(RESCORE, contact_ids=[keep.pk], history=True)
     return keep
-
-
-def _merged_stage(keep: Contact, drop: Contact) -> dict[str, Any]:
-    """The dropped contact's stage fields when its stage is further up the funnel."""
-    if not drop.stage:
-        return {}
-    playbook = active_playbook().playbook
-    keep_stage, drop_stage = playbook.stage(keep.stage), playbook.stage(drop.stage)
-    keep_rank = keep_stage.position if keep_stage is not None else -2
-    drop_rank = drop_stage.position if drop_stage is not None else -2
-    if keep.stage and keep_rank >= drop_rank:
-        return {}
-    return {
-        "stage": drop.stage,
-        "stage_changed_at": drop.stage_changed_at,
-        "playbook_version_id": drop.playbook_version_id,
-        "reengage_on": drop.reengage_on,
-    }
 
 
 def _repoint(drop: Contact, keep: Contact) -> None:

@@ -11,7 +11,6 @@ from accord.contacts.schemas import (
     AccountFieldsIn,
     AccountOut,
     ContactFieldsIn,
-    ContactMergeIn,
     ContactOut,
 )
 from accord.core.schemas import Pagination, PathId, QuerySchema, errors
@@ -60,22 +59,7 @@ def contact_update(request: HttpRequest, contact_id: PathId, payload: ContactFie
     return _contact(contact_id)
 
 
-@router.post(
-    "/contacts/{contact_id}/merge",
-    response={200: ContactOut, **WRITE},
-    summary="Merge another contact into this one",
-)
-def contact_merge(request: HttpRequest, contact_id: PathId, payload: ContactMergeIn) -> Contact:
-    user = acting_user(request, Scope.WRITE)
-    keep = _contact(contact_id)
-    drop = _contact(payload.drop_id)
-    actions.contact_merge(keep=keep, drop=drop, acting_user=user)
-    return _contact(contact_id)
-
-
-@router.get(
-    "/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **READ}, summary="Likely duplicates"
-)
+@router.get("/contacts/{contact_id}/duplicates", response={200: list[ContactOut], **READ}, summary="Likely duplicates")
 def contact_duplicates(request: HttpRequest, contact_id: PathId) -> list[Contact]:
     acting_user(request, Scope.READ)
     return queries.contact_duplicates_all(_contact(contact_id))

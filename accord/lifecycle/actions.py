@@ -12,6 +12,7 @@ from django.db import transaction
 from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
+from accord.contacts import actions as contacts_actions
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
 from accord.core import audit, bulk, clock
@@ -142,6 +143,58 @@ def _move(
         locked.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
     contact.stage, contact.stage_changed_at, contact.playbook_version = locked.stage, now, version
     contact.reengage_on = locked.reengage_on
+    return change
+
+
+def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> Contact:
+    """Merge `drop` into `keep` (`contacts.actions.contact_merge`: references, fields, the
+    `ContactMerge` row), then give the kept contact the stage the playbook's merge rule picks
+    (`domain.merge_move`), all in one transaction.
+
+    A move is a `StageChange` caused by the merge: `by_rule` "merge", `details["merge"]["dropped"]`
+    the dropped contact's id, the active playbook version, from the kept contact's stage. Entry
+    criteria are not checked again, nor is the actor's side: the dropped contact already held the
+    stage, and its history (now the kept contact's, with `merged_from`) says how it got there. A
+    kept contact in a recycle or disqualify stage never moves: a person hands it back.
+    """
+    with transaction.atomic():
+        # Both rows, locked in one statement as the merge itself locks them, so two merges cannot
+        # deadlock; the dropped contact's stage is read under the lock, before the merge deletes it.
+        locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])}
+        dropped = locked.get(drop.pk)
+        merged = contacts_actions.contact_merge(keep=keep, drop=drop, acting_user=acting_user)
+        assert dropped is not None  # contact_merge refuses a contact that no longer exists
+        _merge_move(contact=merged, dropped=dropped, acting_user=acting_user)
+    return merged
+
+
+def _merge_move(*, contact: Contact, dropped: Contact, acting_user: User | None) -> StageChange | None:
+    version: PlaybookVersion = active_playbook()
+    move = domain.merge_move(version.playbook, kept=contact.stage or None, dropped=dropped.stage or None)
+    if move is None:
+        return None
+    now = clock.now()
+    reengage_on = dropped.reengage_on if move.kind is domain.MoveKind.HAND_BACK else None
+    change = StageChange.objects.create(
+        contact=contact,
+        from_stage=contact.stage,
+        to_stage=move.to_stage,
+        kind=move.kind,
+        at=now,
+        by_user=acting_user,
+        by_rule="merge",
+        playbook_version=version,
+        reengage_on=reengage_on,
+        details={"merge": {"dropped": dropped.pk}},
+    )
+    if acting_user is not None:
+        audit.record(
+            action="stage_change", obj=contact, actor=acting_user, details={"kind": change.kind, "merge": dropped.pk},
+            before={"stage": contact.stage}, after={"stage": move.to_stage},
+        )  # fmt: skip
+    contact.stage, contact.stage_changed_at, contact.playbook_version = move.to_stage, now, version
+    contact.reengage_on, contact.updated_at = reengage_on, now
+    contact.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
     return change
 
 

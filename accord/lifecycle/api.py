@@ -5,6 +5,7 @@ from ninja import Router, Status
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
 from accord.contacts.models import Contact
+from accord.contacts.schemas import ContactMergeIn, ContactOut
 from accord.core.schemas import PathId, errors
 from accord.lifecycle import actions, domain, queries
 from accord.lifecycle.models import StageChange
@@ -37,6 +38,31 @@ def contact_change_stage(request: HttpRequest, contact_id: PathId, payload: Stag
         reengage_on=payload.reengage_on,
     )
     return Status(201, change)
+
+
+def _contact(contact_id: int) -> Contact:
+    return get_object_or_404(Contact.objects.select_related("account", "owner", "playbook_version"), pk=contact_id)
+
+
+# Here rather than with the other contact endpoints: a merge may move the kept contact's stage,
+# and the stage machine sits above contacts.
+@router.post(
+    "/contacts/{contact_id}/merge",
+    response={200: ContactOut, **WRITE},
+    tags=["contacts"],
+    summary="Merge another contact into this one",
+    description=(
+        "The kept contact takes the fields it lacks and all history of the other. A disqualified or "
+        "recycled kept contact keeps its stage; otherwise the more advanced funnel stage wins, as a "
+        "stage change caused by the merge."
+    ),
+)
+def contact_merge(request: HttpRequest, contact_id: PathId, payload: ContactMergeIn) -> Contact:
+    user = acting_user(request, Scope.WRITE)
+    keep = _contact(contact_id)
+    drop = _contact(payload.drop_id)
+    actions.contact_merge(keep=keep, drop=drop, acting_user=user)
+    return _contact(contact_id)
 
 
 @router.get(

@@ -245,6 +245,38 @@ def rule_target(playbook: Playbook, *, from_key: str | None, facts: Mapping[str,
     return best
 
 
+@dataclass(frozen=True)
+class MergeMove:
+    """The move a merge makes on the kept contact: into the dropped contact's stage."""
+
+    from_stage: str | None
+    to_stage: str
+    kind: MoveKind
+
+
+def merge_move(playbook: Playbook, *, kept: str | None, dropped: str | None) -> MergeMove | None:
+    """The stage move merging a contact in `dropped` into one in `kept` makes, or None: the kept
+    contact keeps its stage.
+
+    A kept contact in a recycle or disqualify stage stays there: only a person hands it back, and
+    a merge is not a person's decision about the stage. Otherwise the more advanced funnel stage of
+    the two wins; a kept contact with no stage (or one the playbook no longer has) takes the dropped
+    contact's stage, whatever its kind, since it is the only stage the person holds. A merge never
+    moves into a stage the playbook does not have. Entry criteria are not checked: the dropped
+    contact already held the stage, and its history (re-pointed by the merge) says how it got there.
+    """
+    into = playbook.stage(dropped) if dropped else None
+    if into is None or dropped == kept:
+        return None
+    source = playbook.stage(kept) if kept else None
+    if source is not None and (
+        source.kind is not StageKind.FUNNEL or into.kind is not StageKind.FUNNEL or into.position <= source.position
+    ):
+        return None
+    kind = MoveKind.ADVANCE if into.kind is StageKind.FUNNEL else MoveKind.HAND_BACK
+    return MergeMove(from_stage=kept, to_stage=into.key, kind=kind)
+
+
 def _shown(value: Any) -> str:
     if value is None or value == "":
         return "not set"

@@ -3,7 +3,7 @@
 An anonymous id (a browser) stays anonymous until an identify (or a user id) ties it to a
 contact; then the anonymous history is linked to that contact. A user id the sender has not
 used before makes a new contact. When two contacts turn out to be one person (the same email,
-or an alias), they are merged through `contact_merge`, keeping the older one.
+or an alias), they are merged through `lifecycle.actions.contact_merge`, keeping the older one.
 
 Messages sent with a browser key (`Trust.BROWSER`: the key sits in web pages, anyone can send
 with it) may add what is new — a contact, an id never seen, an anonymous history — but never
@@ -24,11 +24,11 @@ from accord.contacts.actions import (
     consent_change_record,
     contact_apply_traits,
     contact_fields_from_traits,
-    contact_merge,
     suspected_duplicate_record,
 )
 from accord.contacts.domain import ConsentSource, company_domain
 from accord.contacts.models import Account, Contact
+from accord.lifecycle.actions import contact_merge
 from accord.tracking.domain import EventType, IdentityKind, Message, Trust
 from accord.tracking.models import Event, Identity
 

@@ -12,6 +12,7 @@ from accord.contacts.models import Account, Contact, ContactMerge
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 from accord.core.models import AuditEntry
 from accord.lifecycle.actions import contact_change_stage
+from accord.lifecycle.actions import contact_merge as lifecycle_merge
 from accord.lifecycle.models import StageChange
 
 
@@ -241,17 +242,17 @@ def test_merge_keeps_all_history_of_both(users):
     contact_change_stage(contact=drop, to_stage="mql", acting_user=admin)
     drop_id = drop.pk
 
-    merged = actions.contact_merge(keep=keep, drop=drop, acting_user=admin)
+    merged = lifecycle_merge(keep=keep, drop=drop, acting_user=admin)
 
     assert not Contact.objects.filter(pk=drop_id).exists()
     merged.refresh_from_db()
     assert (merged.email, merged.first_name, merged.last_name, merged.phone) == ("ana@acme.io", "Ana", "Lee", "+1 555")
     assert merged.properties == {"a": 1, "b": 3}
-    assert merged.stage == "mql"  # the more advanced stage wins
+    assert merged.stage == "mql"  # the more advanced stage wins, as a move caused by the merge
     history = list(
         StageChange.objects.filter(contact=merged).order_by("at", "id").values_list("to_stage", "merged_from")
     )
-    assert history == [("lead", None), ("lead", drop_id), ("mql", drop_id)]
+    assert history == [("lead", None), ("lead", drop_id), ("mql", drop_id), ("mql", None)]
     record = ContactMerge.objects.get(kept=merged)
     assert (
         record.dropped_id == drop_id

@@ -17,6 +17,7 @@ from accord.lifecycle.domain import (
     MoveKind,
     UnknownStage,
     check_move,
+    merge_move,
     rule_target,
     table,
     transition,
@@ -263,3 +264,37 @@ def test_check_move_either_returns_a_legal_row_or_refuses(source, target, sides,
     assert (checked.reason is not None) == (row.kind is MoveKind.HAND_BACK)
     if row.reason_list:
         assert PLAYBOOK.reason(row.reason_list, checked.reason) is not None
+
+
+# --- the stage a merge leaves on the kept contact ---------------------------------------------------
+
+# (kept, dropped) -> the merge's move on the kept contact, or None: the kept contact keeps its stage.
+MERGE_MOVES = [
+    ("lead", "sql", ("sql", MoveKind.ADVANCE)),  # the more advanced funnel stage wins
+    ("sql", "lead", None),
+    ("mql", "mql", None),  # equal: nothing to move
+    (None, "lead", ("lead", MoveKind.ADVANCE)),
+    ("lead", None, None),
+    (None, None, None),
+    ("disqualified", "lead", None),  # a merge never takes a contact out of disqualified
+    ("disqualified", "customer", None),
+    ("recycled", "opportunity", None),  # nor out of recycled: a person hands it back
+    ("recycled", "disqualified", None),
+    ("disqualified", "recycled", None),
+    ("lead", "disqualified", None),  # only a funnel stage wins over a funnel stage
+    ("customer", "recycled", None),
+    (None, "disqualified", ("disqualified", MoveKind.HAND_BACK)),  # the person's only stage is kept
+    (None, "recycled", ("recycled", MoveKind.HAND_BACK)),
+    ("gone", "lead", ("lead", MoveKind.ADVANCE)),  # a key the playbook no longer has counts as none
+    ("gone", "disqualified", ("disqualified", MoveKind.HAND_BACK)),
+    ("lead", "gone", None),  # a merge never moves into a stage the playbook does not have
+    (None, "gone", None),
+]
+
+
+@pytest.mark.parametrize(("kept", "dropped", "expected"), MERGE_MOVES)
+def test_merge_move(kept, dropped, expected):
+    move = merge_move(PLAYBOOK, kept=kept, dropped=dropped)
+    assert (None if move is None else (move.to_stage, move.kind)) == expected
+    if move is not None:
+        assert move.from_stage == kept

@@ -19,7 +19,6 @@ from accord.accounts.models import User
 from accord.contacts.actions import (
     account_create,
     contact_create,
-    contact_merge,
     contact_update,
     suspected_duplicate_dismiss,
 )
@@ -27,7 +26,7 @@ from accord.contacts.domain import SourceOrigin
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
 from accord.contacts.queries import contact_duplicates, contact_list, suspected_duplicates
 from accord.core.errors import AccordError, InvalidInput, NotFound
-from accord.lifecycle.actions import contact_change_stage
+from accord.lifecycle.actions import contact_change_stage, contact_merge
 from accord.lifecycle.domain import MoveKind
 from accord.lifecycle.queries import MoveOption, move_options
 from accord.playbook.domain.conditions import describe
