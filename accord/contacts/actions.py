@@ -167,7 +167,10 @@ class _Cleaner:
             raise InvalidInput(f"{path}: {message}", field=path, errors=self.errors)
 
 
-def _clean_contact(data: Mapping[str, Any]) -> dict[str, Any]:
+def contact_fields_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A contact's fields as the API, the pages and imports accept them: normalised values, or
+    InvalidInput with every (field, message). Writes nothing; reads only to check that an
+    account or owner named by id exists."""
     c = _Cleaner(data, CONTACT_FIELDS)
     if "email" in c.data:
         raw = c.data["email"]
@@ -244,7 +247,7 @@ def _refuse_suppressed(email: str | None) -> None:
 
 def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Contact:
     require(acting_user, Capability.CONTACT_WRITE)
-    values = _clean_contact(data)
+    values = contact_fields_clean(data)
     _refuse_suppressed(values.get("email"))
     if values.get("consent") is not None:
         values["consent_at"] = clock.now()
@@ -269,7 +272,7 @@ def contact_create(*, data: Mapping[str, Any], acting_user: User | None) -> Cont
 
 def contact_update(*, contact: Contact, data: Mapping[str, Any], acting_user: User | None) -> Contact:
     require(acting_user, Capability.CONTACT_WRITE)
-    values = _clean_contact(data)
+    values = contact_fields_clean(data)
     changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
     if not changed:
         return contact
@@ -403,7 +406,7 @@ def contact_fields_from_traits(
     values: dict[str, Any] = {}
     for name, value in data.items():
         try:
-            values.update(_clean_contact({name: value}))
+            values.update(contact_fields_clean({name: value}))
         except InvalidInput:
             merged[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
     if values.get("consent") is not None:
@@ -512,7 +515,9 @@ def account_for_domain(company_domain: str) -> Account | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _clean_account(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+def account_fields_clean(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """An account's fields as the API, the pages and imports accept them (`creating`: the name is
+    required); InvalidInput with every (field, message) otherwise. Writes nothing."""
     c = _Cleaner(data, ACCOUNT_FIELDS)
     if creating and "name" not in c.data:
         c.fail("name", "is required")
@@ -560,7 +565,7 @@ def _clean_account(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]
 
 def account_create(*, data: Mapping[str, Any], acting_user: User | None) -> Account:
     require(acting_user, Capability.CONTACT_WRITE)
-    values = _clean_account(data, creating=True)
+    values = account_fields_clean(data, creating=True)
     with transaction.atomic():
         account = Account.objects.create(**values)
         audit.record(action="account_create", obj=account, actor=acting_user, after=values)
@@ -569,7 +574,7 @@ def account_create(*, data: Mapping[str, Any], acting_user: User | None) -> Acco
 
 def account_update(*, account: Account, data: Mapping[str, Any], acting_user: User | None) -> Account:
     require(acting_user, Capability.CONTACT_WRITE)
-    values = _clean_account(data, creating=False)
+    values = account_fields_clean(data, creating=False)
     changed = {k: v for k, v in values.items() if getattr(account, k) != v}
     if not changed:
         return account

@@ -27,7 +27,7 @@ from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts import domain as contacts_domain
-from accord.contacts.actions import _clean_account, _clean_contact, property_definitions_ensure
+from accord.contacts.actions import account_fields_clean, contact_fields_clean, property_definitions_ensure
 from accord.contacts.domain import ConsentSource, PropertyObject, PropertyType
 from accord.contacts.models import Account, ConsentChange, Contact
 from accord.contacts.queries import property_types, suppressed
@@ -455,17 +455,17 @@ class _RowChecker:
             values = dict(row.record)
             if row.properties:
                 values["properties"] = row.properties
-            row.record = self._cleaned(row, values, _clean_contact, "", _CONTACT_IDENTITY)
+            row.record = self._cleaned(row, values, contact_fields_clean, "", _CONTACT_IDENTITY)
             if row.account:
                 row.account = self._cleaned(
-                    row, dict(row.account), lambda data: _clean_account(data, creating=False), "account.", ()
+                    row, dict(row.account), lambda data: account_fields_clean(data, creating=False), "account.", ()
                 )
         else:
             values = dict(row.record)
             if row.properties:
                 values["properties"] = row.properties
             row.record = self._cleaned(
-                row, values, lambda data: _clean_account(data, creating=False), "", ("name", *_ACCOUNT_IDENTITY)
+                row, values, lambda data: account_fields_clean(data, creating=False), "", ("name", *_ACCOUNT_IDENTITY)
             )
 
     @staticmethod
