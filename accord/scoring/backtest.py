@@ -21,7 +21,6 @@ backtest` command, which names this module by its dotted path).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,12 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-import psycopg
 from django.db import connection
 
 from accord.accounts.models import User
 from accord.contacts.models import Account, Contact
-from accord.core import clock
+from accord.core import clock, reading
 from accord.core.errors import Conflict, InvalidInput
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain import conditions
@@ -44,7 +42,6 @@ from accord.playbook.domain.document import Playbook
 from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, frames, replay
-from accord.scoring.rescore import copy_blocks
 from accord.tracking.models import Event
 
 WEEKS = 26  # the default window: the last 26 ISO weeks, this one included
@@ -308,18 +305,12 @@ def _text_sql(column: str) -> str:
 def read_frame(
     sql: str, params: Sequence[Any], schema: Mapping[str, Any], *, split: tuple[Any, str] | None = None
 ) -> pl.DataFrame:
-    """The rows of a query (with a WHERE clause) as a frame: on PostgreSQL, COPY … TO STDOUT as
-    CSV, in `STREAMS` parts read at once on connections of their own when `split` names the
-    table (a model) and its ctid column in the query — each part a range of the table's pages —
-    unless a transaction is open; elsewhere, fetched rows."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, list(params))
-            rows = cursor.fetchall()
-        return pl.DataFrame(rows, schema=dict(schema), orient="row")
-    if split is None or STREAMS < 2 or connection.in_atomic_block:  # other connections cannot see this one's writes
-        connection.ensure_connection()
-        return _parse_csv(_copy_out(connection.connection, sql, params), schema)
+    """The rows of a query (with a WHERE clause) as a frame (`core.reading`): on PostgreSQL in
+    `STREAMS` parts read at once on connections of their own when `split` names the table (a
+    model) and its ctid column in the query — each part a range of the table's pages — unless a
+    transaction is open."""
+    if connection.vendor != "postgresql" or split is None or STREAMS < 2 or connection.in_atomic_block:
+        return reading.read_frame(sql, params, schema)  # other connections cannot see this one's writes
     table, ctid = split
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int", [table._meta.db_table])
@@ -334,37 +325,12 @@ def read_frame(
             query, values = f"{ranged} AND {ctid} < %s::tid", [*values, f"({high},0)"]
         raw = connection.get_new_connection(connection.get_connection_params())
         try:
-            return _parse_csv(_copy_out(raw, query, values), schema)
+            return reading.concat_frames(reading.copy_frames(raw, query, values, schema), schema)
         finally:
             raw.close()
 
     with ThreadPoolExecutor(STREAMS) as pool:
         return pl.concat(list(pool.map(part, range(STREAMS))))
-
-
-def _copy_out(conn: Any, sql: str, params: Sequence[Any]) -> bytes:
-    """The CSV text of `COPY (sql) TO STDOUT` on a psycopg connection, read through libpq by the
-    rescore's reader."""
-    statement = psycopg.ClientCursor(conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", list(params))
-    return b"".join(copy_blocks(conn, statement.encode()))
-
-
-def _parse_csv(data: bytes, schema: Mapping[str, Any]) -> pl.DataFrame:
-    if not data:
-        return pl.DataFrame(schema=dict(schema))
-    found = pl.read_csv(
-        io.BytesIO(data),
-        has_header=False,
-        new_columns=list(schema),
-        schema={name: pl.String if kind in (pl.Categorical, pl.Boolean) else kind for name, kind in schema.items()},
-    )
-    # PostgreSQL writes true/false as t/f.
-    return found.with_columns(
-        pl.col(name).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
-        if kind == pl.Boolean
-        else pl.col(name).cast(kind)
-        for name, kind in schema.items()
-    )
 
 
 _EVENT_FACTS = {

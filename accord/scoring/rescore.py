@@ -43,10 +43,9 @@ import contextlib
 import datetime as dt
 import io
 import queue
-import select
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -58,10 +57,9 @@ import psycopg
 from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, Field, QuerySet
 from django.db.models.expressions import RawSQL
-from psycopg import pq
 
 from accord.contacts.models import Contact
-from accord.core import clock
+from accord.core import clock, reading
 from accord.lifecycle.actions import contact_apply_rules
 from accord.playbook.domain.vocabulary import SCORE_FIELDS as SCORE_FACTS
 from accord.playbook.models import PlaybookVersion
@@ -75,12 +73,10 @@ from accord.tracking.models import Event
 Progress = Callable[[int, int], None]
 
 CHUNK = 200_000  # contacts scored and written together
-BLOCK_BYTES = 32 << 20  # CSV text parsed at a time while streaming from PostgreSQL
 STREAM_DEPTH = 4  # blocks read ahead of the parsing, at most
 EVENT_PARTS = 2  # PostgreSQL: the events are read in this many ranges of the table at once
 WRITERS = 2  # PostgreSQL: chunks written at once, each on a connection of its own
 PART_MIN_PAGES = 64  # … each of at least this many pages (8 kB each)
-SQLITE_ROWS = 50_000  # rows fetched at a time elsewhere
 RULES_BATCH = 500  # contacts loaded at a time for the stage rules
 ESTIMATE_ABOVE = 100_000  # more contacts than this: the progress total is PostgreSQL's estimate
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -709,7 +705,7 @@ class _Reader:
 
     def frame(self, queryset: QuerySet[Any], columns: list[_Column]) -> pl.DataFrame:
         blocks = list(self.frames(queryset, columns))
-        return pl.concat(blocks) if blocks else _empty(columns)
+        return reading.concat_frames(blocks, _schema(columns))
 
     def frames(
         self,
@@ -733,7 +729,7 @@ class _Reader:
                 sources.append((conn, self._statement(part, columns, conn)))
             stream = _Stream(sources)
             self.streams.append(stream)
-            blocks = _parsed(stream, columns)
+            blocks = reading.csv_frames(stream, _schema(columns))
         else:
             found = (
                 self._postgres_frames(queryset, columns)
@@ -743,7 +739,7 @@ class _Reader:
             # One connection reads and writes, and it isolates nothing between its own statements:
             # read it all before writing.
             blocks = iter(list(found))
-        return _rechunk(blocks, rows) if rows is not None else blocks
+        return reading.rechunk(blocks, rows) if rows is not None else blocks
 
     def _parts(self, queryset: QuerySet[Any], parts: int) -> list[QuerySet[Any]]:
         """`queryset` split into `parts` ranges of its table's pages (by ctid), the last one open."""
@@ -771,18 +767,15 @@ class _Reader:
         annotations = {f"_{c.name}": RawSQL(c.sql, ()) for c in columns if c.sql}
         paths = [f"_{c.name}" if c.sql else c.path for c in columns]
         sql, params = queryset.annotate(**annotations).values_list(*paths).query.sql_with_params()
-        return psycopg.ClientCursor(conn).mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).encode()
+        return reading.copy_statement(conn, sql, params)
 
     def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
         assert self.conn is not None
-        rest = b""
-        for data in copy_blocks(self.conn, self._statement(queryset, columns, self.conn)):
-            text, rest = _cut(rest + data)
-            yield from _parsed([text], columns)
-        yield from _parsed([rest], columns)
+        rows = reading.copy_rows(self.conn, self._statement(queryset, columns, self.conn))
+        return reading.csv_frames(rows, _schema(columns))
 
     def _orm_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
-        rows = SQLITE_ROWS
+        rows = reading.FETCH_ROWS
         paths = [c.path for c in columns]
         converters = [c.convert if not c.stamp else _stamp_text for c in columns]
         schema = {
@@ -882,12 +875,9 @@ def _event_column(field: str) -> str:
     return f'"{Event._meta.db_table}"."{_column(field, Event)}"'
 
 
-def _parsed(texts: Iterable[bytes], columns: list[_Column]) -> Iterator[pl.DataFrame]:
-    """Frames from CSV text arriving in blocks of whole rows."""
-    schema = {c.name: _csv_type(c) for c in columns}
-    for text in texts:
-        if text:
-            yield _parse(text, schema, columns)
+def _schema(columns: list[_Column]) -> dict[str, Any]:
+    """The frame's schema of `columns` (`core.reading`)."""
+    return {c.name: c.dtype for c in columns}
 
 
 _END = object()
@@ -909,13 +899,9 @@ class _Stream:
 
     def _read(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
         try:
-            rest = b""
-            for data in copy_blocks(conn, statement):
-                text, rest = _cut(rest + data)
-                if text and not self._put(text):
+            for text in reading.copy_rows(conn, statement):
+                if not self._put(text):
                     return
-            if rest and not self._put(rest):
-                return
             self._put(_END)
         except BaseException as exc:  # handed to the consumer, which raises it
             self._put(exc)
@@ -947,99 +933,13 @@ class _Stream:
             thread.join(timeout=5)
 
 
-def copy_blocks(conn: psycopg.Connection[Any], statement: bytes) -> Iterator[bytes]:
-    """The text a `COPY … TO STDOUT` sends, in blocks of about BLOCK_BYTES.
-
-    PostgreSQL sends one message per row; psycopg's `Copy` spends microseconds of Python on each,
-    seconds for millions of rows, so this reads the messages through libpq (`conn.pgconn`, which
-    psycopg exposes for this) in a tight loop. The statement runs in the connection's open
-    transaction."""
-    pg = conn.pgconn
-    pg.send_query(statement)
-    while pg.is_busy():
-        select.select([pg.socket], [], [])
-        pg.consume_input()
-    started = pg.get_result()
-    if started is None or started.status != pq.ExecStatus.COPY_OUT:
-        message = started.error_message.decode(errors="replace") if started is not None else "no result"
-        while pg.get_result() is not None:
-            pass
-        raise psycopg.DatabaseError(f"COPY failed: {message}")
-    buffer = bytearray()
-    read = pg.get_copy_data
-    while True:
-        size, data = read(1)
-        if size > 0:
-            buffer += data
-            if len(buffer) >= BLOCK_BYTES:
-                yield bytes(buffer)
-                buffer = bytearray()
-        elif size == 0:  # nothing buffered: wait for the socket
-            select.select([pg.socket], [], [])
-            pg.consume_input()
-        else:
-            break
-    failed = None
-    while (result := pg.get_result()) is not None:
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            failed = result.error_message.decode(errors="replace")
-    if failed:
-        raise psycopg.DatabaseError(f"COPY failed: {failed}")
-    if buffer:
-        yield bytes(buffer)
-
-
 def _stamp_text(value: Any) -> Any:
     """A datetime as the database stores it, to find the row with it again."""
     return None if value is None else connection.ops.adapt_datetimefield_value(value)
 
 
-def _csv_type(column: _Column) -> Any:
-    if column.dtype == pl.Boolean:
-        return pl.String  # PostgreSQL writes t / f
-    return column.dtype
-
-
-def _parse(text: bytes, schema: dict[str, Any], columns: list[_Column]) -> pl.DataFrame:
-    found = pl.read_csv(io.BytesIO(text), has_header=False, new_columns=list(schema), schema=schema)
-    return found.with_columns(
-        pl.col(c.name).replace_strict({"t": True, "f": False}, default=None, return_dtype=pl.Boolean)
-        for c in columns
-        if c.dtype == pl.Boolean
-    )
-
-
 def _cast(frame: pl.DataFrame, columns: list[_Column]) -> pl.DataFrame:
     return frame.with_columns(pl.col(c.name).cast(pl.Categorical) for c in columns if c.dtype == pl.Categorical)
-
-
-def _empty(columns: list[_Column]) -> pl.DataFrame:
-    return pl.DataFrame(schema={c.name: pl.String if c.stamp else c.dtype for c in columns})
-
-
-def _cut(text: bytes) -> tuple[bytes, bytes]:
-    """Split CSV text after its last complete row: at a newline outside quotes (an even number
-    of quote characters before it, since CSV doubles the quotes inside a field)."""
-    end = len(text)
-    while True:
-        newline = text.rfind(b"\n", 0, end)
-        if newline < 0:
-            return b"", text
-        if text.count(b'"', 0, newline) % 2 == 0:
-            return text[: newline + 1], text[newline + 1 :]
-        end = newline
-
-
-def _rechunk(blocks: Iterator[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
-    """The same rows in frames of `rows` rows (the last one smaller)."""
-    carried: pl.DataFrame | None = None
-    for block in blocks:
-        carried = block if carried is None else pl.concat([carried, block])
-        while carried.height >= rows:
-            yield carried.slice(0, rows)
-            carried = carried.slice(rows)
-    if carried is not None and carried.height:
-        yield carried
 
 
 # --------------------------------------------------------------------------- writing
