@@ -7,9 +7,9 @@ from pydantic import Field
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
 from accord.contacts.models import Contact
+from accord.core import clock
 from accord.core.errors import NotFound
 from accord.core.schemas import PathId, errors
-from accord.playbook.queries import active_playbook
 from accord.scoring import domain, queries
 from accord.scoring.schemas import ContactScoreOut
 
@@ -33,18 +33,17 @@ def _quadrant(key: str) -> dict[str, str] | None:
     return {"key": quadrant.value, "label": domain.QUADRANT_LABELS[quadrant]}
 
 
-def _current(contact: Contact) -> dict[str, Any]:
+def _current(score: queries.ContactScore) -> dict[str, Any]:
     """The stored scores, with the persona's name as the playbook version that scored them words it."""
-    version = contact.score_version or active_playbook()
-    persona = next((p for p in queries.model_of(version).personas if p.key == contact.persona), None)
+    persona = score.persona
     return {
-        "fit_score": contact.fit_score,
-        "fit_grade": contact.fit_grade,
+        "fit_score": score.fit_score,
+        "fit_grade": score.fit_grade,
         "persona": {"key": persona.key, "name": persona.name} if persona else None,
-        "interest": contact.interest_score,
-        "quadrant": _quadrant(contact.quadrant),
-        "scored_at": contact.scored_at,
-        "playbook_version": contact.score_version.number if contact.score_version else None,
+        "interest": score.interest_score,
+        "quadrant": _quadrant(score.quadrant),
+        "scored_at": score.scored_at,
+        "playbook_version": score.score_version,
     }
 
 
@@ -64,13 +63,11 @@ def contact_score(request: HttpRequest, path: Path[ContactPath], query: Query[Sc
     contact = Contact.objects.select_related("account", "owner", "score_version").filter(pk=path.contact_id).first()
     if contact is None:
         raise NotFound(f"no contact {path.contact_id}", field="contact_id")
-    version = active_playbook()
-    hits = list(queries.contact_hits(queries.model_of(version), contact.pk))  # read once for both
-    breakdown = queries.contact_breakdown(contact, version=version, hits=hits)
+    score = queries.contact_score(contact, now=clock.now(), history=query.history)
     return {
-        "contact_id": contact.pk,
-        "current": _current(contact),
-        "breakdown": {**breakdown, "quadrant": _quadrant(breakdown["quadrant"])},
-        "trend": queries.contact_trend(contact, version=version, hits=hits),
-        "history": queries.score_history(contact, limit=query.history) if query.history else [],
+        "contact_id": score.contact_id,
+        "current": _current(score),
+        "breakdown": {**score.breakdown, "quadrant": _quadrant(score.breakdown["quadrant"])},
+        "trend": score.trend,
+        "history": list(score.history),
     }

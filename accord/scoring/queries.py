@@ -1,10 +1,12 @@
 """Reads of the scoring engine: the scoring model of a playbook version, a contact's scored history,
-its score breakdown, trend and history."""
+its score breakdown, trend and history, and `contact_score`, the one read of a contact's scores that
+the score API and the contact page's Score panel both show."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -78,14 +80,18 @@ Hits = list[tuple[domain.InterestRule, int]]
 
 
 def contact_breakdown(
-    contact: Contact, *, version: PlaybookVersion | None = None, hits: Hits | None = None
+    contact: Contact,
+    *,
+    version: PlaybookVersion | None = None,
+    hits: Hits | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Why the contact has its scores: the fit rules and whether each holds, the persona, every
     (rule, day) that still counts with its points today, the quadrant and the playbook version.
     `hits` (from `contact_hits` under the same version) saves reading the events again."""
     version = version or active_playbook()
     model = model_of(version)
-    now = clock.now()
+    now = now or clock.now()
     today = domain.day_number(now)
     facts = contact_facts(contact, now=now)
     fit = model.fit(facts)
@@ -121,11 +127,16 @@ def _decay(model: domain.Model) -> dict[str, Any]:
 
 
 def contact_trend(
-    contact: Contact, *, days: int = TREND_DAYS, version: PlaybookVersion | None = None, hits: Hits | None = None
+    contact: Contact,
+    *,
+    days: int = TREND_DAYS,
+    version: PlaybookVersion | None = None,
+    hits: Hits | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The interest score on each of the last `days` days and whether it is heating up."""
     model = model_of(version or active_playbook())
-    today = domain.day_number(clock.now())
+    today = domain.day_number(now or clock.now())
     span = list(range(today - days + 1, today + 1))
     values = domain.curve(model, list(contact_hits(model, contact.pk)) if hits is None else hits, span)
     before = values[-1 - domain.HEATING_DAYS] if len(values) > domain.HEATING_DAYS else 0.0
@@ -141,6 +152,56 @@ def score_history(contact: Contact, *, limit: int = 50) -> list[ScoreChange]:
     """The contact's latest score changes, newest first."""
     return list(
         ScoreChange.objects.filter(contact=contact).select_related("playbook_version").order_by("-at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class ContactScore:
+    """A contact's scores as the score API and the contact page's Score panel show them: the scores
+    stored on the contact (with the persona as the playbook version that scored them words it), the
+    breakdown and the trend worked out at `now` under the active playbook, and the latest score changes."""
+
+    contact_id: int
+    now: dt.datetime
+    model: domain.Model  # the active playbook's scoring model, which the breakdown and the trend use
+    fit_score: int | None
+    fit_grade: str
+    persona: domain.Persona | None  # the stored persona, from the scoring version's personas
+    interest_score: float | None
+    quadrant: str
+    scored_at: dt.datetime | None
+    score_version: int | None  # the number of the playbook version that scored the stored scores
+    breakdown: Mapping[str, Any]  # as `contact_breakdown`
+    trend: Mapping[str, Any]  # as `contact_trend`
+    history: tuple[ScoreChange, ...]  # newest first, with their playbook versions
+
+    @property
+    def scored(self) -> bool:
+        return self.fit_score is not None
+
+
+def contact_score(contact: Contact, *, now: dt.datetime, history: int = 20) -> ContactScore:
+    """The contact's stored scores, its breakdown and trend at `now` under the active playbook (its
+    events read once for both) and its latest `history` score changes."""
+    version = active_playbook()
+    model = model_of(version)
+    hits = list(contact_hits(model, contact.pk))
+    stored = contact.score_version
+    stored_model = model_of(stored) if stored else model
+    return ContactScore(
+        contact_id=contact.pk,
+        now=now,
+        model=model,
+        fit_score=contact.fit_score,
+        fit_grade=contact.fit_grade,
+        persona=next((p for p in stored_model.personas if p.key == contact.persona), None),
+        interest_score=contact.interest_score,
+        quadrant=contact.quadrant,
+        scored_at=contact.scored_at,
+        score_version=stored.number if stored else None,
+        breakdown=contact_breakdown(contact, version=version, hits=hits, now=now),
+        trend=contact_trend(contact, version=version, hits=hits, now=now),
+        history=tuple(score_history(contact, limit=history)) if history else (),
     )
 
 

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 from django.db.models import Count, Expression, F, IntegerField, QuerySet
 
 from accord.contacts.models import Contact
-from accord.core import clock
 from accord.lifecycle import domain as lifecycle
 from accord.lifecycle.models import StageChange
 from accord.playbook.domain.conditions import describe
@@ -21,13 +20,10 @@ from accord.playbook.queries import active_playbook
 from accord.scoring.domain import QUADRANT_LABELS, Model, Quadrant
 from accord.scoring.models import Cause, ScoreChange
 from accord.scoring.queries import (
-    contact_breakdown,
-    contact_hits,
-    contact_trend,
+    ContactScore,
     heating_rises,
     heating_up,
     model_of,
-    score_history,
 )
 from accord.tracking.domain import FORM_SUBMITTED
 from accord.tracking.models import Event
@@ -641,40 +637,36 @@ def quadrant_grid(model: Model, current: str) -> dict[str, Any]:
     }
 
 
-def score_panel(contact: Contact) -> dict[str, Any]:
-    """The contact page's Score panel: the stored scores, why (worked out now under the active
-    playbook), the 60-day trend and the latest score changes."""
-    version = active_playbook()
-    model = model_of(version)
-    hits = list(contact_hits(model, contact.pk))  # read once for the breakdown and the trend
-    breakdown = contact_breakdown(contact, version=version, hits=hits)
-    trend = contact_trend(contact, version=version, hits=hits)
+def score_panel(score: ContactScore) -> dict[str, Any]:
+    """The contact page's Score panel, from `contact_score`: the stored scores, why (worked out now
+    under the active playbook), the 60-day trend and the latest score changes. Runs no query."""
+    model = score.model
+    breakdown, trend = score.breakdown, score.trend
     fit = breakdown["fit"]
     interest = breakdown["interest"]
-    scored = contact.fit_score is not None
-    stored_model = model_of(contact.score_version) if contact.score_version else model
-    persona = next((p.name for p in stored_model.personas if p.key == contact.persona), "")
+    scored = score.scored
+    persona = score.persona.name if score.persona else ""
     contributions = interest["contributions"]
     shown = contributions[:PANEL_CONTRIBUTIONS]
-    quadrant_key = contact.quadrant if scored and contact.quadrant else breakdown["quadrant"]
+    quadrant_key = score.quadrant if scored and score.quadrant else breakdown["quadrant"]
     return {
         "scored": scored,
-        "scored_at": contact.scored_at,
-        "score_version": contact.score_version.number if contact.score_version else None,
+        "scored_at": score.scored_at,
+        "score_version": score.score_version,
         "version": breakdown["playbook_version"],
-        "fit_score": contact.fit_score if scored else fit["score"],
-        "grade": contact.fit_grade if scored else fit["grade"],
+        "fit_score": score.fit_score if scored else fit["score"],
+        "grade": score.fit_grade if scored else fit["grade"],
         "persona": persona if scored else (breakdown["persona"] or {}).get("name", ""),
         "fit_rules": [{**rule, "points_text": signed(rule["points"])} for rule in fit["rules"]],
         "fit_now": fit["score"],
-        "fit_differs": scored and fit["score"] != contact.fit_score,
+        "fit_differs": scored and fit["score"] != score.fit_score,
         "grades": ", ".join(f"{g} from {t:g}" for g, t in zip(GRADES, model.thresholds, strict=False)),
-        "interest": contact.interest_score if contact.interest_score is not None else interest["score"],
+        "interest": score.interest_score if score.interest_score is not None else interest["score"],
         "interest_now": interest["score"],
         "max_points": interest["max_points"],
         "decay": decay_text(interest["decay"]),
         "contributions": [{**c, "date": dt.date.fromisoformat(c["date"])} for c in shown],
-        "this_year": clock.now().year,
+        "this_year": score.now.year,
         "more": len(contributions) - len(shown) + interest["more"],
         "heating_up": trend["heating_up"],
         "rise": trend["rise"],
@@ -684,7 +676,7 @@ def score_panel(contact: Contact) -> dict[str, Any]:
         "trend_text": sparkline_text(trend) if trend["interest"] else "",
         "quadrant": quadrant_view(quadrant_key),
         "grid": quadrant_grid(model, quadrant_key),
-        "changes": score_change_rows(score_history(contact, limit=PANEL_CHANGES), model),
+        "changes": score_change_rows(score.history, model),
     }
 
 

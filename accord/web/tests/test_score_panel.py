@@ -337,3 +337,70 @@ def test_the_overview_says_when_nobody_is_heating_up(client_as: Any, db: Any) ->
 
     assert "Nobody's interest rose that fast this week." in text(response)
     assert 'href="/contacts/?heating=1"' not in response.content.decode()
+
+
+# --------------------------------------------------------------------------- one read for the API and the page
+
+
+def test_the_api_and_the_score_panel_show_the_same_contact_score(
+    client_as: Any, api_key: Any, scored: Contact, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accord.scoring import queries
+    from accord.web import presenters
+    from accord.web.views import contacts as views
+
+    real = queries.contact_score
+    read: list[tuple[str, int, queries.ContactScore]] = []
+
+    def spy(where: str) -> Any:
+        def contact_score(contact: Contact, *, now: dt.datetime, history: int = 20) -> queries.ContactScore:
+            score = real(contact, now=now, history=history)
+            read.append((where, history, score))
+            return score
+
+        return contact_score
+
+    monkeypatch.setattr(queries, "contact_score", spy("api"))
+    monkeypatch.setattr(views, "contact_score", spy("page"))
+
+    answer = get(api_key("read"), f"/contacts/{scored.pk}/score")
+    page = get(client_as("viewer"), f"/contacts/{scored.pk}/")
+
+    assert (answer.status_code, page.status_code) == (200, 200)
+    assert [(where, history) for where, history, _ in read] == [("api", 20), ("page", presenters.PANEL_CHANGES)]
+    (_, _, api_score), (_, _, page_score) = read
+    assert api_score == page_score  # three score changes: within both limits
+    assert page_score.contact_id == scored.pk and page_score.now == NOW
+    assert page.context["score"] == presenters.score_panel(page_score)
+    body = answer.data
+    assert body["breakdown"]["fit"] == page_score.breakdown["fit"]
+    assert body["breakdown"]["interest"]["contributions"] == page_score.breakdown["interest"]["contributions"]
+    assert body["trend"] == page_score.trend
+    assert [h["at"] for h in body["history"]] == [c.at.isoformat().replace("+00:00", "Z") for c in page_score.history]
+    assert (body["current"]["fit_grade"], body["current"]["persona"]["name"]) == ("A", "Marketing leader")
+    assert (page.context["score"]["grade"], page.context["score"]["persona"]) == ("A", "Marketing leader")
+
+
+def test_the_score_panel_presenter_formats_a_contact_score_and_runs_no_query(
+    scored: Contact, django_assert_num_queries: Any
+) -> None:
+    from accord.scoring.queries import contact_score
+    from accord.web.presenters import PANEL_CHANGES, score_panel
+
+    contact = Contact.objects.get(pk=scored.pk)  # the scoring version not loaded with it
+    with clock.frozen(NOW):
+        score = contact_score(contact, now=NOW, history=PANEL_CHANGES)
+
+    with django_assert_num_queries(0):
+        panel = score_panel(score)
+
+    assert (panel["scored"], panel["grade"], panel["fit_score"]) == (True, "A", 75)
+    assert panel["persona"] == "Marketing leader"
+    assert (panel["score_version"], panel["version"], panel["this_year"]) == (1, 1, 2026)
+    assert (panel["heating_up"], panel["trend_days"], panel["quadrant"].key) == (True, 60, "ready")
+    assert [row.cause for row in panel["changes"]] == ["Activity", "Activity", "Activity"]
+    assert [row.what for row in panel["changes"]] == [
+        "Asked for a demo ×1",
+        "Viewed the pricing page ×3",
+        "Downloaded an offer ×1",
+    ]

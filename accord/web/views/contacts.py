@@ -25,6 +25,7 @@ from accord.contacts.actions import (
 from accord.contacts.domain import SourceOrigin
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
 from accord.contacts.queries import contact_duplicates, contact_list, suspected_duplicates
+from accord.core import clock
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.lifecycle.actions import contact_change_stage, contact_merge
 from accord.lifecycle.domain import MoveKind
@@ -32,6 +33,7 @@ from accord.lifecycle.queries import MoveOption, move_options
 from accord.playbook.domain.conditions import describe
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
+from accord.scoring.queries import contact_score
 from accord.trust.models import Erasure
 from accord.web import queries
 from accord.web.forms import (
@@ -47,7 +49,7 @@ from accord.web.forms import (
     owner_choices,
     show_refusal,
 )
-from accord.web.presenters import QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
+from accord.web.presenters import PANEL_CHANGES, QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
 from accord.web.views.base import (
     acting,
     capability_required,
@@ -138,7 +140,7 @@ def _lifecycle(
         "hand_backs": [o for o in options if o.kind is MoveKind.HAND_BACK],
         "values": values,
         "error": error,
-        "score": score_panel(contact),
+        "score": score_panel(contact_score(contact, now=clock.now(), history=PANEL_CHANGES)),
         **_move_fields(version, chosen),
     }
 
