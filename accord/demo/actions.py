@@ -328,35 +328,17 @@ def _plain_time(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
+_TIMES = tuple(EVENT_COLUMNS.index(name) for name in ("timestamp", "original_timestamp", "sent_at", "received_at"))
+_KEY = EVENT_COLUMNS.index("message_key")
+
+
 def _plain_row(m: Message, contact_id: int | None, campaigns: dict[str, int]) -> tuple[object, ...]:
     """`_event_row` as a database without native UUID and time zone types stores it (SQLite)."""
-    campaign_id = campaigns.get(m.utm_campaign.lower()) if m.utm_campaign else None
-    return (
-        m.message_id,
-        m.message_key.hex,
-        m.type.value,
-        m.name,
-        m.user_id,
-        m.anonymous_id,
-        contact_id,
-        _plain_time(m.timestamp),
-        _plain_time(m.original_timestamp),
-        _plain_time(m.sent_at),
-        _plain_time(m.received_at),
-        m.url,
-        m.path,
-        m.referrer,
-        m.utm_source,
-        m.utm_medium,
-        m.utm_campaign,
-        m.utm_term,
-        m.utm_content,
-        campaign_id,
-        m.offer,
-        orjson.dumps(m.properties).decode(),
-        orjson.dumps(m.context).decode(),
-        "",
-    )
+    row = list(_event_row(m, contact_id, campaigns))
+    row[_KEY] = m.message_key.hex
+    for index in _TIMES:
+        row[index] = _plain_time(row[index])  # type: ignore[arg-type]
+    return tuple(row)
 
 
 def _write_events(

@@ -137,28 +137,7 @@ def contacts_export(
     """Contacts as CSV in `format`. One audit row (`contacts_export`) with the format, the filters
     and the number of rows; None as the acting user is Accord itself (the command line)."""
     require(acting_user, Capability.CONTACT_EXPORT)
-    contacts = contact_rows(filters)
-    keys = _property_keys(contacts) if format is Format.ACCORD else []
-    plan = domain.plan(domain.columns(format, RecordObject.CONTACT, keys))
-    total = contacts.count()
-    audit.record(
-        action="contacts_export",
-        actor=acting_user,
-        object_type="contacts.contact",
-        details={"format": format.value, "filters": filters.given(), "rows": total},
-    )
-
-    def chunks() -> Iterator[list[list[Any]]]:
-        with _reading():
-            for chunk in value_chunks(contacts.values_list(*plan.fields), chunk_size):
-                if not plan.stages:
-                    yield [plan.row(values) for values in chunk]
-                    continue
-                # One query per chunk: when each of its contacts first entered each stage shown.
-                entered = first_entries([values[0] for values in chunk], plan.stages)
-                yield [plan.row(values, entered.get(values[0])) for values in chunk]
-
-    return Export(RecordObject.CONTACT, format, plan.header, total, chunks)
+    return _export(RecordObject.CONTACT, contact_rows(filters), filters.given(), format, acting_user, chunk_size)
 
 
 # --- accounts --------------------------------------------------------------------------------------
@@ -177,26 +156,43 @@ def accounts_export(
 ) -> Export:
     """Accounts as CSV in `format`; one audit row (`accounts_export`), as for contacts."""
     require(acting_user, Capability.CONTACT_EXPORT)
-    accounts = account_rows(filters)
-    keys = _property_keys(accounts) if format is Format.ACCORD else []
-    plan = domain.plan(domain.columns(format, RecordObject.ACCOUNT, keys))
-    total = accounts.count()
+    return _export(RecordObject.ACCOUNT, account_rows(filters), filters.given(), format, acting_user, chunk_size)
+
+
+# --- shared ----------------------------------------------------------------------------------------
+
+
+def _export(
+    record: RecordObject,
+    rows: QuerySet[Any],
+    filters: dict[str, Any],
+    format: Format,
+    acting_user: User | None,
+    chunk_size: int,
+) -> Export:
+    """The export of `rows` (contacts or accounts) in `format`, audited once before any row leaves."""
+    keys = _property_keys(rows) if format is Format.ACCORD else []
+    plan = domain.plan(domain.columns(format, record, keys))
+    total = rows.count()
+    model = "contact" if record is RecordObject.CONTACT else "account"
     audit.record(
-        action="accounts_export",
+        action=f"{model}s_export",
         actor=acting_user,
-        object_type="contacts.account",
-        details={"format": format.value, "filters": filters.given(), "rows": total},
+        object_type=f"contacts.{model}",
+        details={"format": format.value, "filters": filters, "rows": total},
     )
 
     def chunks() -> Iterator[list[list[Any]]]:
         with _reading():
-            for chunk in value_chunks(accounts.values_list(*plan.fields), chunk_size):
-                yield [plan.row(values) for values in chunk]
+            for chunk in value_chunks(rows.values_list(*plan.fields), chunk_size):
+                if not plan.stages:
+                    yield [plan.row(values) for values in chunk]
+                    continue
+                # One query per chunk: when each of its contacts first entered each stage shown.
+                entered = first_entries([values[0] for values in chunk], plan.stages)
+                yield [plan.row(values, entered.get(values[0])) for values in chunk]
 
-    return Export(RecordObject.ACCOUNT, format, plan.header, total, chunks)
-
-
-# --- shared ----------------------------------------------------------------------------------------
+    return Export(record, format, plan.header, total, chunks)
 
 
 @contextmanager
