@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from accord.accounts import actions
+from accord.accounts import actions, queries
 from accord.accounts.api_auth import acting_user, person
 from accord.accounts.domain import Capability, Scope
 from accord.accounts.models import ApiKey, User
@@ -69,14 +69,14 @@ def me(request: HttpRequest) -> User:
 @router.get("/users", response={200: list[UserOut], **READ}, summary="All users")
 def user_list(request: HttpRequest) -> list[User]:
     acting_user(request, Scope.READ)
-    return list(User.objects.all())
+    return list(queries.user_list())
 
 
 @router.get("/api-keys", response={200: list[ApiKeyOut], **READ}, tags=["api keys"], summary="All API keys")
 def apikey_list(request: HttpRequest) -> list[ApiKey]:
     user = person(request, "managing API keys")
     actions.require(user, Capability.USER_ADMIN)
-    return list(ApiKey.objects.select_related("created_by"))
+    return list(queries.apikey_list())
 
 
 @router.post("/api-keys", response={201: ApiKeyCreatedOut, **WRITE}, tags=["api keys"], summary="Create an API key")

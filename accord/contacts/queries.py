@@ -1,4 +1,5 @@
-"""Reads about contacts and accounts: lists with filters, duplicates, the facts rules look at."""
+"""Reads about contacts and accounts: lists with filters, duplicates, the facts rules look at, the
+accounts the contact form offers, the industries the account form suggests."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
 
 from accord.contacts import domain
 from accord.contacts.models import Account, Contact, PropertyDefinition, Suppression, SuspectedDuplicate
@@ -59,6 +61,34 @@ def account_list(*, search: str = "", industry: str = "") -> QuerySet[Account]:
     if industry:
         accounts = accounts.filter(industry=industry)
     return accounts
+
+
+def accounts_with_counts(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """`accounts` with how many contacts each has (`contact_count`), by name."""
+    return accounts.annotate(contact_count=Count("contacts")).order_by("name", "pk")
+
+
+def account_contacts(account: Account) -> QuerySet[Contact]:
+    """The account's contacts with their owners, by name."""
+    return Contact.objects.filter(account=account).select_related("owner").order_by("last_name", "first_name", "id")
+
+
+def account_picks(query: str, *, keep: int | None = None, limit: int = 8) -> list[Account]:
+    """The accounts the contact form offers for `query`: names or domains that hold it, an exact
+    name first; and the account already chosen (`keep`) even when the words no longer find it."""
+    found: list[Account] = []
+    if query:
+        exact_first = Case(When(name__iexact=query, then=Value(0)), default=Value(1))
+        found = list(account_list(search=query).alias(exact=exact_first).order_by("exact", Lower("name"), "pk")[:limit])
+    if keep is not None and all(account.pk != keep for account in found):
+        found = list(Account.objects.filter(pk=keep)) + found
+    return found
+
+
+def industries(limit: int = 200) -> list[str]:
+    """The industries accounts already have, for the account form to suggest."""
+    rows = Account.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()
+    return list(rows[:limit])
 
 
 def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Contact]:

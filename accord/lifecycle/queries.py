@@ -1,4 +1,5 @@
-"""Reads of the stage machine: a contact's history, the moves open to a person now, the moves of
+"""Reads of the stage machine: a contact's history (whole, or a page of it for the timeline), the
+moves open to a person now, how many contacts are in each stage, the latest moves and the moves of
 the last weeks."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Count, Min, QuerySet, Value, When
+from django.db.models import Case, Count, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accord.accounts.models import User
@@ -16,13 +17,57 @@ from accord.contacts.models import Contact
 from accord.core.bulk import read_natively
 from accord.lifecycle import domain
 from accord.lifecycle.models import StageChange
-from accord.playbook.domain.document import Playbook, Reason, Stage
+from accord.playbook.domain.document import Playbook, Reason, Stage, StageKind
 
 
 def stage_history(contact: Contact) -> QuerySet[StageChange]:
     return (
         StageChange.objects.filter(contact=contact).select_related("by_user", "playbook_version").order_by("at", "id")
     )
+
+
+def stage_changes_page(
+    contact: Contact, *, before: dt.datetime | None = None, before_id: int | None = None, limit: int
+) -> list[StageChange]:
+    """The contact's stage changes newest first (by time, then id), at most `limit`, with who made
+    them and the playbook version: with `before`, only those before that instant, and with
+    `before_id` too, those of that very instant whose id is lower. Reads the (contact, at) index."""
+    changes = StageChange.objects.filter(contact=contact).select_related("by_user", "playbook_version")
+    if before is not None:
+        older = Q(at__lt=before)
+        if before_id is not None:
+            older |= Q(at=before, id__lt=before_id)
+        changes = changes.filter(older)
+    return list(changes.order_by("-at", "-id")[:limit])
+
+
+def stage_change_time(contact: Contact, pk: int) -> dt.datetime | None:
+    """When the contact's stage change `pk` happened; None when it has no such change."""
+    return StageChange.objects.filter(pk=pk, contact=contact).values_list("at", flat=True).first()
+
+
+def recent_changes(limit: int = 10) -> list[StageChange]:
+    """The latest stage changes across every contact, newest first, with the contact, who made them
+    and the playbook version."""
+    changes = StageChange.objects.select_related("contact", "by_user", "playbook_version").order_by("-at", "-id")
+    return list(changes[:limit])
+
+
+@dataclass(frozen=True)
+class StageCount:
+    key: str  # a stage key of the playbook, a key it does not know, or "" (no stage)
+    count: int
+    funnel: bool  # a funnel stage (not recycled, disqualified, unknown or no stage)
+
+
+def contacts_by_stage(playbook: Playbook, contacts: QuerySet[Contact]) -> list[StageCount]:
+    """How many of `contacts` are in each stage, in the playbook's order; then unknown keys; then no stage."""
+    found = {row["stage"]: row["n"] for row in contacts.order_by().values("stage").annotate(n=Count("id"))}
+    counts = [StageCount(s.key, found.pop(s.key, 0), s.kind is StageKind.FUNNEL) for s in playbook.stages]
+    none = found.pop("", 0)
+    counts += [StageCount(key, n, False) for key, n in sorted(found.items())]
+    counts.append(StageCount("", none, False))
+    return counts
 
 
 def first_entries(contact_ids: Sequence[int], stages: Sequence[str]) -> dict[int, dict[str, dt.datetime]]:

@@ -1,45 +1,32 @@
-"""Turn playbook documents, history rows and scores into what the templates show. No database writes."""
+"""Turn playbook documents, history rows, events and scores, as the apps' selectors read them, into
+what the templates show. No database access."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Expression, F, IntegerField, QuerySet
-
 from accord.contacts.models import Contact
 from accord.lifecycle import domain as lifecycle
 from accord.lifecycle.models import StageChange
+from accord.lifecycle.queries import StageCount, Week
 from accord.playbook.domain.conditions import describe
 from accord.playbook.domain.document import GRADES, Owner, Playbook, StageKind
-from accord.playbook.models import PlaybookVersion
-from accord.playbook.queries import active_playbook
 from accord.scoring.domain import QUADRANT_LABELS, Model, Quadrant
 from accord.scoring.models import Cause, ScoreChange
-from accord.scoring.queries import (
-    ContactScore,
-    heating_rises,
-    heating_up,
-    model_of,
-)
 from accord.tracking.domain import FORM_SUBMITTED
 from accord.tracking.models import Event
+from accord.tracking.queries import Minute
 
 if TYPE_CHECKING:
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from accord.scoring.queries import ContactScore
+    from accord.web.queries import TimelineRead
 
-METHOD_LABELS = {"round_robin": "Round robin", "least_loaded": "Least loaded", "account_owner": "Account owner"}
-REASON_LIST_LABELS = {
-    "reject": "Reject (back down the funnel)",
-    "recycle": "Recycle",
-    "disqualify": "Disqualify",
-    "loss": "Lost deals",
-}
-PERIOD_LABELS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter"}
+
+# --------------------------------------------------------------------------- stages
 
 
 @dataclass(frozen=True)
@@ -73,6 +60,18 @@ def stage_label(labels: Mapping[str, StageLabel], key: str | None) -> StageLabel
     if not key:
         return NO_STAGE
     return labels.get(key) or StageLabel(key=key, name=key, tone="unknown")
+
+
+@dataclass(frozen=True)
+class StageCountRow:
+    label: StageLabel
+    count: int
+    funnel: bool  # a funnel stage (not recycled, disqualified, unknown or no stage)
+
+
+def stage_count_rows(counts: Iterable[StageCount], labels: Mapping[str, StageLabel]) -> list[StageCountRow]:
+    """Contacts counted by stage (`lifecycle.queries.contacts_by_stage`), each stage with its label."""
+    return [StageCountRow(stage_label(labels, c.key), c.count, c.funnel) for c in counts]
 
 
 # --------------------------------------------------------------------------- stage history
@@ -195,6 +194,9 @@ def _reason_label(playbook: Playbook, change: StageChange) -> str:
 
 
 # --------------------------------------------------------------------------- events
+
+
+ACTIVITY_TYPES = {"page": "Page views", "track": "Tracked events", "identify": "Identifies"}
 
 
 @dataclass(frozen=True)
@@ -355,7 +357,60 @@ def sender_label(event: Event) -> str:
     return f"Unknown sender {event.user_id[:24]}" if event.user_id else "Unknown sender"
 
 
+def minutes_chart(minutes: list[Minute]) -> dict[str, Any]:
+    """A Plotly figure: events per minute as small bars."""
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [f"{m.start:%H:%M}" for m in minutes],
+                "y": [m.count for m in minutes],
+                "marker": {"color": "#3454d1"},
+                "hovertemplate": "%{x}: %{y} events<extra></extra>",
+            }
+        ],
+        "layout": {
+            "margin": {"l": 32, "r": 8, "t": 8, "b": 32},
+            "height": 160,
+            "bargap": 0.15,
+            "xaxis": {"type": "category", "nticks": 7, "tickangle": 0},
+            "yaxis": {"rangemode": "tozero", "gridcolor": "#e4e7ec", "tickformat": "d"},
+        },
+    }
+
+
+# --------------------------------------------------------------------------- a contact's timeline
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: list[EventRow | HistoryRow]  # newest first
+    next_cursor: str  # the last item's key, to ask for older ones; "" when there are none
+
+
+def timeline_page(read: TimelineRead) -> TimelinePage:
+    """The events and stage changes `web.queries.contact_timeline` read, in one list, at most
+    `read.limit`: ordered by time, a stage change before an event of the same instant (it follows
+    the event that caused it), then by id."""
+    items: list[EventRow | HistoryRow] = [event_row(e, browser_keys=read.browser_keys) for e in read.events]
+    items += history_rows(read.changes)
+    items.sort(key=lambda item: (item.at, item.is_stage, int(item.key[1:])), reverse=True)
+    more = len(items) > read.limit
+    items = items[: read.limit]
+    return TimelinePage(items, items[-1].key if more and items else "")
+
+
 # --------------------------------------------------------------------------- the playbook, readable
+
+
+METHOD_LABELS = {"round_robin": "Round robin", "least_loaded": "Least loaded", "account_owner": "Account owner"}
+REASON_LIST_LABELS = {
+    "reject": "Reject (back down the funnel)",
+    "recycle": "Recycle",
+    "disqualify": "Disqualify",
+    "loss": "Lost deals",
+}
+PERIOD_LABELS = {"day": "day", "week": "week", "month": "month", "quarter": "quarter"}
 
 
 def _describe(condition: Any) -> str:
@@ -686,20 +741,16 @@ class HeatingRow:
     rise: float
 
 
-def heating_rows(limit: int = 10, *, version: PlaybookVersion | None = None) -> list[HeatingRow]:
-    """Contacts whose interest rose the most this week, for the overview."""
-    return [HeatingRow(contact, rise) for contact, rise in heating_up(limit=limit, version=version)]
+def heating_rows(rising: Iterable[tuple[Contact, float]]) -> list[HeatingRow]:
+    """Contacts whose interest rose the most this week (`scoring.queries.heating_up`: each with
+    its account), for the overview."""
+    return [HeatingRow(contact, rise) for contact, rise in rising]
 
 
-def heating_ids(limit: int = 1000) -> list[int]:
-    """The ids of contacts heating up now (the list's filter), the fastest-rising first."""
-    return [pk for pk, _ in heating_rises()[:limit]]
-
-
-def quadrant_counts(contacts: QuerySet[Contact], *, version: PlaybookVersion | None = None) -> dict[str, Any]:
-    """How many contacts are in each quadrant, as a 2×2 like the contact page's, and how many are not scored."""
-    found = {row["quadrant"]: row["n"] for row in contacts.order_by().values("quadrant").annotate(n=Count("id"))}
-    model = model_of(version or active_playbook())
+def quadrant_counts(found: Mapping[str, int], model: Model) -> dict[str, Any]:
+    """How many contacts are in each quadrant (`found`: contacts by quadrant key, as
+    `web.queries.quadrant_tally` counts them), as a 2×2 like the contact page's, and how many are
+    not scored."""
     grid = quadrant_grid(model, "")
     for row in grid["rows"]:
         for cell in row["cells"]:
@@ -708,47 +759,51 @@ def quadrant_counts(contacts: QuerySet[Contact], *, version: PlaybookVersion | N
     return grid
 
 
-class _Place(Expression):
-    """Where a row's `expression` stands in `ids`, from 0: one `CASE expression WHEN id THEN place … END`
-    written out at once (a Case of When(pk=…) resolves, hashes and compiles a lookup per id, 120 ms
-    of CPU for the heating-up list's 1,000)."""
-
-    output_field = IntegerField()
-
-    def __init__(self, expression: Any, ids: list[int]) -> None:
-        super().__init__()
-        self.expression, self.ids = expression, [int(pk) for pk in ids]
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.expression]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        (self.expression,) = exprs
-
-    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
-        sql, params = compiler.compile(self.expression)
-        places = " ".join(f"WHEN {pk} THEN {place}" for place, pk in enumerate(self.ids))  # integers only
-        return f"CASE {sql} {places} END", params
+# --------------------------------------------------------------------------- the overview
 
 
-CONTACT_SORTS: dict[str, tuple[Any, ...]] = {
-    "interest": (F("interest_score").desc(nulls_last=True), "-id"),
-    "fit": (F("fit_score").desc(nulls_last=True), F("interest_score").desc(nulls_last=True), "-id"),
-}
+def funnel_chart(counts: list[StageCountRow]) -> dict[str, Any]:
+    """A Plotly figure: one horizontal bar per funnel stage, top of the funnel first."""
+    funnel = [c for c in counts if c.funnel]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": [c.label.name for c in funnel],
+                "x": [c.count for c in funnel],
+                "text": [str(c.count) for c in funnel],
+                "textposition": "auto",
+                "marker": {"color": "#3454d1"},
+                "hovertemplate": "%{y}: %{x}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "margin": {"l": 110, "r": 16, "t": 8, "b": 32},
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "xaxis": {"rangemode": "tozero", "gridcolor": "#e4e7ec"},
+            "height": max(220, 40 * len(funnel) + 60),
+            "bargap": 0.25,
+        },
+    }
 
 
-def scored_contacts(
-    contacts: QuerySet[Contact], *, quadrant: str = "", heating: bool = False, sort: str = ""
-) -> QuerySet[Contact]:
-    """The contact list narrowed to a quadrant or to those heating up, and sorted by a score (the
-    highest first); heating up alone sorts by how fast interest rose."""
-    if quadrant:
-        contacts = contacts.filter(quadrant=quadrant)
-    if heating:
-        ids = heating_ids()
-        contacts = contacts.filter(pk__in=ids)
-        if not sort:
-            return contacts.order_by(_Place(F("pk"), ids)) if ids else contacts
-    if sort in CONTACT_SORTS:
-        contacts = contacts.order_by(*CONTACT_SORTS[sort])
-    return contacts
+def weekly_chart(weeks: list[Week]) -> dict[str, Any]:
+    x = [f"{w.start:%d %b}" for w in weeks]
+    return {
+        "data": [
+            {"type": "bar", "name": "Forward", "x": x, "y": [w.advance for w in weeks], "marker": {"color": "#3454d1"}},
+            {
+                "type": "bar", "name": "Hand-back", "x": x, "y": [w.hand_back for w in weeks],
+                "marker": {"color": "#d9822b"},
+            },
+        ],
+        "layout": {
+            "barmode": "stack",
+            "margin": {"l": 36, "r": 8, "t": 8, "b": 40},
+            "height": 220,
+            "legend": {"orientation": "h", "y": -0.25},
+            "xaxis": {"title": {"text": ""}, "type": "category"},
+            "yaxis": {"rangemode": "tozero", "gridcolor": "#e4e7ec", "dtick": None},
+        },
+    }

@@ -18,9 +18,9 @@ from accord.contacts.models import Contact
 from accord.core import clock
 from accord.lifecycle.actions import contact_advance_by_rule, contact_change_stage
 from accord.lifecycle.models import StageChange
+from accord.tracking import queries
 from accord.tracking.domain import message_key
 from accord.tracking.models import Event
-from accord.web import queries
 from accord.web.tests.test_views import text
 
 pytestmark = pytest.mark.django_db

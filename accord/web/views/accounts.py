@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.accounts.domain import Capability
+from accord.accounts.queries import owner_candidates
 from accord.contacts.actions import account_create, account_update
 from accord.contacts.models import Account
-from accord.contacts.queries import account_list
+from accord.contacts.queries import account_contacts, account_list, accounts_with_counts, industries
 from accord.core.errors import AccordError
+from accord.lifecycle.queries import contacts_by_stage
 from accord.playbook.queries import active_playbook
-from accord.web import queries
 from accord.web.forms import (
     AccountForm,
     SearchForm,
@@ -25,7 +26,7 @@ from accord.web.forms import (
     owner_choices,
     show_refusal,
 )
-from accord.web.presenters import stage_labels
+from accord.web.presenters import stage_count_rows, stage_labels
 from accord.web.views.base import (
     acting,
     capability_required,
@@ -45,7 +46,7 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     search = form.cleaned_data.get("q") or "" if form.is_valid() else ""
     page_number = form.cleaned_data.get("page") if form.is_valid() else None
-    accounts = queries.accounts_with_counts(account_list(search=search))
+    accounts = accounts_with_counts(account_list(search=search))
     context = {
         "page": paginate(request, accounts, page_number),
         "q": search,
@@ -61,18 +62,19 @@ def _account(pk: int) -> Account:
 
 def _detail_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
     version = active_playbook()
-    contacts = queries.account_contacts(account)
-    counts = [c for c in queries.stage_counts(version.playbook, contacts) if c.count]
+    contacts = account_contacts(account)
+    labels = stage_labels(version.playbook)
+    counts = [c for c in stage_count_rows(contacts_by_stage(version.playbook, contacts), labels) if c.count]
     can_write = acting(request).can(Capability.CONTACT_WRITE)
     return {
         "account": account,
         "contacts": contacts[:200],
         "contact_total": contacts.count(),
         "counts": counts,
-        "labels": stage_labels(version.playbook),
+        "labels": labels,
         "properties": sorted((account.properties or {}).items()),
         "can_write": can_write,
-        "owner_choices": owner_choices(queries.owner_choices(keep=account.owner_id)) if can_write else [],
+        "owner_choices": owner_choices(owner_candidates(keep=account.owner_id)) if can_write else [],
         **extra,
     }
 
@@ -107,9 +109,9 @@ def _form_page(
     context = {
         "form": form,
         "account": account,
-        "owner_choices": owner_choices(queries.owner_choices(keep=account.owner_id if account else None)),
+        "owner_choices": owner_choices(owner_candidates(keep=account.owner_id if account else None)),
         "country_choices": country_choices(form["country"].value() or ""),
-        "industries": queries.industries(),
+        "industries": industries(),
     }
     return render(request, FORM, context, status=status)
 

@@ -9,10 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accord.accounts.queries import browser_key_prefixes
 from accord.core import clock
-from accord.web import queries
+from accord.tracking import queries
 from accord.web.forms import ActivityFilterForm
-from accord.web.presenters import event_row, sender_label
+from accord.web.presenters import ACTIVITY_TYPES, event_row, minutes_chart, sender_label
 from accord.web.views.base import partial_wanted
 
 PAGE = "web/activity.html"
@@ -24,7 +25,7 @@ def _stats(now: dt.datetime) -> dict[str, Any]:
     return {
         "hour": queries.events_since(now - dt.timedelta(hours=1), now),
         "minutes": minutes,
-        "minutes_chart": queries.minutes_chart(minutes),
+        "minutes_chart": minutes_chart(minutes),
         "now": now,
     }
 
@@ -38,11 +39,11 @@ def activity(request: HttpRequest) -> HttpResponse:
     kind, forms_only, after = filters.get("type") or "", bool(filters.get("forms")), filters.get("after")
     newest = queries.newest_event_id()  # read first: nothing stored after it is skipped by the next poll
     events = queries.recent_events(kind=kind, forms_only=forms_only, after=after, upto=newest)
-    browser_keys = queries.browser_key_prefixes()
+    browser_keys = browser_key_prefixes()
     context = {
         "rows": [(event_row(e, browser_keys=browser_keys), sender_label(e)) for e in events],
         "filters": {"type": kind, "forms": forms_only},
-        "types": queries.ACTIVITY_TYPES,
+        "types": ACTIVITY_TYPES,
         "newest": max(newest, after or 0),
         "limit": queries.ACTIVITY_LIMIT,
         "poll_seconds": POLL_SECONDS,

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accord.accounts import signin
+from accord.accounts import queries, signin
 from accord.accounts.actions import (
     apikey_create,
     apikey_revoke,
@@ -25,7 +25,6 @@ from accord.accounts.actions import (
 from accord.accounts.domain import Capability
 from accord.accounts.models import ApiKey, Team, User
 from accord.core.errors import AccordError, InvalidInput
-from accord.web import queries
 from accord.web.context import ROLE_LABELS
 from accord.web.forms import (
     SCOPE_HELP,
@@ -44,9 +43,9 @@ NEW_KEY = "accord_new_key"  # the session key of a key just created, its secret 
 
 def _context(**extra: Any) -> dict[str, Any]:
     return {
-        "users": queries.users_with_teams(),
-        "teams": queries.teams_with_members(),
-        "keys": queries.api_keys(),
+        "users": queries.user_list(),
+        "teams": queries.team_list(),
+        "keys": queries.apikey_list(),
         "lockouts": signin.lockouts(),
         "two_factor": queries.users_with_two_factor(),
         "role_choices": [(value, label) for value, label in ROLE_LABELS.items()],

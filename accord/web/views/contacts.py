@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
+from accord.accounts.queries import owner_candidates, owners
+from accord.campaigns.queries import campaign_names
 from accord.contacts.actions import (
     account_create,
     contact_create,
@@ -24,7 +26,7 @@ from accord.contacts.actions import (
 )
 from accord.contacts.domain import SourceOrigin
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
-from accord.contacts.queries import contact_duplicates, contact_list, suspected_duplicates
+from accord.contacts.queries import account_picks, contact_duplicates, contact_list, suspected_duplicates
 from accord.core import clock
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.lifecycle.actions import contact_change_stage, contact_merge
@@ -49,7 +51,7 @@ from accord.web.forms import (
     owner_choices,
     show_refusal,
 )
-from accord.web.presenters import PANEL_CHANGES, QUADRANTS, score_panel, scored_contacts, stage_label, stage_labels
+from accord.web.presenters import PANEL_CHANGES, QUADRANTS, score_panel, stage_label, stage_labels, timeline_page
 from accord.web.views.base import (
     acting,
     capability_required,
@@ -77,7 +79,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         account_id=filters.get("account"),
         unowned=bool(filters.get("unowned")),
     )
-    contacts = scored_contacts(
+    contacts = queries.scored_contacts(
         contacts,
         quadrant=filters.get("quadrant") or "",
         heating=bool(filters.get("heating")),
@@ -89,7 +91,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "stages": version.playbook.stages,
         "labels": stage_labels(version.playbook),
-        "owners": queries.owners(),
+        "owners": owners(),
         "account": account,
         "quadrants": list(QUADRANTS.values()),
         "can_export": acting(request).can(Capability.CONTACT_EXPORT),
@@ -133,7 +135,7 @@ def _lifecycle(
     return {
         "contact": contact,
         "current": stage_label(labels, contact.stage),
-        "timeline": queries.contact_timeline(contact, cursor=cursor),
+        "timeline": timeline_page(queries.contact_timeline(contact, cursor=cursor)),
         "older": bool(cursor),
         "can_move": acting(request).can(Capability.STAGE_CHANGE),
         "forward": [o for o in options if o.kind is MoveKind.ADVANCE],
@@ -155,7 +157,7 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
     suspected = suspected_duplicates(contact)
     flagged = {other.pk for _, other in suspected}
     duplicates = [other for other in contact_duplicates(contact) if other.pk not in flagged]
-    campaigns = queries.campaign_names([contact.first_campaign, contact.last_campaign])
+    campaigns = campaign_names([contact.first_campaign, contact.last_campaign])
     return {
         **_lifecycle(
             request,
@@ -175,7 +177,7 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         else None,
         "can_merge": user.can(Capability.CONTACT_MERGE),
         "can_write": user.can(Capability.CONTACT_WRITE),
-        "owner_choices": owner_choices(queries.owner_choices(keep=contact.owner_id))
+        "owner_choices": owner_choices(owner_candidates(keep=contact.owner_id))
         if user.can(Capability.CONTACT_WRITE)
         else [],
         "properties": sorted((contact.properties or {}).items()),
@@ -196,7 +198,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_timeline_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The next items of a contact's timeline, older than `cursor`, for "Show older"."""
     contact = get_object_or_404(Contact.objects.only("pk"), pk=pk)
-    page = queries.contact_timeline(contact, cursor=request.GET.get("cursor", ""))
+    page = timeline_page(queries.contact_timeline(contact, cursor=request.GET.get("cursor", "")))
     return render(request, f"{DETAIL}#timeline_page", {"contact": contact, "timeline": page})
 
 
@@ -299,7 +301,7 @@ def _account_picks(query: str, chosen: str = "") -> AccountPicks:
     taken; a name no account has makes a new account; nothing typed, no account."""
     query = query.strip()
     keep = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) <= 18 else None
-    accounts = queries.account_picks(query, keep=keep)
+    accounts = account_picks(query, keep=keep)
     exact = [a for a in accounts if a.name.casefold() == query.casefold()]
     if keep is not None or chosen == "none" or (chosen == "new" and query):
         pick = chosen
@@ -369,7 +371,7 @@ def _form_page(
         "form": form,
         "contact": contact,
         "picks": _account_picks(form["account"].value() or "", form["account_pick"].value() or ""),
-        "owner_choices": owner_choices(queries.owner_choices(keep=contact.owner_id if contact else None)),
+        "owner_choices": owner_choices(owner_candidates(keep=contact.owner_id if contact else None)),
         "country_choices": country_choices(form["country"].value() or ""),
         "seniority_choices": SENIORITY_CHOICES,
         "consent_choices": CONSENT_CHOICES,

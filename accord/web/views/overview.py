@@ -7,15 +7,25 @@ from django.shortcuts import render
 
 from accord.contacts.models import Contact
 from accord.core import clock
-from accord.lifecycle.queries import weekly_changes
+from accord.lifecycle.queries import contacts_by_stage, recent_changes, weekly_changes
 from accord.playbook.queries import active_playbook
+from accord.scoring.queries import heating_up, model_of
 from accord.web import queries
-from accord.web.presenters import heating_rows, history_rows, quadrant_counts
+from accord.web.presenters import (
+    funnel_chart,
+    heating_rows,
+    history_rows,
+    quadrant_counts,
+    stage_count_rows,
+    stage_labels,
+    weekly_chart,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
     version = active_playbook()
-    counts = queries.stage_counts(version.playbook, Contact.objects.all())
+    labels = stage_labels(version.playbook)
+    counts = stage_count_rows(contacts_by_stage(version.playbook, Contact.objects.all()), labels)
     weeks = weekly_changes(now=clock.now())
     return render(
         request,
@@ -24,12 +34,12 @@ def home(request: HttpRequest) -> HttpResponse:
             "version": version,
             "counts": counts,
             "total": sum(c.count for c in counts),
-            "funnel_chart": queries.funnel_chart(counts),
+            "funnel_chart": funnel_chart(counts),
             "weeks": weeks,
             "weeks_total": sum(w.total for w in weeks),
-            "weekly_chart": queries.weekly_chart(weeks),
-            "recent": history_rows(queries.recent_changes(10)),
-            "heating": heating_rows(10, version=version),
-            "quadrants": quadrant_counts(Contact.objects.all(), version=version),
+            "weekly_chart": weekly_chart(weeks),
+            "recent": history_rows(recent_changes(10)),
+            "heating": heating_rows(heating_up(limit=10, version=version)),
+            "quadrants": quadrant_counts(queries.quadrant_tally(Contact.objects.all()), model_of(version)),
         },
     )
