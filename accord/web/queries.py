@@ -32,7 +32,7 @@ CURSOR = re.compile(r"^([es])([1-9][0-9]{0,18})$")  # e<event id> or s<stage cha
 
 @dataclass(frozen=True)
 class TimelineRead:
-    """What a page of a contact's timeline shows, as read: `presenters.timeline_page` puts it in one list."""
+    """What a page of a contact's timeline shows, as read: `presenters.contacts.timeline_page` puts it in one list."""
 
     events: list[Event]  # newest first, at most limit + 1
     changes: list[StageChange]  # newest first, at most limit + 1

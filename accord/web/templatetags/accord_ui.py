@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from accord.core import clock
-from accord.web.presenters import StageLabel, stage_label
+from accord.web.presenters.common import StageLabel, stage_label
 
 register = template.Library()
 

@@ -346,7 +346,7 @@ def test_the_api_and_the_score_panel_show_the_same_contact_score(
     client_as: Any, api_key: Any, scored: Contact, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from accord.scoring import queries
-    from accord.web import presenters
+    from accord.web.presenters import scores as presenters
     from accord.web.views import contacts as views
 
     real = queries.contact_score
@@ -385,7 +385,7 @@ def test_the_score_panel_presenter_formats_a_contact_score_and_runs_no_query(
     scored: Contact, django_assert_num_queries: Any
 ) -> None:
     from accord.scoring.queries import contact_score
-    from accord.web.presenters import PANEL_CHANGES, score_panel
+    from accord.web.presenters.scores import PANEL_CHANGES, score_panel
 
     contact = Contact.objects.get(pk=scored.pk)  # the scoring version not loaded with it
     with clock.frozen(NOW):

@@ -26,7 +26,7 @@ from accord.web.forms import (
     owner_choices,
     show_refusal,
 )
-from accord.web.presenters import stage_count_rows, stage_labels
+from accord.web.presenters.common import stage_count_rows, stage_labels
 from accord.web.views.base import (
     acting,
     capability_required,

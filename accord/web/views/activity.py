@@ -13,7 +13,7 @@ from accord.accounts.queries import browser_key_prefixes
 from accord.core import clock
 from accord.tracking import queries
 from accord.web.forms import ActivityFilterForm
-from accord.web.presenters import ACTIVITY_TYPES, event_row, minutes_chart, sender_label
+from accord.web.presenters.activity import ACTIVITY_TYPES, event_row, minutes_chart, sender_label
 from accord.web.views.base import partial_wanted
 
 PAGE = "web/activity.html"

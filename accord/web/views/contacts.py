@@ -51,7 +51,9 @@ from accord.web.forms import (
     owner_choices,
     show_refusal,
 )
-from accord.web.presenters import PANEL_CHANGES, QUADRANTS, score_panel, stage_label, stage_labels, timeline_page
+from accord.web.presenters.common import stage_label, stage_labels
+from accord.web.presenters.contacts import timeline_page
+from accord.web.presenters.scores import PANEL_CHANGES, QUADRANTS, score_panel
 from accord.web.views.base import (
     acting,
     capability_required,

@@ -11,15 +11,10 @@ from accord.lifecycle.queries import contacts_by_stage, recent_changes, weekly_c
 from accord.playbook.queries import active_playbook
 from accord.scoring.queries import heating_up, model_of
 from accord.web import queries
-from accord.web.presenters import (
-    funnel_chart,
-    heating_rows,
-    history_rows,
-    quadrant_counts,
-    stage_count_rows,
-    stage_labels,
-    weekly_chart,
-)
+from accord.web.presenters.common import stage_count_rows, stage_labels
+from accord.web.presenters.history import history_rows
+from accord.web.presenters.overview import funnel_chart, weekly_chart
+from accord.web.presenters.scores import heating_rows, quadrant_counts
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -22,7 +22,7 @@ from accord.playbook.queries import active_playbook, version_get, version_list
 from accord.scoring import backtest
 from accord.scoring.domain import day_date
 from accord.web.forms import DraftForm, first_error
-from accord.web.presenters import playbook_view
+from accord.web.presenters.playbook import playbook_view
 from accord.web.views.base import acting, capability_required, htmx, see_other
 
 
