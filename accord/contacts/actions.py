@@ -26,6 +26,7 @@ from accord.contacts.models import (
     Contact,
     ContactMerge,
     PropertyDefinition,
+    Score,
     Suppression,
     SuspectedDuplicate,
 )
@@ -347,7 +348,7 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         keep.updated_at = clock.now()
         # The kept contact's interest state no longer matches its (merged) history: whatever scores
         # it next recomputes it in full, even if the refresh queued below were lost.
-        keep.score_version = None
+        Score.objects.filter(contact=keep).update(score_version=None)
         keep.save()
         ContactMerge.objects.create(kept=keep, dropped_id=dropped_id, snapshot=snapshot, merged_by=acting_user)
         audit.record(
@@ -365,6 +366,8 @@ def _repoint(drop: Contact, keep: Contact) -> None:
     for relation in Contact._meta.related_objects:
         if not isinstance(relation, models.ManyToOneRel) or relation.related_model is ContactMerge:
             continue
+        if isinstance(relation, models.OneToOneRel):
+            continue  # the dropped contact's own (its scores): they go with it, the kept one is scored again
         related: type[models.Model] = relation.related_model
         field_name = relation.field.name
         updates: dict[str, Any] = {field_name: keep}

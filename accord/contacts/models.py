@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -66,22 +68,6 @@ class Contact(models.Model):
         "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    # Current scores. The scoring engine (accord.scoring) maintains them; entry criteria and the
-    # MQL rule read them. `interest_score` is the score on the day of `scored_at`; the interest
-    # state (mass, anchor, caps) lets one event update it exactly (see accord.scoring.domain).
-    fit_score = models.IntegerField(null=True, blank=True)
-    fit_grade = models.CharField(max_length=1, blank=True)
-    persona = models.CharField(max_length=40, blank=True)  # the key of the best-matching persona
-    interest_score = models.FloatField(null=True, blank=True)
-    quadrant = models.CharField(max_length=10, blank=True)  # scoring.domain.Quadrant
-    interest_mass = models.BigIntegerField(default=0)
-    interest_anchor = models.IntegerField(null=True, blank=True)  # a day number (days since 1970-01-01)
-    interest_caps = models.JSONField(default=dict, blank=True)
-    scored_at = models.DateTimeField(null=True, blank=True)
-    score_version = models.ForeignKey(
-        "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
     # Where the contact came from (first touch) and what brought them back most recently (last touch):
     # UTM source / medium / campaign, or the referring site, or "direct". Maintained by tracking.
     first_source = models.CharField(max_length=255, blank=True)
@@ -109,7 +95,6 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["owner", "stage"]),
             models.Index(Lower("last_name"), name="contact_last_name_lower"),
-            models.Index(fields=["quadrant", "interest_score"], name="contact_quadrant_interest"),
         ]
 
     def __str__(self) -> str:
@@ -118,12 +103,80 @@ class Contact(models.Model):
         return self.full_name or self.email or f"Contact {self.pk}"
 
     @property
+    def current_score(self) -> Score | None:
+        """The contact's current scores, or None before it is scored. Load them with the contact
+        (`select_related("score")`) where many contacts are read."""
+        return getattr(self, "score", None)
+
+    # The current scores read through the contact, as lists, pages and conditions show them (None, or
+    # empty, before it is scored). They are read-only: the scoring engine writes `Score` rows.
+    @property
+    def fit_score(self) -> int | None:
+        return score.fit_score if (score := self.current_score) else None
+
+    @property
+    def fit_grade(self) -> str:
+        return score.fit_grade if (score := self.current_score) else ""
+
+    @property
+    def persona(self) -> str:
+        return score.persona if (score := self.current_score) else ""
+
+    @property
+    def interest_score(self) -> float | None:
+        return score.interest_score if (score := self.current_score) else None
+
+    @property
+    def quadrant(self) -> str:
+        return score.quadrant if (score := self.current_score) else ""
+
+    @property
+    def scored_at(self) -> dt.datetime | None:
+        return score.scored_at if (score := self.current_score) else None
+
+    @property
+    def score_version_id(self) -> int | None:
+        return score.score_version_id if (score := self.current_score) else None
+
+    @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
     @property
     def email_domain(self) -> str:
         return self.email.rpartition("@")[2] if self.email else ""
+
+
+class Score(models.Model):
+    """A contact's current scores, one row per scored contact (an unscored contact has none).
+
+    The scoring engine (accord.scoring) maintains them; entry criteria, the MQL rule and the lists
+    read them. They live apart from the contact's wide row (docs/adr/0017): a scored event
+    rewrites this narrow row and leaves the contact's row and its many indexes alone.
+    `interest_score` is the score on the day of `scored_at`; the interest state (mass, anchor,
+    caps) lets one event update it exactly (see accord.scoring.domain).
+    """
+
+    contact = models.OneToOneField(Contact, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    fit_score = models.IntegerField(null=True, blank=True)
+    fit_grade = models.CharField(max_length=1, blank=True)
+    persona = models.CharField(max_length=40, blank=True)  # the key of the best-matching persona
+    interest_score = models.FloatField(null=True, blank=True)
+    quadrant = models.CharField(max_length=10, blank=True)  # scoring.domain.Quadrant
+    interest_mass = models.BigIntegerField(default=0)
+    interest_anchor = models.IntegerField(null=True, blank=True)  # a day number (days since 1970-01-01)
+    interest_caps = models.JSONField(default=dict, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    score_version = models.ForeignKey(
+        "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        # The lists filter by quadrant and sort by interest; the heating-up list reads interest.
+        indexes = [models.Index(fields=["quadrant", "interest_score"], name="score_quadrant_interest")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.fit_grade} {self.interest_score}"
 
 
 class ContactMerge(models.Model):

@@ -24,7 +24,7 @@ def contact_list(
     account_id: int | None = None,
     unowned: bool = False,
 ) -> QuerySet[Contact]:
-    contacts = Contact.objects.select_related("account", "owner")
+    contacts = Contact.objects.select_related("account", "owner", "score")
     if email:
         try:
             wanted = domain.normalize_email(email) or ""
@@ -151,7 +151,7 @@ def account_duplicates(account: Account) -> list[Account]:
 
 def contact_facts(contact: Contact, *, now: dt.datetime) -> dict[str, Any]:
     """The facts playbook conditions read about a contact, its account and its scores."""
-    account = contact.account
+    account, score = contact.account, contact.current_score
     facts: dict[str, Any] = {
         "contact.email": contact.email,
         "contact.email_domain": contact.email_domain,
@@ -175,11 +175,11 @@ def contact_facts(contact: Contact, *, now: dt.datetime) -> dict[str, Any]:
         "contact.last_campaign": contact.last_campaign,
         "contact.last_offer": contact.last_offer,
         "contact.properties": contact.properties or {},
-        "score.fit": contact.fit_score,
-        "score.grade": contact.fit_grade or None,
-        "score.interest": contact.interest_score,
-        "score.quadrant": contact.quadrant or None,
-        "contact.persona": contact.persona or None,
+        "score.fit": score.fit_score if score else None,
+        "score.grade": (score.fit_grade or None) if score else None,
+        "score.interest": score.interest_score if score else None,
+        "score.quadrant": (score.quadrant or None) if score else None,
+        "contact.persona": (score.persona or None) if score else None,
     }
     if account is not None:
         facts.update(

@@ -10,10 +10,13 @@ contact's forty-odd fields both cost several times what the database does.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
+import polars as pl
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
@@ -183,3 +186,163 @@ def value_chunks(rows: models.QuerySet[Any], size: int) -> Iterator[list[tuple[A
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(size):
             yield chunk
+
+
+# Frames of at most this many rows are written with one statement over array parameters; larger
+# ones are copied into a scratch table first (COPY reads Polars' CSV faster than arrays adapt).
+_ARRAYS_UP_TO = 5_000
+
+
+def write_frame(
+    model: type[models.Model],
+    frame: pl.DataFrame,
+    *,
+    columns: Sequence[str],
+    insert: bool = True,
+    guard: tuple[str, str] | None = None,
+) -> list[int]:
+    """Write the rows of `frame` into `model`'s table, matched by primary key (the frame's column
+    named as the key's column): update the row that has the key, or, with `insert`, add one where
+    none has. `columns` are the columns written, named as the table's. With `guard=(column, read)`
+    a row is written only while its stored `column` still holds the frame's `read` value (a row not
+    there yet counts as NULL), so that what someone wrote after it was read is never overwritten.
+    The keys written, in key order. Rows are written in key order, so two writers lock in one order.
+
+    On PostgreSQL one statement over array parameters (`UPDATE … FROM unnest`, `INSERT … SELECT`),
+    or for large frames a COPY into a scratch table and the same two statements from it; elsewhere
+    (SQLite, whose transaction holds the write lock from its start) the guard is read first and the
+    rows written with one executemany."""
+    if not frame.height:
+        return []
+    meta = model._meta
+    assert meta.pk is not None
+    key = _column(meta.pk)
+    frame = frame.sort(key)
+    fields = {_column(f): f for f in meta.concrete_fields}
+    if connection.vendor == "postgresql":
+        return _write_postgres(meta.db_table, fields, frame, key=key, columns=columns, insert=insert, guard=guard)
+    return _write_rows(meta.db_table, fields, frame, key=key, columns=columns, insert=insert, guard=guard)
+
+
+def _write_postgres(
+    table: str,
+    fields: Mapping[str, models.Field[Any, Any]],
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    columns: Sequence[str],
+    insert: bool,
+    guard: tuple[str, str] | None,
+) -> list[int]:
+    quote = connection.ops.quote_name
+    names = [key, *columns, *([guard[1]] if guard else [])]
+    kinds = [fields[key].db_type(connection), *(fields[c].db_type(connection) for c in columns)]
+    if guard:
+        kinds.append(fields[guard[0]].db_type(connection))
+    target = quote(table)
+    assign = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    where = f"t.{quote(key)} = v.{quote(key)}"
+    if guard:
+        where += f" AND t.{quote(guard[0])} IS NOT DISTINCT FROM v.{quote(guard[1])}"
+    listed = ", ".join(quote(c) for c in (key, *columns))
+    with connection.cursor() as cursor:
+        # A nested loop over the rows in key order (no hash or merge join) updates them in that order.
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+        if frame.height <= _ARRAYS_UP_TO:
+            aliases = ", ".join(quote(n) for n in names)
+            arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+            source = f"SELECT * FROM unnest({arrays}) AS a({aliases})"
+            params = [frame[n].to_list() for n in names]
+        else:
+            stage = quote(f"bulk_write_{table}")
+            declared = ", ".join(f"{quote(n)} {k}" for n, k in zip(names, kinds, strict=True))
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{stage}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {stage} ({declared}) ON COMMIT DROP")
+            buffer = io.BytesIO()
+            frame.select(names).write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
+            copying = cursor.cursor.copy(f"COPY {stage} FROM STDIN WITH (FORMAT csv)")
+            with connection.wrap_database_errors, copying as copy:
+                copy.write(buffer.getvalue())
+            source, params = f"SELECT * FROM {stage} ORDER BY {quote(key)}", []
+        statement = f"WITH v AS MATERIALIZED ({source}), "
+        statement += f"up AS (UPDATE {target} AS t SET {assign} FROM v WHERE {where} RETURNING t.{quote(key)})"
+        if insert:
+            fresh = f"NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{quote(key)} = v.{quote(key)})"
+            if guard:
+                fresh += f" AND v.{quote(guard[1])} IS NULL"
+            statement += (
+                f", ins AS (INSERT INTO {target} ({listed}) SELECT {listed} FROM v WHERE {fresh}"
+                f" ORDER BY {quote(key)} ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)})"
+                f" SELECT {quote(key)} FROM up UNION ALL SELECT {quote(key)} FROM ins"
+            )
+        else:
+            statement += f" SELECT {quote(key)} FROM up"
+        cursor.execute(statement, params)
+        written = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_hashjoin")
+        cursor.execute("RESET enable_mergejoin")
+    return written
+
+
+def _write_rows(
+    table: str,
+    fields: Mapping[str, models.Field[Any, Any]],
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    columns: Sequence[str],
+    insert: bool,
+    guard: tuple[str, str] | None,
+) -> list[int]:
+    quote = connection.ops.quote_name
+    keys = frame[key].to_list()
+    if guard:
+        stored = _stored(table, key, guard[0], keys)
+        keep = [stored.get(k) == stamp_text(r) for k, r in zip(keys, frame[guard[1]].to_list(), strict=True)]
+        if not insert:
+            keep = [k and pk in stored for k, pk in zip(keep, keys, strict=True)]
+        frame = frame.filter(pl.Series(keep, dtype=pl.Boolean))
+    rows = [
+        [_sqlite_value(value) for value in row]
+        for row in frame.select([*columns, key] if not insert else [key, *columns]).iter_rows()
+    ]
+    with connection.cursor() as cursor:
+        if insert:
+            listed = ", ".join(quote(c) for c in (key, *columns))
+            marks = ", ".join(["%s"] * (len(columns) + 1))
+            assign = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
+            upsert = f"ON CONFLICT({quote(key)}) DO UPDATE SET {assign}"
+            cursor.executemany(f"INSERT INTO {quote(table)} ({listed}) VALUES ({marks}) {upsert}", rows)
+        else:
+            assign = ", ".join(f"{quote(c)} = %s" for c in columns)
+            cursor.executemany(f"UPDATE {quote(table)} SET {assign} WHERE {quote(key)} = %s", rows)
+    return frame[key].to_list()
+
+
+def _stored(table: str, key: str, column: str, keys: list[Any]) -> dict[Any, Any]:
+    """Each key's stored `column`, in the form the database keeps it."""
+    quote = connection.ops.quote_name
+    found: dict[Any, Any] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 900):
+            chunk = keys[start : start + 900]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT {quote(key)}, {quote(column)} FROM {quote(table)} WHERE {quote(key)} IN ({marks})", chunk
+            )
+            found.update((pk, stamp_text(value)) for pk, value in cursor.fetchall())
+    return found
+
+
+def stamp_text(value: Any) -> Any:
+    """A datetime as the database stores it (other values as they are), to find a row by it again."""
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value

@@ -121,7 +121,7 @@ def contact_rows(filters: ContactFilters) -> QuerySet[Contact]:
         unowned=filters.unowned,
     )
     if filters.quadrant:
-        contacts = contacts.filter(quadrant=filters.quadrant)
+        contacts = contacts.filter(score__quadrant=filters.quadrant)
     if filters.heating:
         contacts = contacts.filter(pk__in=[contact.pk for contact, _ in heating_up(limit=HEATING_LIMIT)])
     return contacts.filter(erased_at__isnull=True).order_by("pk")

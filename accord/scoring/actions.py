@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from accord.contacts.models import Contact
+from accord.contacts.models import Contact, Score
 from accord.contacts.queries import contact_facts
 from accord.core import clock
 from accord.lifecycle.actions import contact_apply_rules
@@ -27,18 +27,6 @@ from accord.scoring.models import Cause, ScoreChange
 from accord.scoring.queries import contact_breakdown, contact_hits, model_of
 from accord.scoring.store import insert_history, update_scores
 
-SCORE_FIELDS = (
-    "fit_score",
-    "fit_grade",
-    "persona",
-    "interest_score",
-    "quadrant",
-    "interest_mass",
-    "interest_anchor",
-    "interest_caps",
-    "scored_at",
-    "score_version",
-)
 # Interest moves below this are not worth a history row (they still update the contact). Interest
 # is read to the hundredth, so this is one hundredth: half of one, as two hundredths' difference in
 # floats may fall either side of 0.01 (0.03 - 0.02 < 0.01).
@@ -93,19 +81,22 @@ def contacts_score(
     if ids:
         contacts = list(
             Contact.objects.select_for_update(of=("self",))
-            .select_related("account", "owner")
+            .select_related("account", "owner", "score")
             .filter(pk__in=ids)
             .order_by("pk")
         )
         changes: list[ScoreChange] = []
+        scores: list[Score] = []
         for contact in contacts:
             cause = Cause.EVENT if contact.pk in hits else Cause.PROFILE
-            before = (contact.fit_score, contact.fit_grade, contact.interest_score, contact.quadrant)
-            persona = contact.persona
-            full = contact.pk in recompute or contact.score_version_id != version.pk
-            if full or contact.pk in refit or contact.fit_score is None:
-                _refit(model, contact, now)
-            state = domain.Interest.of(contact.interest_mass, contact.interest_anchor, contact.interest_caps)
+            score = contact.current_score or Score(contact=contact)  # the contact reads it from now on
+            scores.append(score)
+            before = (score.fit_score, score.fit_grade, score.interest_score, score.quadrant)
+            persona = score.persona
+            full = contact.pk in recompute or score.score_version_id != version.pk
+            if full or contact.pk in refit or score.fit_score is None:
+                _refit(model, contact, score, now)
+            state = domain.Interest.of(score.interest_mass, score.interest_anchor, score.interest_caps)
             if not full:
                 for rule, day in hits.get(contact.pk, ()):
                     if not domain.add(model, state, rule, day, today):
@@ -114,15 +105,15 @@ def contacts_score(
             if full or not domain.fresh(model, state, today):
                 state = domain.recompute(model, contact_hits(model, contact.pk), today)
                 result.recomputed.add(contact.pk)
-            _store_interest(model, contact, state, today, now, version)
-            if _changed(before, contact):
+            _store_interest(model, score, state, today, now, version)
+            if _changed(before, score):
                 result.changed.add(contact.pk)
                 details = {"rules": dict(sorted(matched[contact.pk].items()))} if contact.pk in matched else {}
-                changes.append(_history(contact, before, cause, version, now, details))
+                changes.append(_history(score, before, cause, version, now, details))
                 rescored.add(contact.pk)
-            elif contact.persona != persona:
+            elif score.persona != persona:
                 rescored.add(contact.pk)
-        update_scores(contacts)
+        update_scores(scores)
         insert_history(changes)
         loaded = {c.pk: c for c in contacts if c.pk in rescored or c.pk in recheck}
     else:
@@ -140,34 +131,34 @@ def contacts_refresh(*, ids: Iterable[int], history: bool = False, now: dt.datet
         return contacts_score(refit=chosen, recompute=chosen if history else (), recheck=chosen, now=now)
 
 
-def _refit(model: domain.Model, contact: Contact, now: dt.datetime) -> None:
+def _refit(model: domain.Model, contact: Contact, score: Score, now: dt.datetime) -> None:
     found = model.fit(contact_facts(contact, now=now))
-    contact.fit_score, contact.fit_grade, contact.persona = found.score, found.grade, found.persona
+    score.fit_score, score.fit_grade, score.persona = found.score, found.grade, found.persona
 
 
 def _store_interest(
     model: domain.Model,
-    contact: Contact,
+    score: Score,
     state: domain.Interest,
     today: int,
     now: dt.datetime,
     version: PlaybookVersion,
 ) -> None:
-    contact.interest_mass, contact.interest_anchor, contact.interest_caps = state.mass, state.anchor, state.as_json()
-    contact.interest_score = model.value(state.mass, state.anchor, today)
-    contact.quadrant = model.quadrant(contact.fit_grade, contact.interest_score)
-    contact.scored_at, contact.score_version = now, version
+    score.interest_mass, score.interest_anchor, score.interest_caps = state.mass, state.anchor, state.as_json()
+    score.interest_score = model.value(state.mass, state.anchor, today)
+    score.quadrant = model.quadrant(score.fit_grade, score.interest_score)
+    score.scored_at, score.score_version = now, version
 
 
-def _changed(before: tuple[Any, ...], contact: Contact) -> bool:
+def _changed(before: tuple[Any, ...], score: Score) -> bool:
     fit, grade, interest, quadrant = before
-    if (fit, grade, quadrant) != (contact.fit_score, contact.fit_grade, contact.quadrant):
+    if (fit, grade, quadrant) != (score.fit_score, score.fit_grade, score.quadrant):
         return True
-    return interest is None or abs((contact.interest_score or 0) - interest) >= NOTICEABLE
+    return interest is None or abs((score.interest_score or 0) - interest) >= NOTICEABLE
 
 
 def _history(
-    contact: Contact,
+    score: Score,
     before: tuple[Any, ...],
     cause: Cause,
     version: PlaybookVersion,
@@ -175,14 +166,14 @@ def _history(
     details: dict[str, Any],
 ) -> ScoreChange:
     return ScoreChange(
-        contact_id=contact.pk,
+        contact_id=score.contact_id,
         at=now,
         cause=cause,
         playbook_version=version,
-        fit_score=contact.fit_score or 0,
-        fit_grade=contact.fit_grade,
-        interest_score=contact.interest_score or 0.0,
-        quadrant=contact.quadrant,
+        fit_score=score.fit_score or 0,
+        fit_grade=score.fit_grade,
+        interest_score=score.interest_score or 0.0,
+        quadrant=score.quadrant,
         previous_fit_score=before[0],
         previous_grade=before[1] or "",
         previous_interest=before[2],
@@ -195,7 +186,7 @@ def _apply_rules(loaded: dict[int, Contact], others: set[int], version: Playbook
     moved: dict[int, str] = {}
     contacts = list(loaded.values())
     if others:
-        contacts += list(Contact.objects.select_related("account", "owner").filter(pk__in=others))
+        contacts += list(Contact.objects.select_related("account", "owner", "score").filter(pk__in=others))
     for contact in sorted(contacts, key=lambda c: c.pk):
         change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
         if change is not None:

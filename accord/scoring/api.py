@@ -60,7 +60,9 @@ def _current(score: queries.ContactScore) -> dict[str, Any]:
 )
 def contact_score(request: HttpRequest, path: Path[ContactPath], query: Query[ScoreQuery]) -> dict[str, Any]:
     acting_user(request, Scope.READ)
-    contact = Contact.objects.select_related("account", "owner", "score_version").filter(pk=path.contact_id).first()
+    contact = (
+        Contact.objects.select_related("account", "owner", "score__score_version").filter(pk=path.contact_id).first()
+    )
     if contact is None:
         raise NotFound(f"no contact {path.contact_id}", field="contact_id")
     score = queries.contact_score(contact, now=clock.now(), history=query.history)

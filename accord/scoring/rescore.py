@@ -58,8 +58,9 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, Field, QuerySet
 from django.db.models.expressions import RawSQL
 
-from accord.contacts.models import Contact
+from accord.contacts.models import Contact, Score
 from accord.core import clock, reading
+from accord.core.bulk import stamp_text, write_frame
 from accord.lifecycle.actions import contact_apply_rules
 from accord.playbook.domain.vocabulary import SCORE_FIELDS as SCORE_FACTS
 from accord.playbook.models import PlaybookVersion
@@ -151,7 +152,7 @@ def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | Non
     with _Reader() as reader:
         loaded = time.perf_counter()
         stored = reader.frame(
-            Contact.objects.filter(interest_anchor__isnull=False, score_version=version).order_by("pk"),
+            Score.objects.filter(interest_anchor__isnull=False, score_version=version).order_by("pk"),
             [
                 _Column("contact_id", "pk", pl.Int64),
                 _Column("fit_score", "fit_score", pl.Int64),
@@ -164,7 +165,8 @@ def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | Non
             ],
         )
         stale = reader.frame(
-            Contact.objects.exclude(score_version=version).order_by("pk"), [_Column("contact_id", "pk", pl.Int64)]
+            Contact.objects.exclude(score__score_version=version).order_by("pk"),
+            [_Column("contact_id", "pk", pl.Int64)],
         )
         result.load_seconds = time.perf_counter() - loaded
     computing = time.perf_counter()
@@ -582,16 +584,16 @@ def _contact_columns(facts: set[str]) -> list[_Column]:
             raise ValueError(f"the rescore cannot read the fact {fact!r}")
     return [
         *columns,
-        _Column("fit_score_before", "fit_score", pl.Int64),
-        _Column("fit_grade_before", "fit_grade", pl.String),
-        _Column("persona_before", "persona", pl.String),
-        _Column("interest_before", "interest_score", pl.Float64),
-        _Column("quadrant_before", "quadrant", pl.String),
-        _Column("mass_before", "interest_mass", pl.Int64),
-        _Column("anchor_before", "interest_anchor", pl.Int64),
-        _Column("caps_before", "interest_caps", pl.String, convert=_json_text),
-        _Column("version_before", "score_version_id", pl.Int64),
-        _Column("scored_before", "scored_at", pl.String, stamp=True),
+        _Column("fit_score_before", "score__fit_score", pl.Int64),
+        _Column("fit_grade_before", "score__fit_grade", pl.String),
+        _Column("persona_before", "score__persona", pl.String),
+        _Column("interest_before", "score__interest_score", pl.Float64),
+        _Column("quadrant_before", "score__quadrant", pl.String),
+        _Column("mass_before", "score__interest_mass", pl.Int64),
+        _Column("anchor_before", "score__interest_anchor", pl.Int64),
+        _Column("caps_before", "score__interest_caps", pl.String, convert=_json_text),
+        _Column("version_before", "score__score_version_id", pl.Int64),
+        _Column("scored_before", "score__scored_at", pl.String, stamp=True),
     ]
 
 
@@ -609,7 +611,7 @@ def _derived(block: pl.DataFrame, now: dt.datetime) -> pl.DataFrame:
 
 
 def _micros(name: str, path: str) -> _Column:
-    column = _column(path)
+    column = _column(path, Contact)
     sql = f'(EXTRACT(EPOCH FROM "{Contact._meta.db_table}"."{column}") * 1000000)::bigint'
     return _Column(name, path, pl.Int64, sql=sql, convert=lambda v: None if v is None else (v - _EPOCH) // _MICROSECOND)
 
@@ -777,7 +779,7 @@ class _Reader:
     def _orm_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
         rows = reading.FETCH_ROWS
         paths = [c.path for c in columns]
-        converters = [c.convert if not c.stamp else _stamp_text for c in columns]
+        converters = [c.convert if not c.stamp else stamp_text for c in columns]
         schema = {
             c.name: (pl.String if c.stamp else c.dtype if c.dtype != pl.Categorical else pl.String) for c in columns
         }
@@ -933,11 +935,6 @@ class _Stream:
             thread.join(timeout=5)
 
 
-def _stamp_text(value: Any) -> Any:
-    """A datetime as the database stores it, to find the row with it again."""
-    return None if value is None else connection.ops.adapt_datetimefield_value(value)
-
-
 def _cast(frame: pl.DataFrame, columns: list[_Column]) -> pl.DataFrame:
     return frame.with_columns(pl.col(c.name).cast(pl.Categorical) for c in columns if c.dtype == pl.Categorical)
 
@@ -955,6 +952,8 @@ _SCORE_COLUMNS = {
     "interest_anchor": "anchor",
     "interest_caps": "caps",
 }
+_STAMPED = ("scored_at", "score_version_id")  # written with every score: when, under which version
+_GUARD = ("scored_at", "scored_before")  # a contact the pipeline scored after it was read is left alone
 
 
 def _write_scores(
@@ -965,15 +964,16 @@ def _write_scores(
     changed enough (the decay notes only moves between grades or quadrants), in one transaction;
     the rows written, and those noted."""
     rows = changed.select(
-        "contact_id", *[pl.col(source).alias(target) for target, source in _SCORE_COLUMNS.items()], "scored_before"
-    ).sort("contact_id")
+        "contact_id",
+        *[pl.col(source).alias(target) for target, source in _SCORE_COLUMNS.items()],
+        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("scored_at"),
+        pl.lit(version.pk, dtype=pl.Int64).alias("score_version_id"),
+        "scored_before",
+    )
     for attempt in range(_ATTEMPTS):
         try:
             with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    ids = _update_postgres(rows, version, now)
-                else:
-                    ids = _update_rows(rows, version, now)
+                ids = write_frame(Score, rows, columns=[*_SCORE_COLUMNS, *_STAMPED], guard=_GUARD)
                 written = changed.filter(pl.col("contact_id").is_in(ids))
                 noticed = written.filter(pl.col("_regraded") if cause is Cause.DECAY else pl.col("_noticed"))
                 _write_history(noticed, version, now, cause, previous=True)
@@ -987,150 +987,32 @@ def _write_scores(
 _ATTEMPTS = 3  # a chunk PostgreSQL broke a deadlock with is written again
 
 
-_TABLE = Contact._meta.db_table
-
-
-def _column(name: str, model: Any = Contact) -> str:
+def _column(name: str, model: Any) -> str:
     """The database column of a model field."""
     found = model._meta.get_field(name)
     assert isinstance(found, Field) and found.column, f"{name} is not a column"
     return str(found.column)
 
 
-def _update_postgres(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> list[int]:
-    buffer = io.BytesIO()
-    rows.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
-    assignments = ", ".join(f'"{_column(target)}" = t."{target}"' for target in _SCORE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DROP TABLE IF EXISTS pg_temp.accord_rescore"
-        )  # left by an earlier chunk of an outer transaction
-        cursor.execute(
-            "CREATE TEMPORARY TABLE accord_rescore (id bigint, fit_score integer, fit_grade text, persona text, "
-            "interest_score double precision, quadrant text, interest_mass bigint, interest_anchor integer, "
-            "interest_caps jsonb, scored_before timestamptz) ON COMMIT DROP"
-        )
-        with cursor.cursor.copy("COPY accord_rescore FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
-        _in_id_order(cursor)
-        cursor.execute(
-            f'UPDATE "{_TABLE}" c SET {assignments}, "{_column("scored_at")}" = %s, '
-            f'"{_column("score_version")}" = %s FROM accord_rescore t '
-            f'WHERE c.id = t.id AND c."{_column("scored_at")}" IS NOT DISTINCT FROM t.scored_before RETURNING c.id',
-            [now, version.pk],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        _any_order(cursor)
-        return ids
-
-
-def _in_id_order(cursor: Any) -> None:
-    """Have the UPDATE below lock contacts in id order, as the event pipeline locks them, so the
-    two never wait on each other in a circle: the temporary table's rows are in id order, and a
-    nested loop over it (no hash or merge join) updates them in that order. Should PostgreSQL
-    still find a deadlock, the chunk is tried again (`_write_scores`)."""
-    cursor.execute("SET LOCAL enable_hashjoin = off")
-    cursor.execute("SET LOCAL enable_mergejoin = off")
-
-
-def _any_order(cursor: Any) -> None:
-    """Undo `_in_id_order` (which an outer transaction would otherwise keep to its end)."""
-    cursor.execute("RESET enable_hashjoin")
-    cursor.execute("RESET enable_mergejoin")
-
-
-def _update_rows(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> list[int]:
-    """SQLite: the transaction holds the write lock from its start (IMMEDIATE), so the rows whose
-    scored_at is still the one read can be found first and all written with one executemany."""
-    assignments = ", ".join(f'"{_column(target)}" = %s' for target in _SCORE_COLUMNS)
-    sql = (
-        f'UPDATE "{_TABLE}" SET {assignments}, "{_column("scored_at")}" = %s, "{_column("score_version")}" = %s '
-        f"WHERE id = %s"
-    )
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    current = _scored_at(rows["contact_id"].to_list())
-    params, written = [], []
-    for row in rows.iter_rows(named=True):
-        if current.get(row["contact_id"], _GONE) != row["scored_before"]:
-            continue  # scored by the event pipeline meanwhile, or deleted
-        params.append([*(row[target] for target in _SCORE_COLUMNS), stamp, version.pk, row["contact_id"]])
-        written.append(row["contact_id"])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    return written
-
-
-_GONE = object()
-
-
-def _scored_at(ids: list[int]) -> dict[int, Any]:
-    """Each contact's stored scored_at, in the form the database keeps it."""
-    found: dict[int, Any] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            cursor.execute(
-                f'SELECT id, "{_column("scored_at")}" FROM "{_TABLE}" WHERE id IN ({", ".join(["%s"] * len(chunk))})',
-                chunk,
-            )
-            found.update((pk, _stamp_text(at)) for pk, at in cursor.fetchall())
-    return found
-
-
 def _write_faded(
     rows: pl.DataFrame, *, version: PlaybookVersion, now: dt.datetime
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The decay's write of a chunk: the faded scores, and a ScoreChange (cause "decay") for the
-    contacts whose quadrant changed, in one transaction; the rows written, and those noted."""
+    """The decay's write of a chunk: the faded interest and quadrant where scored_at is still the
+    one read, and a ScoreChange (cause "decay") for the contacts whose quadrant changed, in one
+    transaction; the rows written, and those noted."""
+    faded = rows.select(
+        "contact_id",
+        pl.col("interest").alias("interest_score"),
+        "quadrant",
+        pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("scored_at"),
+        "scored_before",
+    )
     with transaction.atomic():
-        written = _write_decay(rows, version, now)
+        ids = write_frame(Score, faded, columns=["interest_score", "quadrant", "scored_at"], insert=False, guard=_GUARD)
+        written = rows.filter(pl.col("contact_id").is_in(ids))
         noted = written.filter(pl.col("quadrant").ne_missing(pl.col("quadrant_before")))
         _write_history(noted, version, now, Cause.DECAY)
     return written, noted
-
-
-def _write_decay(rows: pl.DataFrame, version: PlaybookVersion, now: dt.datetime) -> pl.DataFrame:
-    """Write the faded interest and quadrant of `rows` where scored_at is still the one read."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            buffer = io.BytesIO()
-            rows.select("contact_id", "interest", "quadrant", "scored_before").sort("contact_id").write_csv(
-                buffer, include_header=False, null_value="", quote_style="non_numeric"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute("DROP TABLE IF EXISTS pg_temp.accord_decay")
-                cursor.execute(
-                    "CREATE TEMPORARY TABLE accord_decay (id bigint, interest double precision, quadrant text, "
-                    "scored_before timestamptz) ON COMMIT DROP"
-                )
-                with cursor.cursor.copy("COPY accord_decay FROM STDIN WITH (FORMAT csv)") as copy:
-                    copy.write(buffer.getvalue())
-                _in_id_order(cursor)
-                cursor.execute(
-                    f'UPDATE "{_TABLE}" c SET "{_column("interest_score")}" = t.interest, '
-                    f'"{_column("quadrant")}" = t.quadrant, "{_column("scored_at")}" = %s FROM accord_decay t '
-                    f'WHERE c.id = t.id AND c."{_column("scored_at")}" IS NOT DISTINCT FROM t.scored_before '
-                    "RETURNING c.id",
-                    [now],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-                _any_order(cursor)
-        else:
-            # As in _update_rows: the IMMEDIATE transaction holds the write lock already.
-            sql = (
-                f'UPDATE "{_TABLE}" SET "{_column("interest_score")}" = %s, "{_column("quadrant")}" = %s, '
-                f'"{_column("scored_at")}" = %s WHERE id = %s'
-            )
-            stamp = connection.ops.adapt_datetimefield_value(now)
-            current = _scored_at(rows["contact_id"].to_list())
-            ids, params = [], []
-            for row in rows.iter_rows(named=True):
-                if current.get(row["contact_id"], _GONE) == row["scored_before"]:
-                    params.append([row["interest"], row["quadrant"], stamp, row["contact_id"]])
-                    ids.append(row["contact_id"])
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, params)
-    return rows.filter(pl.col("contact_id").is_in(ids))
 
 
 def _write_history(

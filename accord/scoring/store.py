@@ -1,68 +1,75 @@
-"""Writing many contacts' scores and their history rows in one statement each: on PostgreSQL
-`UPDATE … FROM unnest(arrays)` and `INSERT … SELECT FROM unnest(arrays)` (one array parameter
-per column, so the statement stays small whatever the row count); elsewhere one prepared
-statement run for every row. Django's `bulk_update` builds a CASE per column and row, which cost
-more than scoring the events did."""
+"""Writing many contacts' scores and their history rows in one statement each, through the one
+bulk writer (`core.bulk.write_frame`) and, for history, `INSERT … SELECT FROM unnest(arrays)` on
+PostgreSQL (one array parameter per column, so the statement stays small whatever the row count);
+elsewhere one prepared statement run for every row. Django's `bulk_update` builds a CASE per
+column and row, which cost more than scoring the events did."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
+import polars as pl
 from django.db import connection
 
-from accord.contacts.models import Contact
+from accord.contacts.models import Score
+from accord.core.bulk import write_frame
 from accord.scoring.models import ScoreChange
 
-# (column, PostgreSQL type) in the order rows are built.
-COLUMNS = (
-    ("fit_score", "integer"),
-    ("fit_grade", "varchar"),
-    ("persona", "varchar"),
-    ("interest_score", "double precision"),
-    ("quadrant", "varchar"),
-    ("interest_mass", "bigint"),
-    ("interest_anchor", "integer"),
-    ("interest_caps", "jsonb"),
-    ("scored_at", "timestamptz"),
-    ("score_version_id", "bigint"),
+# The columns of a contact's current scores (`contacts.Score`) the engine writes.
+SCORES = (
+    "fit_score",
+    "fit_grade",
+    "persona",
+    "interest_score",
+    "quadrant",
+    "interest_mass",
+    "interest_anchor",
+    "interest_caps",
+    "scored_at",
+    "score_version_id",
 )
+_SCHEMA: dict[str, Any] = {
+    "contact_id": pl.Int64,
+    "fit_score": pl.Int64,
+    "fit_grade": pl.String,
+    "persona": pl.String,
+    "interest_score": pl.Float64,
+    "quadrant": pl.String,
+    "interest_mass": pl.Int64,
+    "interest_anchor": pl.Int64,
+    "interest_caps": pl.String,
+    "scored_at": pl.Datetime("us", "UTC"),
+    "score_version_id": pl.Int64,
+}
 
 
-def update_scores(contacts: Sequence[Contact]) -> None:
-    """Store the score fields of `contacts` (as set on the objects), nothing else."""
-    if not contacts:
+def update_scores(scores: Sequence[Score]) -> None:
+    """Store `scores` (as set on the objects; rows not there yet are added), nothing else."""
+    if not scores:
         return
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [
-        (
-            c.pk,
-            c.fit_score,
-            c.fit_grade,
-            c.persona,
-            c.interest_score,
-            c.quadrant,
-            c.interest_mass,
-            c.interest_anchor,
-            json.dumps(c.interest_caps, separators=(",", ":")),
-            adapt(c.scored_at),
-            c.score_version_id,
-        )
-        for c in contacts
-    ]
-    table = connection.ops.quote_name(Contact._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            names = ", ".join(name for name, _ in COLUMNS)
-            assign = ", ".join(f"{name} = v.{name}" for name, _ in COLUMNS)
-            arrays = ", ".join(["%s::bigint[]", *(f"%s::{kind}[]" for _, kind in COLUMNS)])
-            cursor.execute(
-                f"UPDATE {table} AS c SET {assign} FROM unnest({arrays}) AS v(id, {names}) WHERE c.id = v.id",
-                [list(column) for column in zip(*rows, strict=True)],
+    frame = pl.DataFrame(
+        [
+            (
+                s.contact_id,
+                s.fit_score,
+                s.fit_grade,
+                s.persona,
+                s.interest_score,
+                s.quadrant,
+                s.interest_mass,
+                s.interest_anchor,
+                json.dumps(s.interest_caps, separators=(",", ":")),
+                s.scored_at,
+                s.score_version_id,
             )
-        else:
-            assign = ", ".join(f"{name} = %s" for name, _ in COLUMNS)
-            cursor.executemany(f"UPDATE {table} SET {assign} WHERE id = %s", [(*r[1:], r[0]) for r in rows])
+            for s in scores
+        ],
+        schema=_SCHEMA,
+        orient="row",
+    )
+    write_frame(Score, frame, columns=SCORES)
 
 
 # (column, PostgreSQL type) of ScoreChange rows.

@@ -13,7 +13,7 @@ from django.forms.models import model_to_dict
 from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
-from accord.contacts.models import ConsentChange, Contact, ContactMerge, SuspectedDuplicate
+from accord.contacts.models import ConsentChange, Contact, ContactMerge, Score, SuspectedDuplicate
 from accord.core import clock
 from accord.core.models import AuditEntry
 from accord.lifecycle.models import StageChange
@@ -36,6 +36,12 @@ def _row(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     return data
 
 
+def _scores(contact: Contact) -> dict[str, Any]:
+    """The contact's current scores, as fields of the contact (as the export has always shown them)."""
+    score = Score.objects.filter(contact=contact).first()
+    return _row(score, exclude=("contact", "interest_caps")) if score else {}
+
+
 def contact_export(*, contact: Contact, acting_user: User | None) -> dict[str, Any]:
     """Everything Accord holds about one person, as JSON-ready data: the contact, its account's name,
     the ids it is known by, every event, its stage and score history, consent evidence, merges,
@@ -44,7 +50,7 @@ def contact_export(*, contact: Contact, acting_user: User | None) -> dict[str, A
     erasure = Erasure.objects.filter(contact=contact).select_related("erased_by").first()
     return {
         "exported_at": clock.now(),
-        "contact": _row(contact, exclude=("interest_caps",)),
+        "contact": {**_row(contact), **_scores(contact)},
         "account": {"id": contact.account_id, "name": contact.account.name} if contact.account else None,
         "owner": contact.owner.email if contact.owner_id and contact.owner else None,
         "identities": [

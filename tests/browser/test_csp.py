@@ -29,7 +29,7 @@ def test_no_screen_is_refused_anything_by_the_policy(page: Any, login: Any, user
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.add_init_script(WATCH)
     login(page, "admin")
-    contact = Contact.objects.exclude(scored_at=None).order_by("-interest_score").first()
+    contact = Contact.objects.exclude(score__scored_at=None).order_by("-score__interest_score").first()
     account = Account.objects.order_by("pk").first()
     screens = [
         ("/", "#funnel-chart .main-svg"),

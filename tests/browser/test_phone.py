@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accord.contacts.models import Account, Contact
+from accord.contacts.tests.scores import given_scores
 from accord.demo.actions import demo_load
 from conftest import PASSWORD
 
@@ -114,7 +115,7 @@ def test_no_page_scrolls_sideways_on_a_phone(page: Any, login: Any, users: Any) 
         title="Senior Director of Revenue Operations and Sales Enablement, EMEA",
         owner=users["sales_rep"],
     )
-    contact = Contact.objects.exclude(scored_at=None).order_by("-interest_score").first()
+    contact = Contact.objects.exclude(score__scored_at=None).order_by("-score__interest_score").first()
     account = Account.objects.order_by("pk").first()
     assert contact is not None and account is not None
     on_a_phone(page)
@@ -143,9 +144,8 @@ def test_no_page_scrolls_sideways_on_a_phone(page: Any, login: Any, users: Any) 
 def test_each_contact_on_the_list_shows_its_name_email_stage_score_and_owner(
     page: Any, login: Any, ada: Contact
 ) -> None:
-    Contact.objects.filter(pk=ada.pk).update(
-        stage="mql", fit_score=72, fit_grade="A", interest_score=64, quadrant="hot"
-    )
+    Contact.objects.filter(pk=ada.pk).update(stage="mql")
+    given_scores(ada, fit_score=72, fit_grade="A", interest_score=64, quadrant="hot")
     on_a_phone(page)
     login(page, "viewer")
     page.goto("/contacts/")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from accord.contacts import actions, domain, queries
 from accord.contacts.models import Account, Contact, ContactMerge
+from accord.contacts.tests.scores import given_scores
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 from accord.core.models import AuditEntry
 from accord.lifecycle.actions import contact_change_stage
@@ -237,8 +238,7 @@ def test_merge_keeps_all_history_of_both(users):
     drop.refresh_from_db()
     contact_change_stage(contact=keep, to_stage="lead", acting_user=admin)
     contact_change_stage(contact=drop, to_stage="lead", acting_user=admin)
-    drop.fit_grade, drop.interest_score = "A", 80
-    drop.save()
+    drop = given_scores(drop, fit_grade="A", interest_score=80)
     contact_change_stage(contact=drop, to_stage="mql", acting_user=admin)
     drop_id = drop.pk
 

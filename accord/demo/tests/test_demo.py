@@ -199,7 +199,7 @@ def test_the_same_seed_gives_the_same_workspace() -> None:
             demo(seed=seed)
             people = list(
                 Contact.objects.order_by("pk").values_list(
-                    "email", "first_name", "last_name", "title", "account__name", "fit_grade", "stage"
+                    "email", "first_name", "last_name", "title", "account__name", "score__fit_grade", "stage"
                 )
             )
             moves = list(

@@ -93,10 +93,10 @@ _ACCORD_CONTACT = (
     Column("first_medium", "first_medium"),
     Column("first_campaign", "first_campaign"),
     Column("stage", "stage"),
-    Column("fit_score", "fit_score", Value.NUMBER),
-    Column("fit_grade", "fit_grade"),
-    Column("interest_score", "interest_score", Value.NUMBER),
-    Column("quadrant", "quadrant"),
+    Column("fit_score", "score__fit_score", Value.NUMBER),
+    Column("fit_grade", "score__fit_grade"),
+    Column("interest_score", "score__interest_score", Value.NUMBER),
+    Column("quadrant", "score__quadrant"),
     Column("last_source", "last_source"),
     Column("last_medium", "last_medium"),
     Column("last_campaign", "last_campaign"),
@@ -132,10 +132,10 @@ _HUBSPOT_CONTACT = (
     Column("Recent Conversion", "last_offer"),
     Column("Create Date", "created_at", Value.MOMENT),
     Column("Unsubscribed from all email", "consent", Value.OPTED_OUT),
-    Column("Fit Score", "fit_score", Value.NUMBER),
-    Column("Fit Grade", "fit_grade"),
-    Column("Interest Score", "interest_score", Value.NUMBER),
-    Column("Quadrant", "quadrant"),
+    Column("Fit Score", "score__fit_score", Value.NUMBER),
+    Column("Fit Grade", "score__fit_grade"),
+    Column("Interest Score", "score__interest_score", Value.NUMBER),
+    Column("Quadrant", "score__quadrant"),
     *_BECAME,
 )
 
@@ -161,9 +161,9 @@ _SALESFORCE_CONTACT = (
     Column("CreatedDate", "created_at", Value.MOMENT),
     Column("ConvertedDate", f"{ENTERED}{CONVERTED_STAGE}", Value.MOMENT),
     Column("Accord_Stage__c", "stage"),
-    Column("Fit_Score__c", "fit_score", Value.NUMBER),
-    Column("Interest_Score__c", "interest_score", Value.NUMBER),
-    Column("Quadrant__c", "quadrant"),
+    Column("Fit_Score__c", "score__fit_score", Value.NUMBER),
+    Column("Interest_Score__c", "score__interest_score", Value.NUMBER),
+    Column("Quadrant__c", "score__quadrant"),
 )
 
 _ACCORD_ACCOUNT = (

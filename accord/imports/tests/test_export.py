@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accord.contacts.models import Account, Contact
+from accord.contacts.tests.scores import given_scores
 from accord.core.errors import PermissionDenied
 from accord.core.models import AuditEntry
 from accord.imports import export
@@ -47,9 +48,10 @@ def people(acme, users):
         salesforce_lead_id="00Q000000000001AAA", salesforce_contact_id="003000000000001AAA",
         owner=users["marketing"], account=acme, first_source="google", first_medium="cpc", first_campaign="brand",
         last_source="linkedin", last_medium="paid_social", last_campaign="q4", first_offer="RevOps guide",
-        last_offer="Pricing demo", stage="sql", fit_score=85, fit_grade="A", interest_score=42.5, quadrant="ready",
+        last_offer="Pricing demo", stage="sql",
         properties={"city": "London", "webinars": 3, "vip": True}, created_at=at("2026-01-31 09:15:00.250000"),
     )  # fmt: skip
+    given_scores(ada, fit_score=85, fit_grade="A", interest_score=42.5, quadrant="ready")
     version = active_playbook()
     moves = [
         ("", "lead", "2026-02-01 10:00:00"),

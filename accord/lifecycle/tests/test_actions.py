@@ -6,6 +6,7 @@ import pytest
 
 from accord.contacts.actions import contact_create
 from accord.contacts.models import Contact
+from accord.contacts.tests.scores import given_scores
 from accord.core import clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 from accord.lifecycle import actions
@@ -26,7 +27,7 @@ def contact(users):
 
 
 def qualify(contact: Contact) -> None:
-    Contact.objects.filter(pk=contact.pk).update(fit_grade="A", fit_score=70, interest_score=55)
+    given_scores(contact, fit_grade="A", fit_score=70, interest_score=55)
     contact.refresh_from_db()
 
 

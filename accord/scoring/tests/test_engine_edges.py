@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.contacts.actions import account_update, contact_create, contact_merge, contact_update
-from accord.contacts.models import Account, Contact
+from accord.contacts.models import Account, Contact, Score
+from accord.contacts.tests.scores import given_scores
 from accord.core import clock
 from accord.lifecycle.actions import contact_change_stage
 from accord.lifecycle.models import StageChange
@@ -110,7 +111,7 @@ def assert_exact(contact: Contact, at: dt.datetime | None) -> domain.Interest:
     today = days(at or contact.scored_at)
     expected = domain.recompute(model, contact_hits(model, contact.pk), today)
     assert contact.score_version_id == version.pk
-    assert (contact.interest_mass, contact.interest_anchor, contact.interest_caps) == (
+    assert (contact.score.interest_mass, contact.score.interest_anchor, contact.score.interest_caps) == (
         expected.mass,
         expected.anchor,
         expected.as_json(),
@@ -133,7 +134,9 @@ def activate(users: dict[str, Any], change: Callable[[dict[str, Any]], None]) ->
 
 
 def row(contact: Contact) -> dict[str, Any]:
-    return dict(Contact.objects.filter(pk=contact.pk).values().get())
+    return dict(Contact.objects.filter(pk=contact.pk).values().get()) | dict(
+        Score.objects.filter(contact_id=contact.pk).values().first() or {}
+    )
 
 
 @pytest.fixture
@@ -424,18 +427,18 @@ def test_with_an_expiry_window_points_count_in_full_then_vanish(ada: Contact, us
     ingest(track("Email Opened", day(29), user=ADA), at=day(29))
     assert_exact(ada, day(29))
     assert ada.interest_score == 10 + 50 + 1  # day 0 still counts on its 30th day
-    assert ada.interest_anchor == days(day(0))
+    assert ada.score.interest_anchor == days(day(0))
 
     # On day 30 the first view is gone, with no event to trigger it: a refresh reads the history.
     with clock.frozen(day(30)):
         contacts_refresh(ids=[ada.pk])
     assert_exact(ada, day(30))
-    assert (ada.interest_score, ada.interest_anchor) == (50 + 1, days(day(5)))
+    assert (ada.interest_score, ada.score.interest_anchor) == (50 + 1, days(day(5)))
 
     # Day 36: the demo is gone too; a webinar arrives.
     ingest(track("Webinar Attended", day(36), user=ADA), at=day(36))
     assert_exact(ada, day(36))
-    assert (ada.interest_score, ada.interest_anchor) == (1 + 20, days(day(29)))
+    assert (ada.interest_score, ada.score.interest_anchor) == (1 + 20, days(day(29)))
     changes = ScoreChange.objects.filter(contact=ada).count()
 
     # A demo of day 2 arriving now is long expired: it never counts, and nothing is written.
@@ -447,16 +450,16 @@ def test_with_an_expiry_window_points_count_in_full_then_vanish(ada: Contact, us
     # A view of day 10 arriving now still counts for another four days, and moves the anchor back.
     ingest(page("/pricing", day(10), user=ADA), at=day(36, hour=16))
     assert_exact(ada, day(36, hour=16))
-    assert (ada.interest_score, ada.interest_anchor) == (31, days(day(10)))
+    assert (ada.interest_score, ada.score.interest_anchor) == (31, days(day(10)))
 
     # Day 40: that view has expired; a new event finds the state stale and recomputes.
     ingest(page("/pricing", day(40), user=ADA), at=day(40))
     assert_exact(ada, day(40))
-    assert (ada.interest_score, ada.interest_anchor) == (1 + 20 + 10, days(day(29)))
+    assert (ada.interest_score, ada.score.interest_anchor) == (1 + 20 + 10, days(day(29)))
     # Day 70: everything but the view of day 40 has expired.
     ingest(track("Email Clicked", day(70), user=ADA), at=day(70))
     assert_exact(ada, day(70))
-    assert (ada.interest_score, ada.interest_anchor) == (3, days(day(70)))
+    assert (ada.interest_score, ada.score.interest_anchor) == (3, days(day(70)))
 
 
 # --------------------------------------------------------------------------- a new playbook version
@@ -507,7 +510,7 @@ def test_a_contact_scored_under_an_old_version_is_rescored_in_full_by_its_next_e
     # Under version 2: three views at 25 (at most 50 a day), no points for demos, 5 for the
     # customer story, 1 for today's open.
     assert ada.interest_score == approx(faded({two.date(): 50, one.date(): 5, NOW.date(): 1}, NOW))
-    assert ada.interest_caps == {"email_open": [days(NOW), 1], "pricing_page": [days(two), 3]}
+    assert ada.score.interest_caps == {"email_open": [days(NOW), 1], "pricing_page": [days(two), 3]}
     change = ScoreChange.objects.filter(contact=ada).latest("id")
     assert (change.playbook_version_id, change.cause) == (v2.pk, Cause.EVENT)
     assert (change.previous_grade, change.fit_grade, change.previous_interest) == ("A", "B", before)
@@ -795,7 +798,7 @@ def _track_key(users: dict[str, Any]) -> str:
 def test_a_batch_that_fails_after_scoring_leaves_no_score_change_and_no_stage_change(
     ada: Contact, exploding_step: None
 ) -> None:
-    Contact.objects.filter(pk=ada.pk).update(fit_score=75, fit_grade="A")
+    given_scores(ada, fit_score=75, fit_grade="A")
     before = row(ada)
     counts = (Event.objects.count(), ScoreChange.objects.count(), StageChange.objects.count())
     with clock.frozen(NOW), pytest.raises(RuntimeError, match="the next step failed"):

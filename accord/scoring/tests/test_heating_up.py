@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accord.contacts.models import Contact
+from accord.contacts.tests.scores import create_scored
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, queries
 from accord.scoring.models import ScoreChange
@@ -105,7 +106,10 @@ def test_heating_rises_equal_the_rule_over_every_row(db: Any, workspace: Any) ->
                 latest = max(history, default=None, key=lambda c: -c[0])
                 stored = (latest[2], latest[0]) if latest else None
             interest, scored_at = (stored[0], NOW - dt.timedelta(days=stored[1])) if stored else (None, None)
-            contact = Contact.objects.create(email=f"p{n}@acme.test", interest_score=interest, scored_at=scored_at)
+            contact = create_scored(
+                email=f"p{n}@acme.test",
+                scores={"interest_score": interest, "scored_at": scored_at} if stored else None,
+            )
             contacts.append(contact)
             for days_ago, previous, value in history:
                 changes.append(

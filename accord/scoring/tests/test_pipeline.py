@@ -146,7 +146,7 @@ def test_events_spread_over_weeks_decay_and_the_stored_state_equals_the_recomput
     model = model_of(active_playbook())
     today = domain.day_number(NOW)
     expected = domain.recompute(model, contact_hits(model, ada.pk), today)
-    assert (ada.interest_mass, ada.interest_anchor) == (expected.mass, expected.anchor)
+    assert (ada.score.interest_mass, ada.score.interest_anchor) == (expected.mass, expected.anchor)
     with clock.frozen(NOW):
         assert ada.interest_score == model.value(expected.mass, expected.anchor, today)
         assert contact_breakdown(ada)["interest"]["score"] == round(ada.interest_score, 2)

@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from accord.contacts.models import Account, Contact
+from accord.contacts.models import Account, Contact, Score
 from accord.contacts.queries import contact_facts
 from accord.core import clock
 from accord.lifecycle.models import StageChange
@@ -30,9 +30,10 @@ from accord.playbook.actions import playbook_activate, playbook_draft_create, pl
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, rescore, tasks
-from accord.scoring.actions import NOTICEABLE, SCORE_FIELDS, contacts_refresh
+from accord.scoring.actions import NOTICEABLE, contacts_refresh
 from accord.scoring.models import Cause, ScoreChange
 from accord.scoring.queries import contact_hits, model_of
+from accord.scoring.store import SCORES
 from accord.tracking.ingest import record
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,8 @@ def _the_clock_reads_now() -> Any:
 
 
 DEFAULT_SOURCE = (Path(__file__).resolve().parents[2] / "playbook" / "default.yaml").read_text()
-STATE = [f for f in SCORE_FIELDS if f not in ("scored_at", "score_version")]
+SCORE_FIELDS = [f"score__{f}" for f in SCORES]  # a contact's stored scores, read through the contact
+STATE = [f for f in SCORE_FIELDS if f not in ("score__scored_at", "score__score_version_id")]
 
 
 # --------------------------------------------------------------------------- the workspace
@@ -241,8 +243,8 @@ def test_under_a_new_version_the_rescore_gives_what_a_recompute_gives(
     assert (result.contacts, result.written, result.skipped) == (5, 5, 0)  # the version changed for all
     for contact in workspace.values():
         assert stored(contact) == expected(contact, NOW), contact.email
-    assert set(Contact.objects.values_list("score_version", flat=True)) == {version.pk}
-    assert set(Contact.objects.values_list("scored_at", flat=True)) == {NOW}
+    assert set(Contact.objects.values_list("score__score_version", flat=True)) == {version.pk}
+    assert set(Contact.objects.values_list("score__scored_at", flat=True)) == {NOW}
     # the new rules on properties count
     assert stored(workspace["dee"])[:3] == (45, "B", "")
     assert stored(workspace["ada"])[2] == "gold_buyer"
@@ -506,7 +508,7 @@ def test_the_refresh_rescores_contacts_scored_under_another_version(
     version = activate(users, version_two)
     result = rescore.refresh_interest(now=NOW)
     assert result.written == 5
-    assert set(Contact.objects.values_list("score_version", flat=True)) == {version.pk}
+    assert set(Contact.objects.values_list("score__score_version", flat=True)) == {version.pk}
     for contact in workspace.values():
         assert stored(contact) == expected(contact, NOW)
 
@@ -630,7 +632,7 @@ def test_outside_a_transaction_chunks_are_written_apart_with_their_history() -> 
     ingest(*[identify(f"u{i}", f"p{i}@acme.com", ago(3)) for i in range(9)])
     ingest(*[page(f"u{i}", "/pricing", ago(i % 3)) for i in range(9)])
     stale = [c.pk for c in people[::2]]  # five contacts whose stored scores went wrong
-    Contact.objects.filter(pk__in=stale).update(fit_score=1, fit_grade="D", quadrant="low")
+    Score.objects.filter(contact_id__in=stale).update(fit_score=1, fit_grade="D", quadrant="low")
     history = ScoreChange.objects.count()
 
     result = rescore.rescore(now=NOW, chunk_size=2, apply_rules=False)

@@ -223,7 +223,7 @@ def heating_rows(rising: Iterable[tuple[Contact, float]]) -> list[HeatingRow]:
 
 def quadrant_counts(found: Mapping[str, int], model: Model) -> dict[str, Any]:
     """How many contacts are in each quadrant (`found`: contacts by quadrant key, as
-    `web.queries.quadrant_tally` counts them), as a 2×2 like the contact page's, and how many are
+    `scoring.queries.quadrant_tally` counts them), as a 2×2 like the contact page's, and how many are
     not scored."""
     grid = quadrant_grid(model, "")
     for row in grid["rows"]:

@@ -16,6 +16,7 @@ import pytest
 
 from accord.accounts.models import User
 from accord.contacts.models import Account, Contact
+from accord.contacts.tests.scores import given_scores
 from accord.core import clock
 from accord.lifecycle.models import StageChange
 from accord.playbook.queries import active_playbook
@@ -81,10 +82,14 @@ def person(
     account: Account | None = None,
     title: str = "",
 ) -> Contact:
-    return Contact.objects.create(
-        email=f"{name.lower()}@acme.test", first_name=name, stage=stage, interest_score=interest,
-        scored_at=scored_at if interest is not None else None, fit_grade=grade,
-        fit_score={"A": 80, "B": 50, "C": 30, "D": 5}.get(grade), quadrant=quadrant, account=account, title=title,
+    contact = Contact.objects.create(
+        email=f"{name.lower()}@acme.test", first_name=name, stage=stage, account=account, title=title,
+    )  # fmt: skip
+    if interest is None and not grade:
+        return contact
+    return given_scores(
+        contact, interest_score=interest, scored_at=scored_at if interest is not None else None, fit_grade=grade,
+        fit_score={"A": 80, "B": 50, "C": 30, "D": 5}.get(grade), quadrant=quadrant,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from accord.core import clock
 from accord.lifecycle.actions import contact_advance_by_rule
 from accord.lifecycle.queries import contacts_by_stage, recent_changes, weekly_changes
 from accord.playbook.queries import active_playbook
+from accord.scoring import queries as scoring_queries
 from accord.scoring.queries import model_of
 from accord.tracking.queries import events_per_minute, events_since, recent_events
 from accord.web import queries
@@ -68,7 +69,7 @@ def test_the_presenters_of_the_main_screens_run_no_query(
     by_stage = contacts_by_stage(playbook, Contact.objects.all())
     weeks = weekly_changes(now=NOW)
     recent = recent_changes(10)
-    tally = queries.quadrant_tally(Contact.objects.all())
+    tally = scoring_queries.quadrant_tally(Contact.objects.all())
     model = model_of(version)
     rising = [(Contact.objects.select_related("account").get(pk=contact.pk), 12.5)]
     feed = recent_events()

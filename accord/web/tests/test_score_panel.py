@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from accord.contacts.models import Account, Contact
+from accord.contacts.tests.scores import create_scored, given_scores
 from accord.core import clock
 from accord.playbook.queries import active_playbook
 from accord.scoring.models import ScoreChange
@@ -175,9 +176,7 @@ def test_a_contact_never_scored_shows_the_rules_worked_out_now_and_no_chart(clie
 
 
 def test_a_stored_score_that_the_rules_no_longer_give_says_so(client_as: Any, contact: Contact) -> None:
-    Contact.objects.filter(pk=contact.pk).update(
-        fit_score=55, fit_grade="B", interest_score=12.0, quadrant="nurture", scored_at=NOW
-    )
+    given_scores(contact, fit_score=55, fit_grade="B", interest_score=12.0, quadrant="nurture", scored_at=NOW)
 
     response = get(client_as("viewer"), f"/contacts/{contact.pk}/")
 
@@ -189,9 +188,7 @@ def test_a_stored_score_that_the_rules_no_longer_give_says_so(client_as: Any, co
 
 
 def test_interest_at_the_playbooks_maximum_says_it_is_capped(client_as: Any, contact: Contact) -> None:
-    Contact.objects.filter(pk=contact.pk).update(
-        fit_score=75, fit_grade="A", interest_score=200.0, quadrant="ready", scored_at=NOW
-    )
+    given_scores(contact, fit_score=75, fit_grade="A", interest_score=200.0, quadrant="ready", scored_at=NOW)
 
     response = get(client_as("viewer"), f"/contacts/{contact.pk}/")
 
@@ -226,9 +223,9 @@ def people(account: Account) -> dict[str, Contact]:
         "low": ("Low", "D", 5, 3.0),
     }
     made = {
-        quadrant: Contact.objects.create(
-            email=f"{name.lower()}@acme.com", first_name=name, account=account, fit_grade=grade, fit_score=fit,
-            interest_score=interest, quadrant=quadrant, scored_at=NOW,
+        quadrant: create_scored(
+            email=f"{name.lower()}@acme.com", first_name=name, account=account, scores={"fit_grade": grade,
+            "fit_score": fit, "interest_score": interest, "quadrant": quadrant, "scored_at": NOW},
         )
         for quadrant, (name, grade, fit, interest) in rows.items()
     }  # fmt: skip

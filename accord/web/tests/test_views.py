@@ -14,6 +14,7 @@ from accord.accounts.actions import apikey_create, team_create
 from accord.accounts.domain import Capability, refusal
 from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.contacts.models import Account, Contact, ContactMerge
+from accord.contacts.tests.scores import given_scores
 from accord.core import clock
 from accord.lifecycle.actions import contact_advance_by_rule, contact_change_stage
 from accord.lifecycle.models import StageChange
@@ -261,9 +262,8 @@ def test_a_history_restore_gets_the_whole_page(client_as: Any, contact: Contact)
 def test_the_contact_page_shows_fields_scores_properties_and_stage(
     client_as: Any, contact: Contact, users: dict[str, User]
 ) -> None:
-    Contact.objects.filter(pk=contact.pk).update(
-        fit_score=72, fit_grade="A", interest_score=41.6, properties={"source": "webinar", "seats": 12}
-    )
+    Contact.objects.filter(pk=contact.pk).update(properties={"source": "webinar", "seats": 12})
+    given_scores(contact, fit_score=72, fit_grade="A", interest_score=41.6)
     contact_change_stage(contact=contact, to_stage="lead", acting_user=users["marketing"])
 
     response = client_as("viewer").get(f"/contacts/{contact.pk}/")

@@ -35,6 +35,7 @@ from accord.lifecycle.queries import MoveOption, move_options
 from accord.playbook.domain.conditions import describe
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
+from accord.scoring import queries as scoring_queries
 from accord.scoring.queries import contact_score
 from accord.trust.models import Erasure
 from accord.web import queries
@@ -81,7 +82,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
         account_id=filters.get("account"),
         unowned=bool(filters.get("unowned")),
     )
-    contacts = queries.scored_contacts(
+    contacts = scoring_queries.scored_contacts(
         contacts,
         quadrant=filters.get("quadrant") or "",
         heating=bool(filters.get("heating")),
@@ -150,7 +151,9 @@ def _lifecycle(
 
 
 def _contact(pk: int) -> Contact:
-    return get_object_or_404(Contact.objects.select_related("account", "owner", "playbook_version"), pk=pk)
+    return get_object_or_404(
+        Contact.objects.select_related("account", "owner", "playbook_version", "score__score_version"), pk=pk
+    )
 
 
 def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[str, Any]:

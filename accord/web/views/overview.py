@@ -9,8 +9,8 @@ from accord.contacts.models import Contact
 from accord.core import clock
 from accord.lifecycle.queries import contacts_by_stage, recent_changes, weekly_changes
 from accord.playbook.queries import active_playbook
+from accord.scoring import queries as scoring_queries
 from accord.scoring.queries import heating_up, model_of
-from accord.web import queries
 from accord.web.presenters.common import stage_count_rows, stage_labels
 from accord.web.presenters.history import history_rows
 from accord.web.presenters.overview import funnel_chart, weekly_chart
@@ -35,6 +35,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "weekly_chart": weekly_chart(weeks),
             "recent": history_rows(recent_changes(10)),
             "heating": heating_rows(heating_up(limit=10, version=version)),
-            "quadrants": quadrant_counts(queries.quadrant_tally(Contact.objects.all()), model_of(version)),
+            "quadrants": quadrant_counts(scoring_queries.quadrant_tally(Contact.objects.all()), model_of(version)),
         },
     )
