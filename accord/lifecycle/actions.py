@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -73,6 +73,74 @@ def contact_apply_rules(
     details = {"score": explain(contact)} if by_mql and explain is not None else None
     rule = "mql" if by_mql else f"entry:{target.key}"
     return contact_advance_by_rule(contact=contact, to_stage=target.key, rule=rule, details=details)
+
+
+def contacts_apply_rules(
+    *,
+    contacts: Sequence[Contact],
+    version: PlaybookVersion,
+    explain: Callable[[list[Contact]], Mapping[int, Mapping[str, Any]]] | None = None,
+) -> dict[int, StageChange]:
+    """Move each of `contacts` as far up the funnel as the entry criteria allow, as
+    `contact_apply_rules` does for one, for a caller that holds their rows locked in this
+    transaction (the event pipeline locks them in id order): the moves are checked by the same
+    rules, their history rows written in one insert and the contacts in one update. `explain`
+    gives the score breakdowns stored with the MQL rule's moves, for all of them at once. The
+    stage change of each contact moved, by contact id."""
+    now = clock.now()
+    playbook = version.playbook
+    planned: list[tuple[Contact, str, str, Any]] = []
+    for contact in sorted(contacts, key=lambda c: c.pk):
+        facts = contact_facts(contact, now=now)
+        target = domain.rule_target(playbook, from_key=contact.stage or None, facts=facts)
+        if target is None:
+            continue
+        rule = "mql" if playbook.mql_stage == target else f"entry:{target.key}"
+        try:
+            move = domain.check_move(
+                playbook,
+                from_key=contact.stage or None,
+                to_key=target.key,
+                actor=domain.Actor(rule=rule),
+                facts=facts,
+                reason=None,
+                note="",
+                reengage_on=None,
+                today=now.date(),
+            )
+        except (domain.UnknownStage, domain.IllegalMove):
+            continue  # as one contact's move would be refused: the rules found no move to make
+        planned.append((contact, target.key, rule, move))
+    if not planned:
+        return {}
+    handed = [contact for contact, _, rule, _ in planned if rule == "mql"]
+    breakdowns = explain(handed) if explain is not None and handed else {}
+    changes = []
+    for contact, to_stage, rule, move in planned:
+        record: dict[str, Any] = {"score": breakdowns[contact.pk]} if contact.pk in breakdowns else {}
+        if move.criteria is not None:
+            record["criteria"] = move.criteria.as_dict()
+        changes.append(
+            StageChange(
+                contact=contact,
+                from_stage=contact.stage,
+                to_stage=to_stage,
+                kind=move.transition.kind,
+                at=now,
+                by_rule=rule,
+                playbook_version=version,
+                reason=move.reason or "",
+                note=move.note,
+                reengage_on=move.reengage_on,
+                details=record,
+            )
+        )
+        contact.stage, contact.stage_changed_at, contact.playbook_version = to_stage, now, version
+        contact.reengage_on, contact.updated_at = move.reengage_on, now
+    StageChange.objects.bulk_create(changes)
+    moved = ["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"]
+    bulk.update_rows(Contact, [(contact, set(moved)) for contact, _, _, _ in planned])
+    return {change.contact_id: change for change in changes}
 
 
 def _move(

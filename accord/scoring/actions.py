@@ -19,12 +19,12 @@ from django.db import transaction
 from accord.contacts.models import Contact, Score
 from accord.contacts.queries import contact_facts
 from accord.core import clock
-from accord.lifecycle.actions import contact_apply_rules
+from accord.lifecycle.actions import contacts_apply_rules
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain
 from accord.scoring.models import Cause, ScoreChange
-from accord.scoring.queries import contact_breakdown, contact_hits, model_of
+from accord.scoring.queries import contacts_breakdown, contacts_hits, model_of
 from accord.scoring.store import insert_history, update_scores
 
 # Interest moves below this are not worth a history row (they still update the contact). Interest
@@ -87,6 +87,8 @@ def contacts_score(
         )
         changes: list[ScoreChange] = []
         scores: list[Score] = []
+        planned: list[tuple[Contact, Score, Cause, tuple[Any, ...], str, domain.Interest]] = []
+        again: set[int] = set()  # contacts whose interest is recomputed from their whole history
         for contact in contacts:
             cause = Cause.EVENT if contact.pk in hits else Cause.PROFILE
             score = contact.current_score or Score(contact=contact)  # the contact reads it from now on
@@ -103,7 +105,12 @@ def contacts_score(
                         full = True
                         break
             if full or not domain.fresh(model, state, today):
-                state = domain.recompute(model, contact_hits(model, contact.pk), today)
+                again.add(contact.pk)
+            planned.append((contact, score, cause, before, persona, state))
+        histories = contacts_hits(model, again)  # one read of the events of all of them
+        for contact, score, cause, before, persona, state in planned:
+            if contact.pk in again:
+                state = domain.recompute(model, histories.get(contact.pk, []), today)
                 result.recomputed.add(contact.pk)
             _store_interest(model, score, state, today, now, version)
             if _changed(before, score):
@@ -182,13 +189,17 @@ def _history(
 
 
 def _apply_rules(loaded: dict[int, Contact], others: set[int], version: PlaybookVersion) -> dict[int, str]:
-    """Let the stage rules look at contacts already loaded (with their new scores) and others by id."""
-    moved: dict[int, str] = {}
+    """Let the stage rules look at contacts already loaded (with their new scores) and others by
+    id, all at once (the caller holds their rows locked)."""
     contacts = list(loaded.values())
     if others:
-        contacts += list(Contact.objects.select_related("account", "owner", "score").filter(pk__in=others))
-    for contact in sorted(contacts, key=lambda c: c.pk):
-        change = contact_apply_rules(contact=contact, version=version, explain=contact_breakdown)
-        if change is not None:
-            moved[contact.pk] = change.to_stage
-    return moved
+        contacts += list(
+            Contact.objects.select_for_update(of=("self",))
+            .select_related("account", "owner", "score")
+            .filter(pk__in=others)
+            .order_by("pk")
+        )
+    changes = contacts_apply_rules(
+        contacts=contacts, version=version, explain=lambda handed: contacts_breakdown(handed, version=version)
+    )
+    return {pk: change.to_stage for pk, change in changes.items()}

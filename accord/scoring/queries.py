@@ -5,7 +5,7 @@ the score API and the contact page's Score panel both show."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,6 @@ from accord.scoring.models import ScoreChange
 from accord.tracking.models import Event
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
@@ -59,13 +57,25 @@ def scorable(model: domain.Model) -> Q:
     return Q(type__in=sorted(types | ({"track"} if tracks else set())))
 
 
+Hits = list[tuple[domain.InterestRule, int]]
+
+
 def contact_hits(model: domain.Model, contact_id: int) -> Iterator[tuple[domain.InterestRule, int]]:
     """(rule, day) for every event of the contact that an interest rule matches, oldest first."""
-    if not model.interest_rules:
-        return
-    events = Event.objects.filter(scorable(model), contact_id=contact_id).order_by("timestamp", "id")
-    for row in events.values_list(*_EVENT_COLUMNS).iterator(chunk_size=2000):
-        type_, name, url, path, referrer, source, medium, campaign, properties, timestamp = row
+    yield from contacts_hits(model, [contact_id]).get(contact_id, [])
+
+
+def contacts_hits(model: domain.Model, contact_ids: Collection[int]) -> dict[int, Hits]:
+    """`contact_hits` of many contacts, read with one query: by contact id (contacts without a
+    matched event have no entry)."""
+    found: dict[int, Hits] = {}
+    if not model.interest_rules or not contact_ids:
+        return found
+    events = Event.objects.filter(scorable(model), contact_id__in=sorted(contact_ids)).order_by(
+        "contact_id", "timestamp", "id"
+    )
+    for row in events.values_list("contact_id", *_EVENT_COLUMNS).iterator(chunk_size=2000):
+        contact_id, type_, name, url, path, referrer, source, medium, campaign, properties, timestamp = row
         facts = domain.event_facts(
             type=type_,
             name=name,
@@ -77,12 +87,20 @@ def contact_hits(model: domain.Model, contact_id: int) -> Iterator[tuple[domain.
             utm_campaign=campaign,
             properties=properties,
         )
-        day = domain.day_number(timestamp)
-        for rule in model.rules_for(facts):
-            yield rule, day
+        rules = model.rules_for(facts)
+        if rules:
+            day = domain.day_number(timestamp)
+            found.setdefault(contact_id, []).extend((rule, day) for rule in rules)
+    return found
 
 
-Hits = list[tuple[domain.InterestRule, int]]
+def contacts_breakdown(
+    contacts: Sequence[Contact], *, version: PlaybookVersion, now: dt.datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """`contact_breakdown` of many contacts under `version`, their events read with one query."""
+    hits = contacts_hits(model_of(version), [c.pk for c in contacts])
+    return {c.pk: contact_breakdown(c, version=version, hits=hits.get(c.pk, []), now=now) for c in contacts}
+
 
 
 def contact_breakdown(

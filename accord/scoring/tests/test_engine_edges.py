@@ -13,7 +13,7 @@ import math
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from accord.scoring import actions as scoring_actions
 from accord.scoring import domain
 from accord.scoring.actions import contacts_refresh
 from accord.scoring.models import Cause, ScoreChange
-from accord.scoring.queries import contact_hits, model_of
+from accord.scoring.queries import Hits, contact_hits, model_of
 from accord.tracking import pipeline
 from accord.tracking.domain import MAX_BATCH_EVENTS
 from accord.tracking.ingest import IngestRequest, handle, record
@@ -160,13 +160,13 @@ ADA = "user-ada"
 def recomputed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The contacts the scoring step had to read the history of, in order (the O(1) path did not do)."""
     seen: list[int] = []
-    real = scoring_actions.contact_hits
+    real = scoring_actions.contacts_hits
 
-    def spy(model: domain.Model, contact_id: int) -> Iterator[tuple[domain.InterestRule, int]]:
-        seen.append(contact_id)
-        return real(model, contact_id)
+    def spy(model: domain.Model, contact_ids: Collection[int]) -> dict[int, Hits]:
+        seen.extend(sorted(contact_ids))
+        return real(model, contact_ids)
 
-    monkeypatch.setattr(scoring_actions, "contact_hits", spy)
+    monkeypatch.setattr(scoring_actions, "contacts_hits", spy)
     return seen
 
 
