@@ -1,12 +1,17 @@
 """Event ingest over HTTP: Segment batches from concurrent clients into a gunicorn-served Accord.
 
-1,000,000 events (ACCORD_BENCH_EVENTS) in /v1/batch requests of 500, from several client
-processes (each builds its batches before the clock starts), through authentication,
-validation, identity resolution, storage and the pipeline.
-Baseline: a raw COPY of the same rows into an equivalent table in the same database and run.
-Then single-event /v1/track latency, the server's memory at start and end, and what the scoring
-step of the pipeline costs per event (the same batches of known contacts' events recorded
-in-process with and without `ACCORD_EVENT_STEPS`).
+Three mixes side by side, each 1,000,000 events (ACCORD_BENCH_EVENTS) in /v1/batch requests of
+500 from several client processes (each builds its batches before the clock starts), through
+authentication, validation, identity resolution, storage and the pipeline:
+(a) anonymous visitors (mostly page views, ~1% identify calls);
+(b) known contacts in order: every event carries the user id of one of 50,000 contacts created
+    beforehand (60% page, 35% track with an offer and UTM context, 5% identify), timestamps rising;
+(c) known contacts with late events: the same, timestamps scattered over the past 30 days.
+Baseline for each: a raw COPY of the same rows into an equivalent table in the same database and
+run. Answers other than 200 are counted, not raised. Then single-event /v1/track latency, the
+server's memory at start and end, and where the time of one batch of mix (b) goes, measured
+in-process: parsing and validation, identity resolution, event storage, attribution (the
+tracking pipeline's `_save`) and the scoring step (`ACCORD_EVENT_STEPS`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +40,6 @@ from django.db import connection
 from accord.accounts.actions import apikey_create
 from accord.accounts.models import User
 from accord.tracking import domain, store
-from accord.tracking.models import Event
 from bench.support import figure, latencies, latency_line
 
 BATCH = 500
@@ -46,13 +53,17 @@ SOURCES = [
     None,
     None,
 ]
+CAMPAIGNS = [s for s in SOURCES if s is not None]
+Batches = list[list[dict[str, object]]]
+# a mix: its label, how a client builds its bodies, each client's arguments, batches for the COPY baseline
+Mix = tuple[str, Callable[..., list[bytes]], list[tuple[Any, ...]], Callable[[int], Batches]]
 
 
 def _events(seed: int, count: int, visitors: int) -> list[dict[str, object]]:
     """A realistic mix: mostly anonymous page views, some tracked actions, ~1% identify calls."""
     rng = random.Random(seed)
     now = time.time()
-    out = []
+    out: list[dict[str, object]] = []
     for _ in range(count):
         visitor = rng.randrange(visitors)
         anon = f"anon-{visitor}"
@@ -88,6 +99,78 @@ def _events(seed: int, count: int, visitors: int) -> list[dict[str, object]]:
     return out
 
 
+KNOWN = 50_000  # contacts created before mixes (b) and (c)
+OFFERS = ["State of RevOps report", "MQL playbook", "Pricing guide", "Webinar: pipeline math"]
+TRACKS = ["Form Submitted", "Email Clicked", "Webinar Attended", "Demo Requested"]
+
+
+def _known_user(n: int) -> tuple[str, str]:
+    return f"known-{n}", f"known{n}@company{n % 997}.example"
+
+
+def _known_events(seed: int, count: int, *, first: float, step: float, late: bool) -> list[dict[str, object]]:
+    """Known contacts' events: 60% page, 35% track with an offer and UTM context, 5% identify. In
+    order (`late` false), the i-th event happens at `first + i * step` seconds since the epoch;
+    late, at any moment of the past 30 days."""
+    rng = random.Random(seed)
+    now = time.time()
+    out: list[dict[str, object]] = []
+    for i in range(count):
+        n = rng.randrange(KNOWN)
+        user, email = _known_user(n)
+        at = now - rng.random() * 30 * 86400 if late else min(now, first + i * step)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
+        context: dict[str, object] = {"userAgent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0", "ip": "203.0.113.9",
+                                      "library": {"name": "accord.js", "version": "1.0.0"}}  # fmt: skip
+        base = {
+            "messageId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "userId": user,
+            "anonymousId": f"kanon-{n}",
+            "timestamp": stamp,
+        }
+        roll = rng.random()
+        if roll < 0.05:
+            traits = {"email": email, "firstName": "Pat", "title": rng.choice(["VP Marketing", "RevOps Lead"])}
+            out.append({**base, "type": "identify", "traits": traits, "context": context})
+        elif roll < 0.40:
+            utm_source, medium, campaign = rng.choice(CAMPAIGNS)
+            context["campaign"] = {"source": utm_source, "medium": medium, "name": campaign}
+            name = rng.choice(TRACKS)
+            props = {"offer": rng.choice(OFFERS), "form": "ebook"}
+            out.append({**base, "type": "track", "event": name, "properties": props, "context": context})
+        else:
+            path = rng.choice(PAGES)
+            url = f"https://www.acme.example{path}"
+            context["page"] = {"url": url, "path": path, "title": "Acme", "referrer": ""}
+            page = {"type": "page", "name": path, "properties": {"url": url, "path": path}, "context": context}
+            out.append({**base, **page})
+    return out
+
+
+def _known_bodies(seed: int, batches: int, first: float, step: float, late: bool, clients: int) -> list[bytes]:
+    """Client `seed`'s batches; in order, the clients' batches interleave in time (batch b of client
+    c covers the (b * clients + c)-th slice of the run)."""
+    bodies = []
+    for number in range(batches):
+        start = first + (number * clients + seed) * BATCH * step
+        events = _known_events(50_000_000 + seed * 100_000 + number, BATCH, first=start, step=step, late=late)
+        bodies.append(orjson.dumps({"batch": events, "sentAt": _now()}))
+    return bodies
+
+
+def _create_known() -> None:
+    """KNOWN contacts, each with an email and a server user id, as an import would leave them."""
+    from accord.contacts.models import Contact
+    from accord.tracking.models import Identity
+
+    for start in range(0, KNOWN, 5_000):
+        people = [_known_user(n) for n in range(start, min(KNOWN, start + 5_000))]
+        made = Contact.objects.bulk_create([Contact(email=email, first_name="Pat") for _, email in people])
+        Identity.objects.bulk_create(
+            [Identity(kind="user", value=user, contact_id=c.pk) for (user, _), c in zip(people, made, strict=True)]
+        )
+
+
 def _bodies(seed: int, batches: int, visitors: int) -> list[bytes]:
     return [
         orjson.dumps({"batch": _events(seed * 100_000 + number, BATCH, visitors), "sentAt": _now()})
@@ -103,19 +186,25 @@ def basic(key: str) -> dict[str, str]:
     }
 
 
-def _send(bodies: list[bytes], headers: dict[str, str]) -> int:
-    """POST each body to /v1/batch over one keep-alive connection; the number of events accepted."""
-    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
+def _send(bodies: list[bytes], headers: dict[str, str]) -> tuple[int, list[float], list[int]]:
+    """POST each body to /v1/batch over one keep-alive connection: the number of events accepted,
+    each batch's milliseconds, and the status of every answer that was not 200."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
     accepted = 0
-    for number, body in enumerate(bodies):
+    took: list[float] = []
+    failed: list[int] = []
+    for body in bodies:
+        started = time.perf_counter()
         conn.request("POST", "/v1/batch", body=body, headers=headers)
         response = conn.getresponse()
         answer = orjson.loads(response.read())
+        took.append((time.perf_counter() - started) * 1000)
         if response.status != 200:
-            raise RuntimeError(f"batch {number}: {response.status} {answer}")
+            failed.append(response.status)
+            continue
         accepted += int(answer["accepted"])
     conn.close()
-    return accepted
+    return accepted, took, failed
 
 
 def _client(build: Callable[..., list[bytes]], args: tuple[Any, ...], headers: dict[str, str], ready: Any, go: Any,
@@ -125,16 +214,21 @@ def _client(build: Callable[..., list[bytes]], args: tuple[Any, ...], headers: d
     ready.put(1)
     go.wait()
     started = time.perf_counter()
-    accepted = _send(bodies, headers)
-    results.put((number, accepted, time.perf_counter() - started))
+    accepted, took, failed = _send(bodies, headers)
+    results.put((number, accepted, time.perf_counter() - started, took, failed))
 
 
-def race(
-    build: Callable[..., list[bytes]], clients: list[tuple[tuple[Any, ...], dict[str, str]]]
-) -> tuple[list[tuple[int, float]], float]:
+@dataclass
+class Run:
+    accepted: int  # events the server said it accepted
+    elapsed: float  # seconds from the start signal to the last answer
+    took: list[float]  # each batch's milliseconds
+    failed: list[int]  # the status of each answer that was not 200
+
+
+def race(build: Callable[..., list[bytes]], clients: list[tuple[tuple[Any, ...], dict[str, str]]]) -> Run:
     """One client process per (args, headers), each sending `build(*args)` with its headers once all
-    have built their batches. Each client's (events accepted, its own seconds), in order, and the
-    seconds from the start signal to the last answer."""
+    have built their batches."""
     context = multiprocessing.get_context("fork")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     processes = [
@@ -151,7 +245,12 @@ def race(
     elapsed = time.perf_counter() - started
     for process in processes:
         process.join()
-    return [(accepted, seconds) for _, accepted, seconds in answers], elapsed
+    return Run(
+        accepted=sum(a[1] for a in answers),
+        elapsed=elapsed,
+        took=[ms for a in answers for ms in a[3]],
+        failed=[status for a in answers for status in a[4]],
+    )
 
 
 def _track_latencies(key: str, count: int = 1000) -> list[float]:
@@ -223,14 +322,11 @@ def _start_server(**extra_env: str) -> subprocess.Popen[bytes]:
     raise RuntimeError("the server did not start (set ACCORD_BENCH_SERVER_LOG=FILE to see why)")
 
 
-def _raw_copy_rate(total: int, visitors: int) -> float:
+def _raw_copy_rate(batches: Batches) -> float:
     """Rows/s of a plain COPY of the same rows into an equivalent table, 500 rows per transaction."""
     received = domain.parse_time(_now(), "now")
     assert received is not None
-    rows = []
-    for number in range(total // BATCH):
-        for item in _events(10_000_000 + number, BATCH, visitors):
-            rows.append(store._row(domain.parse(item, received_at=received), "bench"))
+    rows = [store._row(domain.parse(item, received_at=received), "bench") for batch in batches for item in batch]
     if connection.vendor != "postgresql":
         return 0.0
     with connection.cursor() as cursor:
@@ -253,6 +349,31 @@ def _raw_copy_rate(total: int, visitors: int) -> float:
     return len(rows) / elapsed
 
 
+def _mixes(total: int, visitors: int) -> list[Mix]:
+    """Each mix: its label, how a client builds its bodies, each client's arguments, and `BATCH`-event
+    batches of the same kind for the COPY baseline."""
+    per_client = total // BATCH // CLIENTS
+    step = 3600 / total  # in order: the run's events spread over the last hour
+    first = time.time() - 3600
+
+    def anonymous(count: int) -> Batches:
+        return [_events(10_000_000 + n, BATCH, visitors) for n in range(count)]
+
+    def known(late: bool) -> Callable[[int], Batches]:
+        def batches(count: int) -> Batches:
+            return [_known_events(20_000_000 + n, BATCH, first=first, step=step, late=late) for n in range(count)]
+
+        return batches
+
+    return [
+        ("(a) anonymous visitors", _bodies, [(seed, per_client, visitors) for seed in range(CLIENTS)], anonymous),
+        ("(b) known contacts, in order", _known_bodies,
+         [(seed, per_client, first, step, False, CLIENTS) for seed in range(CLIENTS)], known(False)),
+        ("(c) known contacts, late events", _known_bodies,
+         [(100 + seed, per_client, first, step, True, CLIENTS) for seed in range(CLIENTS)], known(True)),
+    ]  # fmt: skip
+
+
 def run() -> None:
     default = 1_000_000 if connection.vendor == "postgresql" else 200_000
     total = int(os.environ.get("ACCORD_BENCH_EVENTS", default))
@@ -260,86 +381,109 @@ def run() -> None:
     visitors = max(1000, total // 10)
     admin = User.objects.create_user("bench-ingest@example.com", "x", role="admin")
     _, key = apikey_create(name="bench ingest", scopes="server", acting_user=admin)
+    _create_known()
     connection.close()  # the server and the clients open their own
 
+    mixes = _mixes(total, visitors)
+    runs: list[Run] = []
     server = _start_server()
     try:
         # warm up: each worker imports and connects; then single events on the idle server
         _send(_bodies(999, 4, visitors), basic(key))
         track_idle = _track_latencies(key)
-        before = Event.objects.count()
         connection.close()
         memory_start = _rss_mb(server.pid)
-        per_client = total // BATCH // CLIENTS
-        per_client_results, elapsed = race(
-            _bodies, [((seed, per_client, visitors), basic(key)) for seed in range(CLIENTS)]
-        )
-        accepted = sum(n for n, _ in per_client_results)
+        for _, build, args, _ in mixes:
+            runs.append(race(build, [(a, basic(key)) for a in args]))
         memory_end = _rss_mb(server.pid)
-        stored = Event.objects.count() - before
-
         track_loaded = _track_latencies(key)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    rate = accepted / elapsed
-    copy_rate = _raw_copy_rate(min(total, 200_000), visitors)
-    print(f"   {total:,} events sent in {total // BATCH:,} batches of {BATCH} by {CLIENTS} clients; "
-          f"{accepted:,} accepted, {stored:,} rows stored, in {elapsed:.1f} s")  # fmt: skip
-    figure("events/s end-to-end over HTTP", rate, "events/s", baseline=copy_rate or None, baseline_label="raw COPY")
+    print(f"   {total:,} events per mix in {total // BATCH:,} batches of {BATCH} by {CLIENTS} clients over HTTP "
+          f"({os.environ.get('ACCORD_BENCH_WORKERS', '2')} server workers × 4 threads); "
+          f"{KNOWN:,} known contacts")  # fmt: skip
+    copy_batches = min(total, 100_000) // BATCH
+    for (label, _, _, baseline), result in zip(mixes, runs, strict=True):
+        copy_rate = _raw_copy_rate(baseline(copy_batches))
+        print(f"   {label}: {result.accepted:,} accepted in {result.elapsed:.1f} s, "
+              f"{len(result.failed)} answers not 200 {sorted(set(result.failed)) or ''}")  # fmt: skip
+        figure("     events/s end-to-end over HTTP", result.accepted / result.elapsed, "events/s",
+               baseline=copy_rate or None, baseline_label="raw COPY")  # fmt: skip
+        latency_line("     per batch of 500", result.took)
     latency_line("single-event POST /v1/track, idle server", track_idle)
-    latency_line("the same after the 1M-event load", track_loaded)
+    latency_line("the same after the three mixes", track_loaded)
     print(f"   server memory (RSS, master + workers)          start {memory_start:,.0f} MB   end {memory_end:,.0f} MB")
-    _scoring_cost()
+    _breakdown()
 
 
-def _scoring_cost(count: int = 50_000) -> None:
-    """The scoring step's cost per event: known contacts' events recorded in-process in batches of
-    500, once with the scoring step and once without it (the difference is the step's cost)."""
-    from accord.tracking import ingest, pipeline
+@contextmanager
+def _timed(module: Any, name: str, spent: dict[str, float], label: str) -> Iterator[None]:
+    """Wrap `module.name` so that the seconds spent in it add up in `spent[label]`."""
+    original = getattr(module, name)
 
-    rng = random.Random(7)
-    people = 5_000
-    identify = [
-        {"type": "identify", "userId": f"scored-{n}", "messageId": str(uuid.uuid4()),
-         "traits": {"email": f"scored{n}@company{n % 211}.example", "title": "VP Marketing"}}
-        for n in range(people)
-    ]  # fmt: skip
-    for start in range(0, people, BATCH):
-        ingest.record(identify[start : start + BATCH], sent_with="bench")
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] += time.perf_counter() - started
 
-    def batches(seed: int) -> list[list[dict[str, object]]]:
-        events = []
-        for n in range(count):
-            who = f"scored-{rng.randrange(people)}"
-            if n % 4 == 0:
-                name = rng.choice(["Email Opened", "Email Clicked", "Webinar Attended", "Demo Requested"])
-                events.append({"type": "track", "event": name, "userId": who, "messageId": str(uuid.uuid4())})
-            else:
-                path = rng.choice(PAGES)
-                events.append({"type": "page", "name": path, "userId": who, "messageId": str(uuid.uuid4()),
-                               "properties": {"path": path, "url": f"https://www.acme.example{path}"}})  # fmt: skip
-        return [events[i : i + BATCH] for i in range(0, count, BATCH)]
+    setattr(module, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
 
-    timings = {}
-    for label, steps in (("without scoring", []), ("with scoring", settings.ACCORD_EVENT_STEPS)):
-        work = batches(len(timings))
-        original = settings.ACCORD_EVENT_STEPS
-        settings.ACCORD_EVENT_STEPS = steps
-        pipeline.steps.cache_clear()
+
+def _breakdown(batches: int = 20) -> None:
+    """Where the time of one 500-event batch of mix (b) goes, in-process, averaged over `batches`."""
+    from accord.tracking import identity, ingest, pipeline
+
+    first = time.time() - 600
+    work = [
+        _known_events(30_000_000 + n, BATCH, first=first + n * BATCH * 0.05, step=0.05, late=False)
+        for n in range(batches)
+    ]
+    spent: dict[str, float] = defaultdict(float)
+    original_steps = pipeline.steps
+    steps = original_steps()
+
+    def scoring(accepted: pipeline.Accepted) -> None:
+        started = time.perf_counter()
+        for step in steps:
+            step(accepted)
+        spent["scoring step (ACCORD_EVENT_STEPS)"] += time.perf_counter() - started
+
+    with (
+        _timed(ingest, "_store", spent, "whole transaction"),
+        _timed(identity, "resolve", spent, "identity resolution"),
+        _timed(store, "insert", spent, "event storage"),
+        _timed(pipeline, "accepted", spent, "pipeline"),
+        _timed(pipeline, "_save", spent, "attribution (pipeline._save)"),
+    ):
+        pipeline.steps = lambda: (scoring,)  # type: ignore[assignment]
         try:
             started = time.perf_counter()
             for batch in work:
                 ingest.record(batch, sent_with="bench")
-            timings[label] = time.perf_counter() - started
+            whole = time.perf_counter() - started
         finally:
-            settings.ACCORD_EVENT_STEPS = original
-            pipeline.steps.cache_clear()
-    per_event = (timings["with scoring"] - timings["without scoring"]) / count * 1e6
-    print(f"   in-process, {count:,} events of {people:,} known contacts in batches of {BATCH}: "
-          f"{count / timings['without scoring']:,.0f} events/s without the scoring step, "
-          f"{count / timings['with scoring']:,.0f} with it")  # fmt: skip
-    whole = timings["with scoring"] / count * 1e6
-    figure("scoring step per event inside ingest", per_event, "µs/event",
-           baseline=whole, baseline_label="whole in-process ingest per event")  # fmt: skip
+            pipeline.steps = original_steps
+    stages = {
+        "parsing and validation": whole - spent["whole transaction"],
+        "identity resolution": spent["identity resolution"],
+        "event storage": spent["event storage"],
+        "attribution (pipeline._save)": spent["attribution (pipeline._save)"],
+        "scoring step (ACCORD_EVENT_STEPS)": spent["scoring step (ACCORD_EVENT_STEPS)"],
+    }
+    stages["pipeline's locks and relinks"] = (
+        spent["pipeline"] - stages["attribution (pipeline._save)"] - stages["scoring step (ACCORD_EVENT_STEPS)"]
+    )
+    stages["the rest (campaigns, commit)"] = (
+        spent["whole transaction"] - spent["identity resolution"] - spent["event storage"] - spent["pipeline"]
+    )
+    print(f"   one batch of {BATCH} events of mix (b), in-process, mean of {batches}: {whole / batches * 1000:,.0f} ms")
+    for label, seconds in stages.items():
+        print(f"     {label:<44} {seconds / batches * 1000:8.1f} ms  {seconds / whole:6.1%}")

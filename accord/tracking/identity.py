@@ -28,7 +28,9 @@ from accord.contacts.actions import (
 )
 from accord.contacts.domain import ConsentSource, company_domain
 from accord.contacts.models import Account, Contact
+from accord.core import clock
 from accord.lifecycle.actions import contact_merge
+from accord.tracking import locks
 from accord.tracking.domain import EventType, IdentityKind, Message, Trust
 from accord.tracking.models import Event, Identity
 
@@ -69,15 +71,30 @@ class _Resolver:
             if m.previous_id:
                 keys.add((ANON, m.previous_id))
         self.known: dict[Key, int] = _load(keys)
-        self.stored: set[Key] = set(self.known)  # ids that have an Identity row already
-        self.pending: set[Key] = set()  # ids linked in this batch, written together by flush()
         # Looked up once for the whole batch: contacts by the emails identify calls carry, and
         # accounts by those emails' company domains.
         emails = {m.email for m in messages if m.email}
-        self.by_email: dict[str, int] = {}
-        if emails:
-            for email, pk in Contact.objects.filter(email__in=emails).values_list("email", "pk"):
-                self.by_email[email or ""] = pk
+        self.by_email: dict[str, int] = _by_email(emails)
+        if connection.vendor == "postgresql":
+            # Before writing anything: lock what this batch may link or claim (accord.tracking.locks),
+            # read again what was unknown (a request that held a claim first may have written it),
+            # then lock the contacts found, in id order.
+            unknown = keys - set(self.known)
+            claims = [f"{kind}:{value}" for kind, value in unknown if kind != ANON]
+            claims += [f"email:{email}" for email in emails - set(self.by_email)]
+            locks.take(anonymous=locks.anonymous_modes(messages), claims=sorted(claims))
+            if unknown:
+                self.known.update(_load(unknown))
+            if claims:
+                self.by_email.update(_by_email(emails - set(self.by_email)))
+            found = sorted({*self.known.values(), *self.by_email.values()})
+            list(Contact.objects.select_for_update(no_key=True).filter(pk__in=found).order_by("pk").values_list("pk"))
+        self.stored: set[Key] = set(self.known)  # ids that have an Identity row already
+        # Contacts this batch creates wait under provisional (negative) ids until something needs
+        # their row, then are inserted together (materialize()); usually once, at flush().
+        self.unsaved: dict[int, tuple[Contact, Message | None]] = {}  # with the message giving consent
+        self.made: dict[int, int] = {}  # provisional id -> the contact's id
+        self.pending: set[Key] = set()  # ids linked in this batch, written together by flush()
         self.accounts = _accounts_by_domain({company_domain(e) for e in emails} - {""})
 
     def run(self) -> Resolution:
@@ -126,9 +143,9 @@ class _Resolver:
         return contact_id
 
     def identify(self, m: Message) -> int:
-        by_user = self.user(m.user_id) if m.user_id else None
-        by_email = self.by_email.get(m.email) if m.email else None
-        by_anonymous = self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None
+        by_user = self.saved(self.user(m.user_id) if m.user_id else None)
+        by_email = self.saved(self.by_email.get(m.email) if m.email else None)
+        by_anonymous = self.saved(self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None)
         target = by_user or by_email
         if by_user and by_email and by_user != by_email:
             if self.browser:  # the email names someone else: a person decides whether they are one
@@ -159,8 +176,8 @@ class _Resolver:
         return target
 
     def alias(self, m: Message) -> int:
-        before = self.user(m.previous_id) or self.known.get((ANON, m.previous_id))
-        after = self.user(m.user_id)
+        before = self.saved(self.user(m.previous_id) or self.known.get((ANON, m.previous_id)))
+        after = self.saved(self.user(m.user_id))
         if before and after and before != after:
             if not self.browser:
                 return self.merge(before, after)
@@ -185,18 +202,52 @@ class _Resolver:
         )
 
     def create(self, m: Message) -> int:
-        """A new contact, with what the message says about them (an identify call's traits)."""
+        """A new contact, with what the message says about them (an identify call's traits), under
+        a provisional id until it is inserted with the batch's other new contacts."""
         fields, properties = contact_fields_from_traits(m.traits, at=m.timestamp)
         account_id = self.accounts.get(company_domain(m.email)) if m.email else None
-        contact = Contact.objects.create(
+        contact = Contact(
             email=m.email, account_id=account_id, properties=properties, created_at=m.received_at,
             updated_at=m.received_at, **fields,
         )  # fmt: skip
-        if fields.get("consent") is not None:
-            consent_change_record(
-                contact_id=contact.pk, consent=fields["consent"], at=m.timestamp, evidence=self.evidence(m)
-            )
-        return contact.pk
+        provisional = -1 - len(self.made) - len(self.unsaved)
+        self.unsaved[provisional] = (contact, m if fields.get("consent") is not None else None)
+        return provisional
+
+    def saved(self, contact_id: int | None) -> int | None:
+        """A contact's id once its row exists: a contact this batch created is inserted first."""
+        if contact_id is not None and contact_id < 0:
+            self.materialize()
+            return self.made[contact_id]
+        return contact_id
+
+    def materialize(self) -> None:
+        """Insert the contacts created so far, in one INSERT … RETURNING, in the order they were
+        created, with the evidence of the consent they gave; then use their ids everywhere."""
+        if not self.unsaved:
+            return
+        created = list(self.unsaved.items())
+        Contact.objects.bulk_create([contact for _, (contact, _) in created])
+        made = {provisional: contact.pk for provisional, (contact, _) in created}
+        for _, (contact, consenting) in created:
+            if consenting is not None:
+                consent_change_record(
+                    contact_id=contact.pk, consent=contact.consent, at=consenting.timestamp,
+                    evidence=self.evidence(consenting),
+                )  # fmt: skip
+        self.made.update(made)
+        self.unsaved.clear()
+        for found in (self.known, self.by_email):
+            for key, contact_id in found.items():
+                if contact_id in made:
+                    found[key] = made[contact_id]  # type: ignore[index]
+        for ids in (self.result.identified, self.result.qualified):
+            replaced = {made.get(c, c) for c in ids}
+            ids.clear()
+            ids.update(replaced)
+        for m in self.messages:
+            if m.contact_id in made:
+                m.contact_id = made[m.contact_id]
 
     def evidence(self, m: Message) -> Evidence:
         ip = m.context.get("ip")
@@ -212,20 +263,17 @@ class _Resolver:
     def flush(self) -> None:
         """Write the batch's new and changed ids at once, and link anonymous histories.
 
-        The batch's ids were all looked up first, so whether each row exists is known: no upsert.
-        Two requests creating the same id at once make one fail on the unique key; record() retries it.
+        The batch's ids were all looked up first, under the locks that keep other requests from
+        claiming the same new ids meanwhile (accord.tracking.locks), so whether each row exists
+        is known. Should another writer have created one anyway, the id is kept where that writer
+        put it when it is the same contact, and the batch starts over (`Clash`) when it is not.
         """
+        self.materialize()
         new = sorted(k for k in self.pending if k not in self.stored)
-        Identity.objects.bulk_create([Identity(kind=k, value=v, contact_id=self.known[(k, v)]) for k, v in new])
-        for kind, value in sorted(k for k in self.pending if k in self.stored):
-            Identity.objects.filter(kind=kind, value=value).update(contact_id=self.known[(kind, value)])
-        by_contact: dict[int, list[str]] = {}
-        for kind, value in self.pending:
-            if kind == ANON:
-                by_contact.setdefault(self.known[(kind, value)], []).append(value)
-        for contact_id, values in sorted(by_contact.items()):
-            if Event.objects.filter(anonymous_id__in=values, contact__isnull=True).update(contact_id=contact_id):
-                self.result.relinked.add(contact_id)
+        _identities_create([(k, v, self.known[(k, v)]) for k, v in new])
+        _identities_move(sorted((k, v, self.known[(k, v)]) for k, v in self.pending if k in self.stored))
+        by_anonymous = {v: self.known[(k, v)] for k, v in self.pending if k == ANON}
+        self.result.relinked.update(_events_link(by_anonymous))
         self.stored.update(self.pending)
         self.pending.clear()
 
@@ -274,6 +322,81 @@ def _load(keys: Iterable[Key]) -> dict[Key, int]:
             )
             found.update(((kind, value), contact_id) for value, contact_id in rows)
     return found
+
+
+class Clash(Exception):
+    """Another request gave an id of this batch to a different contact first: start the batch over."""
+
+
+def _by_email(emails: set[str]) -> dict[str, int]:
+    if not emails:
+        return {}
+    return {email or "": pk for email, pk in Contact.objects.filter(email__in=emails).values_list("email", "pk")}
+
+
+def _identities_create(rows: list[tuple[str, str, int]]) -> None:
+    """New Identity rows (kind, value, contact id), in one statement."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Identity.objects.bulk_create([Identity(kind=k, value=v, contact_id=c) for k, v, c in rows])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tracking_identity (kind, value, contact_id, first_seen_at)"
+            " SELECT k, v, c, %s FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[]) AS t(k, v, c)"
+            " ON CONFLICT (kind, value) DO NOTHING RETURNING kind, value",
+            [clock.now(), [k for k, _, _ in rows], [v for _, v, _ in rows], [c for _, _, c in rows]],
+        )
+        written = set(cursor.fetchall())
+    lost = [(k, v, c) for k, v, c in rows if (k, v) not in written]
+    if lost:
+        winners = _load((k, v) for k, v, _ in lost)
+        if any(winners.get((k, v)) != c for k, v, c in lost):
+            raise Clash(f"{len(lost)} ids of this batch were given to a contact by another request meanwhile")
+
+
+def _identities_move(rows: list[tuple[str, str, int]]) -> None:
+    """Point existing Identity rows (kind, value) at another contact, in one statement."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        for kind, value, contact_id in rows:
+            Identity.objects.filter(kind=kind, value=value).update(contact_id=contact_id)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tracking_identity AS i SET contact_id = t.c"
+            " FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[]) AS t(k, v, c)"
+            " WHERE i.kind = t.k AND i.value = t.v",
+            [[k for k, _, _ in rows], [v for _, v, _ in rows], [c for _, _, c in rows]],
+        )
+
+
+def _events_link(by_anonymous: dict[str, int]) -> set[int]:
+    """Give the stored events of each anonymous id that no contact has yet to its contact; the
+    contacts that gained any."""
+    if not by_anonymous:
+        return set()
+    if connection.vendor != "postgresql":
+        by_contact: dict[int, list[str]] = {}
+        for value, contact_id in by_anonymous.items():
+            by_contact.setdefault(contact_id, []).append(value)
+        return {
+            contact_id
+            for contact_id, values in sorted(by_contact.items())
+            if Event.objects.filter(anonymous_id__in=values, contact__isnull=True).update(contact_id=contact_id)
+        }
+    values = sorted(by_anonymous)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tracking_event AS e SET contact_id = t.c"
+            " FROM unnest(%s::varchar[], %s::bigint[]) AS t(v, c)"
+            " WHERE e.contact_id IS NULL AND e.anonymous_id = ANY(%s) AND e.anonymous_id = t.v"
+            " RETURNING e.contact_id",
+            [values, [by_anonymous[v] for v in values], values],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _accounts_by_domain(domains: set[str]) -> dict[str, int]:

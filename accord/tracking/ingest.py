@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import logging
+import random
 import time
 import zlib
 from collections.abc import Mapping
@@ -18,7 +20,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accord.accounts.actions import apikey_authenticate
 from accord.accounts.domain import Scope, origin_allowed
@@ -27,6 +29,8 @@ from accord.contacts.queries import suppressed
 from accord.core import clock, ratelimit
 from accord.tracking import domain, identity, pipeline, store
 from accord.tracking.campaigns import campaign_ids
+
+logger = logging.getLogger("accord.tracking")
 
 ENDPOINTS: dict[str, domain.EventType | None] = {
     "batch": None,
@@ -215,14 +219,20 @@ def _check_browser_rate(key: ApiKey, client_ip: str, count: int) -> None:
             )  # fmt: skip
 
 
-_ATTEMPTS = 4
+# A batch whose transaction lost a race is tried again from the start, this many times in all,
+# waiting a little longer (and a random part more) each time.
+_ATTEMPTS = 8
+_RETRIED = {"DeadlockDetected", "SerializationFailure", "UniqueViolation", "ForeignKeyViolation", "LockNotAvailable"}
 
 
-def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
-    cause = getattr(exc, "__cause__", None)
-    return type(cause).__name__ in {"DeadlockDetected", "SerializationFailure"} or "locked" in str(exc)
+def _retryable(exc: BaseException) -> bool:
+    """Whether `exc` says that the transaction met a concurrent one (and may well pass if run again):
+    a deadlock broken or a serialization failure, a unique key or a contact another request took
+    or removed meanwhile, SQLite's write lock. Raised by Django or, from COPY, by psycopg itself."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, (IntegrityError, identity.Clash)) or type(error).__name__ in _RETRIED:
+            return True
+    return "database is locked" in str(exc)
 
 
 def _store(messages: list[domain.Message], sent_with: str, trust: domain.Trust) -> list[domain.Message]:
@@ -303,14 +313,15 @@ def record(
         try:
             inserted = _store(unique, sent_with, trust)
             break
-        except (IntegrityError, OperationalError) as exc:
+        except Exception as exc:
             # Another request created the same contact or id at the same moment, or the database
             # chose this transaction to break a deadlock: nothing of it was kept; start over.
             if attempt == _ATTEMPTS - 1 or not _retryable(exc):
                 raise
+            logger.info("batch of %d retried (attempt %d): %s", len(unique), attempt + 2, str(exc).splitlines()[0])
             for m in unique:
                 m.contact_id = None
-            time.sleep(0.01 * (attempt + 1))
+            time.sleep(0.02 * (attempt + 1) * (1 + random.random()))
     outcome.accepted = len(inserted)
     outcome.duplicates += len(unique) - len(inserted)
     return outcome

@@ -14,15 +14,15 @@ The steps sit above tracking in the layers, so they are named in settings rather
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import Field
 from django.utils.module_loading import import_string
 
 from accord.contacts.models import Contact
@@ -41,11 +41,12 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
     for m in messages:
         if m.contact_id is not None:
             activity[m.contact_id].add(m)
-    # Every contact this batch touches is locked first, in id order, so that two requests touching
-    # the same contacts queue behind each other instead of deadlocking between the steps below.
+    # Every contact this batch touches is locked, in id order, so that two requests touching the
+    # same contacts queue behind each other instead of deadlocking between the steps below. (The
+    # contacts identity resolution found are locked already, before anything was written.)
     touched = {*activity, *resolution.identified, *resolution.qualified, *resolution.relinked}
     if touched and connection.vendor == "postgresql":
-        list(Contact.objects.select_for_update().filter(pk__in=touched).order_by("pk").values_list("pk"))
+        list(Contact.objects.select_for_update(no_key=True).filter(pk__in=touched).order_by("pk").values_list("pk"))
     for contact_id in sorted(resolution.relinked):
         _recompute(contact_id)
     _save(activity, skip=resolution.relinked)
@@ -58,45 +59,26 @@ def accepted(messages: list[Message], resolution: Resolution) -> None:
         step(handed)
 
 
-# pg_advisory_xact_lock(class, key): the class of the locks taken on anonymous ids.
-_ANONYMOUS_LOCKS = 7301
-
-
 def _link_overlapping(messages: list[Message], resolution: Resolution) -> None:
     """Link the events of a visitor who identified in a request that overlapped this one.
 
     Identity resolution links an anonymous id's stored events once it learns whose they are. An
     event that a concurrent request has stored but not committed yet is invisible to that update,
     and that request, for its part, did not see the new link: the event would stay anonymous for
-    good. So a request that stores events of an unclaimed anonymous id takes a shared lock on it
-    (such requests never wait for one another), one that may just have linked an anonymous id
-    takes an exclusive lock, and both then link what is still unlinked: whichever commits second
-    sees what the first committed. (SQLite runs one write transaction at a time: no overlap.)
+    good. So a request that stores events of an anonymous id holds a shared lock on it (such
+    requests never wait for one another), one that may link an anonymous id holds an exclusive
+    lock — both taken when the transaction began (accord.tracking.locks) — and both then link
+    what is still unlinked: whichever commits second sees what the first committed. (SQLite runs
+    one write transaction at a time: no overlap.)
     """
-    exclusive: dict[str, bool] = {}  # anonymous id -> whether to lock it exclusively
-    for m in messages:
-        if m.anonymous_id and m.contact_id is None:
-            exclusive.setdefault(m.anonymous_id, False)
-        elif m.anonymous_id and (m.user_id or m.type is EventType.IDENTIFY):
-            exclusive[m.anonymous_id] = True
-        if m.type is EventType.ALIAS and m.previous_id:
-            exclusive[m.previous_id] = True
-    if not exclusive:
+    anonymous = sorted({m.anonymous_id for m in messages if m.anonymous_id} | {
+        m.previous_id for m in messages if m.type is EventType.ALIAS and m.previous_id
+    })  # fmt: skip
+    if not anonymous:
         return
-    modes: dict[int, bool] = {}
-    for value, mode in exclusive.items():
-        key = int.from_bytes(hashlib.blake2b(value.encode(), digest_size=4).digest(), "big", signed=True)
-        modes[key] = modes.get(key, False) or mode
-    keys = sorted(modes)
     with connection.cursor() as cursor:
-        cursor.execute(  # in key order, so that two requests never wait for each other in a circle
-            "SELECT CASE WHEN x THEN pg_advisory_xact_lock(%s, k) ELSE pg_advisory_xact_lock_shared(%s, k) END"
-            " FROM unnest(%s::integer[], %s::boolean[]) AS t(k, x)",
-            [_ANONYMOUS_LOCKS, _ANONYMOUS_LOCKS, keys, [modes[k] for k in keys]],
-        )
         cursor.execute(
-            "SELECT value, contact_id FROM tracking_identity WHERE kind = %s AND value = ANY(%s)",
-            [ANON, sorted(exclusive)],
+            "SELECT value, contact_id FROM tracking_identity WHERE kind = %s AND value = ANY(%s)", [ANON, anonymous]
         )
         claimed: dict[str, int] = dict(cursor.fetchall())
         if not claimed:
@@ -131,11 +113,14 @@ def steps() -> tuple[Callable[[Accepted], object], ...]:
 
 
 def _save(activity: dict[int, Attribution], *, skip: set[int]) -> None:
+    """Fold this batch's attribution into each contact's: an earlier first touch, a later last
+    touch, last seen (at most every SEEN_RESOLUTION), the first and last offer, forms submitted.
+    The contacts are locked; their changes are written in one statement."""
     ids = [c for c in activity if c not in skip]
     if not ids:
         return
     contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only(*_FIELDS)}
-    seen_only: list[Contact] = []  # the common case, written together in one statement
+    rows: list[tuple[Any, ...]] = []  # one per contact that changes: _CHANGES' values (None: unchanged)
     for contact_id, a in sorted(activity.items()):
         contact = contacts.get(contact_id)
         if contact is None:
@@ -151,15 +136,51 @@ def _save(activity: dict[int, Attribution], *, skip: set[int]) -> None:
             changed["first_offer"] = a.first_offer[1]
         if a.last_offer:
             changed["last_offer"] = a.last_offer[1]
-        if a.forms:
-            changed["forms_submitted"] = F("forms_submitted") + a.forms
-        if list(changed) == ["last_seen_at"]:
-            contact.last_seen_at = a.seen
-            seen_only.append(contact)
-        elif changed:
-            Contact.objects.filter(pk=contact_id).update(**changed)
-    if seen_only:
-        Contact.objects.bulk_update(seen_only, ["last_seen_at"], batch_size=500)
+        if changed or a.forms:
+            rows.append((contact_id, *(changed.get(name) for name in _CHANGES), a.forms))
+    if rows:
+        _write_attribution(rows)
+
+
+# The attribution columns `_save` writes, each set only when its value is not None; then the
+# number of forms submitted, added.
+_CHANGES = (
+    "first_source", "first_medium", "first_campaign", "first_seen_at", "last_source", "last_medium",
+    "last_campaign", "last_touch_at", "last_seen_at", "first_offer", "last_offer",
+)  # fmt: skip
+_TEXT = {"first_source", "first_medium", "first_campaign", "last_source", "last_medium", "last_campaign",
+         "first_offer", "last_offer"}  # fmt: skip
+
+
+def _column(name: str) -> str:
+    field = Contact._meta.get_field(name)
+    assert isinstance(field, Field)
+    return str(field.column)
+
+
+def _write_attribution(rows: list[tuple[Any, ...]]) -> None:
+    """One UPDATE … FROM unnest(…) on PostgreSQL; the same statement for each row elsewhere."""
+    meta = Contact._meta
+    table, pk = meta.db_table, meta.pk.column
+    columns = [_column(name) for name in _CHANGES]
+    forms = _column("forms_submitted")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = ["text" if name in _TEXT else "timestamptz" for name in _CHANGES]
+            arrays = ", ".join(f"%s::{t}[]" for t in ["bigint", *types, "integer"])
+            names = ", ".join(["id", *columns, "forms"])
+            sets = ", ".join(f"{c} = COALESCE(v.{c}, t.{c})" for c in columns)
+            cursor.execute(
+                f"UPDATE {table} AS t SET {sets}, {forms} = t.{forms} + v.forms"
+                f" FROM unnest({arrays}) AS v({names}) WHERE t.{pk} = v.id",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            sets = ", ".join(f"{c} = COALESCE(%s, {c})" for c in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets}, {forms} = {forms} + %s WHERE {pk} = %s",
+                [(*row[1:], row[0]) for row in rows],
+            )
 
 
 _FIELDS = ("pk", "first_seen_at", "last_touch_at", "last_seen_at", "first_offer")
