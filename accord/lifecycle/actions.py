@@ -89,7 +89,7 @@ def contacts_apply_rules(
     stage change of each contact moved, by contact id."""
     now = clock.now()
     playbook = version.playbook
-    planned: list[tuple[Contact, str, str, Any]] = []
+    planned: list[tuple[Contact, str, str, domain.Move]] = []
     for contact in sorted(contacts, key=lambda c: c.pk):
         facts = contact_facts(contact, now=now)
         target = domain.rule_target(playbook, from_key=contact.stage or None, facts=facts)
@@ -117,26 +117,10 @@ def contacts_apply_rules(
     breakdowns = explain(handed) if explain is not None and handed else {}
     changes = []
     for contact, to_stage, rule, move in planned:
-        record: dict[str, Any] = {"score": breakdowns[contact.pk]} if contact.pk in breakdowns else {}
-        if move.criteria is not None:
-            record["criteria"] = move.criteria.as_dict()
-        changes.append(
-            StageChange(
-                contact=contact,
-                from_stage=contact.stage,
-                to_stage=to_stage,
-                kind=move.transition.kind,
-                at=now,
-                by_rule=rule,
-                playbook_version=version,
-                reason=move.reason or "",
-                note=move.note,
-                reengage_on=move.reengage_on,
-                details=record,
-            )
-        )
-        contact.stage, contact.stage_changed_at, contact.playbook_version = to_stage, now, version
-        contact.reengage_on, contact.updated_at = move.reengage_on, now
+        details = {"score": breakdowns[contact.pk]} if contact.pk in breakdowns else None
+        changes.append(_stage_change(contact, to_stage, move, rule=rule, user=None, version=version, now=now,
+                                     details=details))  # fmt: skip
+        _moved(contact, to_stage, move, version=version, now=now)
     StageChange.objects.bulk_create(changes)
     moved = ["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"]
     bulk.update_rows(Contact, [(contact, set(moved)) for contact, _, _, _ in planned])
@@ -184,34 +168,56 @@ def _move(
         except domain.IllegalMove as exc:
             error = Conflict(exc.message, field=exc.field)
             raise error from None
-        record: dict[str, Any] = dict(details or {})
-        if move.criteria is not None:
-            record["criteria"] = move.criteria.as_dict()
-        change = StageChange.objects.create(
-            contact=locked,
-            from_stage=locked.stage,
-            to_stage=to_stage,
-            kind=move.transition.kind,
-            at=now,
-            by_user=user,
-            by_rule=actor.rule or "",
-            playbook_version=version,
-            reason=move.reason or "",
-            note=move.note,
-            reengage_on=move.reengage_on,
-            details=record,
-        )
+        change = _stage_change(locked, to_stage, move, rule=actor.rule or "", user=user, version=version, now=now,
+                               details=details)  # fmt: skip
+        change.save()
         if user is not None:  # a person's (or a key's) move is in the audit log too; rules' moves are not
             audit.record(
                 action="stage_change", obj=locked, actor=user, details={"kind": change.kind, "reason": change.reason},
                 before={"stage": locked.stage}, after={"stage": to_stage},
             )  # fmt: skip
-        locked.stage, locked.stage_changed_at, locked.playbook_version = to_stage, now, version
-        locked.reengage_on, locked.updated_at = move.reengage_on, now
+        _moved(locked, to_stage, move, version=version, now=now)
         locked.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
     contact.stage, contact.stage_changed_at, contact.playbook_version = locked.stage, now, version
     contact.reengage_on = locked.reengage_on
     return change
+
+
+def _stage_change(
+    contact: Contact,
+    to_stage: str,
+    move: domain.Move,
+    *,
+    rule: str,
+    user: User | None,
+    version: PlaybookVersion,
+    now: dt.datetime,
+    details: Mapping[str, Any] | None,
+) -> StageChange:
+    """The history row of a checked move (not saved yet), with the entry criteria it met."""
+    record: dict[str, Any] = dict(details or {})
+    if move.criteria is not None:
+        record["criteria"] = move.criteria.as_dict()
+    return StageChange(
+        contact=contact,
+        from_stage=contact.stage,
+        to_stage=to_stage,
+        kind=move.transition.kind,
+        at=now,
+        by_user=user,
+        by_rule=rule,
+        playbook_version=version,
+        reason=move.reason or "",
+        note=move.note,
+        reengage_on=move.reengage_on,
+        details=record,
+    )
+
+
+def _moved(contact: Contact, to_stage: str, move: domain.Move, *, version: PlaybookVersion, now: dt.datetime) -> None:
+    """Set the contact's stage fields as a checked move leaves them (the caller writes them)."""
+    contact.stage, contact.stage_changed_at, contact.playbook_version = to_stage, now, version
+    contact.reengage_on, contact.updated_at = move.reengage_on, now
 
 
 def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> Contact:
