@@ -12,6 +12,7 @@ from accord.demo.domain import campaigns as calendar
 from accord.demo.domain.campaigns import CampaignSeed
 from accord.demo.domain.journeys import Era, Timeline
 from accord.demo.domain.workspace import CompanySeed, PersonSeed
+from accord.scoring.domain import Model as ScoringModel
 from accord.tracking.domain import Message
 
 CONTACTS_PER_ACCOUNT = 8
@@ -69,11 +70,13 @@ def plan(
     )
     people.sort(key=lambda p: (p.created_at, p.index))
     playbook = timeline.latest.playbook  # scores are kept by the version in force today
+    scoring = ScoringModel.of(playbook)  # the product's fit rules, as the rescore will apply them
     router = journeys.Router()
     for done, person in enumerate(people, start=1):
         company = companies[person.company] if person.company is not None else None
         facts = workspace.profile_facts(person, company)
-        person.fit_score, person.fit_grade = workspace.fit(playbook, facts)
+        found = scoring.fit(facts)
+        person.fit_score, person.fit_grade = found.score, found.grade
         facts["score.fit"], facts["score.grade"] = person.fit_score, person.fit_grade or None
         rng = random.Random(f"{seed}:journey:{person.index}")
         act = activity.Activity(

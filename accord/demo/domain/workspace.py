@@ -14,8 +14,6 @@ from typing import Any, TypeVar
 from accord.demo.domain import campaigns as calendar
 from accord.demo.domain import people, words
 from accord.demo.domain.campaigns import CampaignSeed
-from accord.playbook.domain import conditions
-from accord.playbook.domain.document import Playbook
 
 T = TypeVar("T")
 
@@ -404,14 +402,3 @@ def profile_facts(seed: PersonSeed, company: CompanySeed | None) -> dict[str, An
             }
         )
     return facts
-
-
-def fit(playbook: Playbook, facts: Mapping[str, Any]) -> tuple[int | None, str]:
-    """Fit points from the playbook's fit rules and the grade their thresholds give."""
-    section = playbook.data.get("fit")
-    if not section:
-        return None, ""
-    points = sum(int(rule["points"]) for rule in section.get("rules", []) if conditions.evaluate(rule["when"], facts))
-    grades = section["grades"]
-    grade = next((g for g in ("A", "B", "C") if points >= grades[g]), "D")
-    return points, grade
