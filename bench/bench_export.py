@@ -119,6 +119,8 @@ def baseline_sql() -> str:
             return "u.email"
         if name.startswith("account__"):
             return f"a.{name[len('account__') :]}"
+        if name.startswith("score__"):
+            return f"s.{name[len('score__') :]}"
         return f"c.{name}"
 
     formats: dict[domain.Value, str] = {
@@ -136,6 +138,7 @@ def baseline_sql() -> str:
     return (
         f"SELECT {select} FROM contacts_contact c "
         "LEFT JOIN contacts_account a ON a.id = c.account_id LEFT JOIN accounts_user u ON u.id = c.owner_id "
+        "LEFT JOIN contacts_score s ON s.contact_id = c.id "
         f"LEFT JOIN (SELECT contact_id, {firsts} FROM lifecycle_stagechange WHERE to_stage IN ({wanted}) "
         "GROUP BY contact_id) h ON h.contact_id = c.id "
         "WHERE c.erased_at IS NULL ORDER BY c.id"
@@ -276,10 +279,6 @@ def _fill(conn: psycopg.Connection, count: int, owners: list[int], version: int)
         hubspot_id=(pl.col("id") + 5_000_000).cast(pl.String),
         owner_id=owner,
         phone=pl.Series(np.where(rng.random(count) < 0.4, "+1 555 0100", "")),
-        fit_score=pl.Series(fit),
-        fit_grade=pl.Series(grade),
-        interest_score=pl.Series(interest),
-        quadrant=pl.Series(quadrant),
         first_medium=pl.Series(media[rng.integers(0, len(media), count)]),
         first_campaign=pl.Series(campaigns[rng.integers(0, len(campaigns), count)]),
         last_medium=pl.Series(media[rng.integers(0, len(media), count)]),
@@ -288,12 +287,25 @@ def _fill(conn: psycopg.Connection, count: int, owners: list[int], version: int)
         last_offer=pl.Series(offers[rng.integers(0, len(offers), count)]),
     )
     scoring_data._copy(conn, "contacts_contact", people.drop("_stage_days"))
+    scores = pl.DataFrame(
+        {
+            "contact_id": people["id"],
+            "fit_score": fit,
+            "fit_grade": grade,
+            "persona": [""] * count,
+            "interest_score": interest,
+            "quadrant": quadrant,
+            "interest_mass": np.zeros(count, dtype=np.int64),
+            "interest_caps": ["{}"] * count,
+        }
+    )
+    scoring_data._copy(conn, "contacts_score", scores)
     scoring_data._copy(conn, "lifecycle_stagechange", scoring_data._stage_changes(people, version, now))
     for table in ("contacts_account", "contacts_contact", "lifecycle_stagechange"):
         conn.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
         )
-    for table in ("contacts_account", "contacts_contact", "lifecycle_stagechange"):
+    for table in ("contacts_account", "contacts_contact", "contacts_score", "lifecycle_stagechange"):
         conn.execute(f"VACUUM ANALYZE {table}")
 
 

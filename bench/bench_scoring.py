@@ -55,7 +55,7 @@ def run() -> None:
     versions = scoring_data.version_ids(url)
     was_active = scoring_data.active_version(url)
     target = versions["tweaked"] if scoring_data.scored_under(url) != versions["tweaked"] else versions["default"]
-    tables = ("contacts_contact", "scoring_scorechange")
+    tables = ("contacts_contact", "contacts_score", "scoring_scorechange")
     load = os.getloadavg()
     try:
         scoring_data.activate(url, target)
@@ -159,37 +159,38 @@ def _naive() -> dict[str, Any]:
     django.setup()
     from django.db import transaction
 
-    from accord.contacts.models import Contact
+    from accord.contacts.models import Contact, Score
     from accord.contacts.queries import contact_facts
     from accord.core import clock
     from accord.playbook.queries import active_playbook
     from accord.scoring import domain
-    from accord.scoring.actions import SCORE_FIELDS
     from accord.scoring.queries import contact_hits, model_of
+    from accord.scoring.store import SCORES
 
     version = active_playbook()
     model = model_of(version)
     last = Contact.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ids = sorted(random.Random(4).sample(range(1, last + 1), min(SAMPLE, last)))
-    state_fields = [f for f in SCORE_FIELDS if f not in ("scored_at", "score_version")]
-    stored = {row[0]: row[1:] for row in Contact.objects.filter(pk__in=ids).values_list("pk", *state_fields)}
+    state_fields = [f for f in SCORES if f not in ("scored_at", "score_version_id")]
+    stored = {row[0]: row[1:] for row in Score.objects.filter(pk__in=ids).values_list("pk", *state_fields)}
     agree = 0
     with transaction.atomic():
         started = time.perf_counter()
         for pk in ids:
             now = clock.now()
             today = domain.day_number(now)
-            contact = Contact.objects.select_related("account", "owner").get(pk=pk)
+            contact = Contact.objects.select_related("account", "owner", "score").get(pk=pk)
+            score = contact.current_score or Score(contact=contact)
             state = domain.recompute(model, contact_hits(model, pk), today)
             fit = model.fit(contact_facts(contact, now=now))
-            contact.fit_score, contact.fit_grade, contact.persona = fit.score, fit.grade, fit.persona
-            contact.interest_mass, contact.interest_anchor = state.mass, state.anchor
-            contact.interest_caps = state.as_json()
-            contact.interest_score = model.value(state.mass, state.anchor, today)
-            contact.quadrant = model.quadrant(fit.grade, contact.interest_score).value
-            contact.scored_at, contact.score_version = now, version
-            contact.save(update_fields=SCORE_FIELDS)
-            agree += tuple(getattr(contact, f) for f in state_fields) == stored.get(pk)
+            score.fit_score, score.fit_grade, score.persona = fit.score, fit.grade, fit.persona
+            score.interest_mass, score.interest_anchor = state.mass, state.anchor
+            score.interest_caps = state.as_json()
+            score.interest_score = model.value(state.mass, state.anchor, today)
+            score.quadrant = model.quadrant(fit.grade, score.interest_score).value
+            score.scored_at, score.score_version = now, version
+            score.save()
+            agree += tuple(getattr(score, f) for f in state_fields) == stored.get(pk)
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return {"seconds": seconds, "contacts": len(ids), "agree": agree}

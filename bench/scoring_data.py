@@ -283,11 +283,6 @@ def _contacts(rng: np.random.Generator, count: int, accounts: int, now: dt.datet
             "properties": ["{}"] * count,
             "stage": np.array([s for s, _ in STAGES])[stage_index],
             "stage_changed_at": _stamp(changed).set(pl.Series(~staged), None),
-            "fit_grade": blank,
-            "persona": blank,
-            "quadrant": blank,
-            "interest_mass": np.zeros(count, dtype=np.int64),
-            "interest_caps": ["{}"] * count,
             "first_source": sources,
             "first_medium": blank,
             "first_campaign": blank,
@@ -503,7 +498,7 @@ def active_version(url: str) -> int:
 def scored_under(url: str) -> int | None:
     """The version the dataset's contacts were last scored under (the first contact's)."""
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT score_version_id FROM contacts_contact ORDER BY id LIMIT 1").fetchone()
+        row = conn.execute("SELECT score_version_id FROM contacts_score ORDER BY contact_id LIMIT 1").fetchone()
     return row[0] if row else None
 
 
