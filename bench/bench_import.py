@@ -124,7 +124,7 @@ def _empty(url: str) -> None:
     from django.db import connection
 
     tables = [
-        "lifecycle_stagechange", "contacts_consentchange", "scoring_scorechange", "contacts_contact",
+        "lifecycle_stagechange", "contacts_consentchange", "scoring_scorechange", "contacts_score", "contacts_contact",
         "contacts_account", "contacts_propertydefinition", "imports_importproblem", "imports_importrun",
     ]  # fmt: skip
     with connection.cursor() as cursor:
