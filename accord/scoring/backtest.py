@@ -6,9 +6,9 @@ from each contact's *current* profile (profile history is not kept), the MQL rul
 day, the first day it holds; then the draft against the active version, with what actually
 happened to the contacts according to the stage history. This module loads the tables into
 Polars (COPY on PostgreSQL, in parts read at once), runs the replay and names the sampled
-contacts. Only the events some interest rule may match are read: `rule_filter` states the rules
-in SQL as a superset (text folded as the condition language folds it), and the rules themselves
-decide afterwards. Profiles are the contacts' current ones: profile history is not kept.
+contacts. Only the events some interest rule may match are read (`narrowing`: the rules in SQL as
+a superset), and the rules themselves decide afterwards. Profiles are the contacts' current ones,
+read with the columns of `facts`: profile history is not kept.
 
 Revenue is not tracked: no table records deal amounts yet, so outcomes stop at the customer stage
 and `Backtest.revenue_tracked` is False.
@@ -23,25 +23,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 from django.db import connection
+from django.db.models import QuerySet
 
-from accord.accounts.models import User
-from accord.contacts.models import Account, Contact
+from accord.contacts.models import Contact
 from accord.core import clock, reading
 from accord.core.errors import Conflict, InvalidInput
 from accord.lifecycle.models import StageChange
-from accord.playbook.domain import conditions
-from accord.playbook.domain.conditions import Op
 from accord.playbook.domain.document import Playbook
 from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook
-from accord.scoring import domain, frames, replay
+from accord.scoring import domain, facts, frames, narrowing, replay
+from accord.scoring.facts import Column
+from accord.scoring.reader import Reader
 from accord.tracking.models import Event
 
 WEEKS = 26  # the default window: the last 26 ISO weeks, this one included
@@ -277,294 +277,57 @@ def people(ids: Iterable[int]) -> dict[int, Person]:
 # --------------------------------------------------------------------------- loading
 
 
-def _table(model: Any) -> str:
-    return str(connection.ops.quote_name(model._meta.db_table))
-
-
-def _column(model: Any, name: str) -> str:
-    return str(connection.ops.quote_name(model._meta.get_field(name).column))
-
-
-def _day_sql(column: str) -> str:
-    """SQL for the UTC day number (days since 1970-01-01) of a datetime column."""
-    if connection.vendor == "postgresql":
-        return f"(({column} AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
-    return f"CAST(julianday(substr({column}, 1, 10)) - 2440587.5 AS INTEGER)"
-
-
-def _epoch_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM {column})::float8"
-    return f"(julianday({column}) - 2440587.5) * 86400.0"
-
-
-def _text_sql(column: str) -> str:
-    return f"{column}::text" if connection.vendor == "postgresql" else column
-
-
-def read_frame(
-    sql: str, params: Sequence[Any], schema: Mapping[str, Any], *, split: tuple[Any, str] | None = None
-) -> pl.DataFrame:
-    """The rows of a query (with a WHERE clause) as a frame (`core.reading`): on PostgreSQL in
-    `STREAMS` parts read at once on connections of their own when `split` names the table (a
-    model) and its ctid column in the query — each part a range of the table's pages — unless a
-    transaction is open."""
-    if connection.vendor != "postgresql" or split is None or STREAMS < 2 or connection.in_atomic_block:
-        return reading.read_frame(sql, params, schema)  # other connections cannot see this one's writes
-    table, ctid = split
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int", [table._meta.db_table])
-        (pages,) = cursor.fetchone()
-    bounds = [pages * i // STREAMS for i in range(STREAMS)] + [None]
-    ranged = f"{sql} AND {ctid} >= %s::tid"
-
-    def part(index: int) -> pl.DataFrame:
-        low, high = bounds[index], bounds[index + 1]
-        query, values = ranged, [*params, f"({low},0)"]
-        if high is not None:
-            query, values = f"{ranged} AND {ctid} < %s::tid", [*values, f"({high},0)"]
-        raw = connection.get_new_connection(connection.get_connection_params())
-        try:
-            return reading.concat_frames(reading.copy_frames(raw, query, values, schema), schema)
-        finally:
-            raw.close()
-
-    with ThreadPoolExecutor(STREAMS) as pool:
-        return pl.concat(list(pool.map(part, range(STREAMS))))
-
-
-_EVENT_FACTS = {
-    "event.type": "type",
-    "event.name": "name",
-    "event.url": "url",
-    "event.path": "path",
-    "event.referrer": "referrer",
-    "event.utm_source": "utm_source",
-    "event.utm_medium": "utm_medium",
-    "event.utm_campaign": "utm_campaign",
-    "event.properties": "properties",
-}
-
-
 def load_events(models: Iterable[domain.Model], *, until: int) -> pl.DataFrame:
     """The events of known contacts up to day `until` that an interest rule of `models` may
-    match, with contact_id, day and the event columns the rules read (categorical).
+    match, with contact_id, day and the event columns the rules read (all categorical: the replay
+    packs their codes into one number per kind of event, `replay.kinds_of`).
 
-    The database leaves out the events no rule can match (`rule_filter`: a superset, so nothing
-    a rule matches is ever left out); which rules match exactly is decided afterwards, in Polars,
-    by the domain's rules (`replay.kind_hits`)."""
+    The database leaves out the events no rule can match (`narrowing.event_filter`: a superset,
+    so nothing a rule matches is ever left out); which rules match exactly is decided afterwards,
+    in Polars, by the domain's rules (`replay.kind_hits`)."""
     models = list(models)
     rules = [rule for model in models for rule in model.interest_rules]
-    columns = set().union(*(frames.event_columns(m) for m in models)) if models else set()
-    schema: dict[str, Any] = {"contact_id": pl.Int64, "day": pl.Int32}
-    selected = [_column(Event, "contact"), _day_sql(_column(Event, "timestamp"))]
-    for fact in sorted(columns):
-        field = _EVENT_FACTS[fact]
-        schema[fact] = pl.Categorical
-        column = _column(Event, field)
-        selected.append(_text_sql(column) if field == "properties" else column)
+    wanted = set().union(*(frames.event_columns(m) for m in models)) if models else set()
+    columns = [
+        Column("contact_id", "contact_id", pl.Int64),
+        facts.day_column("timestamp", Event),
+        *(replace(c, dtype=pl.Categorical) for c in facts.event_columns(wanted)),
+    ]
     if not rules:
-        return pl.DataFrame(schema=schema)
+        return reading.empty_frame(_schema(columns))
     cutoff = dt.datetime.combine(domain.day_date(until + 1), dt.time(), tzinfo=dt.UTC)
-    matches, params = rule_filter(rules)
-    sql = (
-        f"SELECT {', '.join(selected)} FROM {_table(Event)} "
-        f"WHERE {_column(Event, 'contact')} IS NOT NULL AND {_column(Event, 'timestamp')} < %s AND ({matches})"
-    )
-    values = [connection.ops.adapt_datetimefield_value(cutoff), *params]
-    return read_frame(sql, values, schema, split=(Event, f"{_table(Event)}.ctid"))
+    events = Event.objects.filter(contact__isnull=False, timestamp__lt=cutoff)
+    return _read(narrowing.narrow(events, rules), columns)
 
 
-# --------------------------------------------------------------------------- which events to read
-
-Sql = tuple[str, list[Any]]
-_TEXT_OPS = (Op.EQ, Op.IN, Op.STARTS_WITH, Op.ENDS_WITH, Op.CONTAINS)
-
-
-def rule_filter(rules: Sequence[domain.InterestRule]) -> Sql:
-    """SQL that holds for every event one of `rules` matches (and perhaps for others).
-
-    Text is compared as the condition language does, without regard to case: ASCII text is
-    lower-cased in SQL (in the C collation, ASCII only), which is exactly Python's case folding
-    for ASCII; text with other characters is always kept. Parts of a condition SQL cannot state
-    (negations, numbers, properties) keep every event."""
-    kind, name = _column(Event, "type"), _column(Event, "name")
-    parts: dict[tuple[str, tuple[Any, ...]], None] = {}
-    names: set[str] = set()  # track events read by name alone
-    for rule in rules:
-        when = _condition_sql(rule.when) if rule.when is not None else None
-        if rule.event not in domain.EVENT_TYPES and when is None:
-            names.add(rule.event)
-            continue
-        sql, params = _rule_sql(rule, when)
-        parts[sql, tuple(params)] = None
-    if names:
-        folded = sorted({conditions._fold(n) for n in names})
-        ascii_names = [n for n in folded if n.isascii()]
-        lowered, other = _lowered(name)
-        marks = ", ".join(["%s"] * len(ascii_names))
-        test = f"{lowered} IN ({marks}) OR {other}" if ascii_names else other
-        parts[f"{kind} = %s AND ({test})", ("track", *ascii_names)] = None
-    return " OR ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
-
-
-def _rule_sql(rule: domain.InterestRule, when: Sql | None) -> Sql:
-    kind = _column(Event, "type")
-    if rule.event in domain.EVENT_TYPES:
-        sql, params = f"{kind} = %s", [rule.event]
-    else:
-        name, name_params = _text_sql_match(_column(Event, "name"), Op.EQ, rule.event)
-        sql, params = f"{kind} = %s AND {name}", ["track", *name_params]
-    if when is not None:
-        sql, params = f"{sql} AND ({when[0]})", params + when[1]
-    return sql, params
-
-
-def _condition_sql(condition: Mapping[str, Any]) -> Sql | None:
-    """A superset of a condition over event facts as SQL, or None when every event may match."""
-    if "all" in condition:
-        parts = [p for p in (_condition_sql(c) for c in condition["all"]) if p is not None]
-        if not parts:
-            return None
-        return " AND ".join(f"({sql})" for sql, _ in parts), [v for _, params in parts for v in params]
-    if "any" in condition:
-        found = [_condition_sql(c) for c in condition["any"]]
-        parts = [p for p in found if p is not None]
-        if not parts or len(parts) < len(found):
-            return None
-        return " OR ".join(f"({sql})" for sql, _ in parts), [v for _, params in parts for v in params]
-    if "not" in condition:
-        return None
-    field = _EVENT_FACTS.get(condition["field"])
-    op, value = Op(condition["op"]), condition.get("value")
-    if field is None or field == "properties" or op not in _TEXT_OPS:
-        return None
-    values: list[Any] = list(value or []) if op is Op.IN else [value]
-    texts = [v for v in values if isinstance(v, str)]
-    if len(texts) < len(values):
-        return None
-    parts = [_text_sql_match(_column(Event, field), Op.EQ if op is Op.IN else op, v) for v in texts]
-    return " OR ".join(sql for sql, _ in parts), [v for _, params in parts for v in params]
-
-
-def _lowered(column: str) -> tuple[str, str]:
-    """SQL for a text column lower-cased in ASCII only, and SQL that holds when it has other characters."""
-    if connection.vendor == "postgresql":
-        return f'lower({column} COLLATE "C")', f"octet_length({column}) <> char_length({column})"
-    return f"lower({column})", f"length(CAST({column} AS BLOB)) <> length({column})"
-
-
-def _text_sql_match(column: str, op: Op, expected: str) -> Sql:
-    """SQL that holds for every text `compare(actual, op, expected)` holds for (EQ, STARTS_WITH,
-    ENDS_WITH, CONTAINS): ASCII text lower-cased and compared, any other text kept."""
-    lowered, other = _lowered(column)
-    folded = conditions._fold(expected)
-    if not folded.isascii():
-        return f"({other})", []  # ASCII text folds to ASCII: only other text can match
-    if op is Op.EQ:
-        return f"({lowered} = %s OR {other})", [folded]
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = {Op.STARTS_WITH: f"{escaped}%", Op.ENDS_WITH: f"%{escaped}", Op.CONTAINS: f"%{escaped}%"}[op]
-    return f"({lowered} LIKE %s ESCAPE '\\' OR {other})", [pattern]
-
-
-_CONTACT_TEXT = (
-    "email",
-    "first_name",
-    "last_name",
-    "title",
-    "seniority",
-    "phone",
-    "country",
-    "stage",
-    "first_source",
-    "first_medium",
-    "first_campaign",
-    "first_offer",
-    "last_source",
-    "last_medium",
-    "last_campaign",
-    "last_offer",
-)
-_ACCOUNT_TEXT = ("name", "domain", "industry", "country")
-
-
-def load_profiles(facts: set[str], *, now: dt.datetime) -> pl.DataFrame:
-    """contact_id and a column per profile fact column in `facts` (as `frames.columns_of` names
-    them), valued as `contacts.queries.contact_facts` gives them, for every contact."""
-    c, a = "c", "a"
-    selected: list[str] = [f"{c}.{_column(Contact, 'id')}"]
-    schema: dict[str, Any] = {"contact_id": pl.Int64}
-    later: dict[str, pl.Expr] = {}
-    joins: list[str] = []
-    account_join = (
-        f"LEFT JOIN {_table(Account)} {a} ON {a}.{_column(Account, 'id')} = {c}.{_column(Contact, 'account')}"
-    )
-
-    def add(name: str, sql: str, kind: Any) -> None:
-        selected.append(sql)
-        schema[name] = kind
-
-    def owner(alias: str, table: str, model: Any) -> str:
-        joins.append(
-            f"LEFT JOIN {_table(User)} {alias} ON {alias}.{_column(User, 'id')} = {table}.{_column(model, 'owner')}"
-        )
-        return f"{alias}.{_column(User, 'email')}"
-
-    wanted = set(facts)  # column names as `frames.columns_of` gives them: properties by their prefix
-    if any(f.startswith("account.") for f in wanted):
-        joins.append(account_join)
-    for fact in sorted(wanted):
-        scope, _, field = fact.partition(".")
-        if fact == "contact.email_domain":
-            if "contact.email" not in schema:
-                add("contact.email", f"{c}.{_column(Contact, 'email')}", pl.String)
-            later[fact] = pl.col("contact.email").fill_null("").str.split("@").list.last().cast(pl.Categorical)
-        elif fact == "contact.days_in_stage":
-            add("_stage_changed", _epoch_sql(f"{c}.{_column(Contact, 'stage_changed_at')}"), pl.Float64)
-            later[fact] = ((now.timestamp() - pl.col("_stage_changed")) / 86400).floor().cast(pl.Int64)
-        elif fact == "contact.owner":
-            add(fact, owner("uc", c, Contact), pl.Categorical)
-        elif fact == "account.owner":
-            add(fact, owner("ua", a, Account), pl.Categorical)
-        elif fact == "contact.consent":
-            add(fact, f"{c}.{_column(Contact, 'consent')}", pl.Boolean)
-        elif fact == "contact.forms_submitted":
-            add(fact, f"{c}.{_column(Contact, 'forms_submitted')}", pl.Int64)
-        elif fact == "contact.properties":
-            add(fact, _text_sql(f"{c}.{_column(Contact, 'properties')}"), pl.String)
-        elif fact == "account.properties":
-            add(fact, _text_sql(f"{a}.{_column(Account, 'properties')}"), pl.String)
-        elif fact == "account.employees":
-            add(fact, f"{a}.{_column(Account, 'employees')}", pl.Int64)
-        elif fact == "account.annual_revenue":
-            add(fact, f"CAST({a}.{_column(Account, 'annual_revenue')} AS DOUBLE PRECISION)", pl.Float64)
-        elif scope == "contact" and field in _CONTACT_TEXT:
-            if fact not in schema:
-                add(fact, f"{c}.{_column(Contact, field)}", pl.String if field == "email" else pl.Categorical)
-        elif scope == "account" and field in _ACCOUNT_TEXT:
-            add(fact, f"{a}.{_column(Account, field)}", pl.Categorical)
-        else:
-            raise ValueError(f"the backtest cannot load the fact {fact!r}")
-    sql = f"SELECT {', '.join(selected)} FROM {_table(Contact)} {c} {' '.join(dict.fromkeys(joins))} WHERE TRUE"
-    found = read_frame(sql, [], schema, split=(Contact, f"{c}.ctid"))
-    if later:
-        found = found.with_columns(**later)
-    return found.drop([n for n in found.columns if n.startswith("_")])
+def load_profiles(wanted: set[str], *, now: dt.datetime) -> pl.DataFrame:
+    """contact_id and a column per profile fact column in `wanted` (as `frames.columns_of` names
+    them), valued as `contacts.queries.contact_facts` gives them (`facts`), for every contact."""
+    columns = [Column("contact_id", "pk", pl.Int64), *facts.profile_columns(wanted)]
+    return facts.derive(_read(Contact.objects.all(), columns), now)
 
 
 def load_stage_changes(stages: set[str]) -> pl.DataFrame:
     """contact_id, to_stage and day of every move into one of `stages`."""
-    schema = {"contact_id": pl.Int64, "to_stage": pl.String, "day": pl.Int32}
+    columns = [
+        Column("contact_id", "contact_id", pl.Int64),
+        Column("to_stage", "to_stage", pl.String),
+        facts.day_column("at", StageChange),
+    ]
     if not stages:
-        return pl.DataFrame(schema=schema)
-    marks = ", ".join(["%s"] * len(stages))
-    sql = (
-        f"SELECT {_column(StageChange, 'contact')}, {_column(StageChange, 'to_stage')}, "
-        f"{_day_sql(_column(StageChange, 'at'))} FROM {_table(StageChange)} "
-        f"WHERE {_column(StageChange, 'to_stage')} IN ({marks})"
-    )
-    return read_frame(sql, sorted(stages), schema)
+        return reading.empty_frame(_schema(columns))
+    return _read(StageChange.objects.filter(to_stage__in=sorted(stages)), columns)
+
+
+def _read(queryset: QuerySet[Any], columns: list[Column]) -> pl.DataFrame:
+    """The rows of `queryset` as one frame (`reader`: on PostgreSQL in `STREAMS` ranges of the
+    table read at once)."""
+    with Reader() as reader:
+        return reading.concat_frames(reader.frames(queryset, columns, parts=STREAMS), _schema(columns))
+
+
+def _schema(columns: list[Column]) -> dict[str, Any]:
+    return {c.name: c.dtype for c in columns}
 
 
 # --------------------------------------------------------------------------- the text report

@@ -42,47 +42,39 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import queue
-import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import orjson
 import polars as pl
-import psycopg
 from django.db import OperationalError, connection, transaction
-from django.db.models import BooleanField, Field, QuerySet
-from django.db.models.expressions import RawSQL
 
 from accord.contacts.models import Contact, Score
-from accord.core import clock, reading
-from accord.core.bulk import stamp_text, write_frame
+from accord.core import clock
+from accord.core.bulk import write_frame
 from accord.lifecycle.actions import contact_apply_rules
 from accord.playbook.domain.vocabulary import SCORE_FIELDS as SCORE_FACTS
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
-from accord.scoring import domain, frames
+from accord.scoring import domain, frames, narrowing
+from accord.scoring import facts as profile_facts
 from accord.scoring.actions import NOTICEABLE
+from accord.scoring.facts import Column, db_column
 from accord.scoring.models import Cause, ScoreChange
 from accord.scoring.queries import contact_breakdown, model_of, scorable
+from accord.scoring.reader import Reader
 from accord.tracking.models import Event
 
 Progress = Callable[[int, int], None]
 
 CHUNK = 200_000  # contacts scored and written together
-STREAM_DEPTH = 4  # blocks read ahead of the parsing, at most
 EVENT_PARTS = 2  # PostgreSQL: the events are read in this many ranges of the table at once
 WRITERS = 2  # PostgreSQL: chunks written at once, each on a connection of its own
-PART_MIN_PAGES = 64  # … each of at least this many pages (8 kB each)
 RULES_BATCH = 500  # contacts loaded at a time for the stage rules
 ESTIMATE_ABOVE = 100_000  # more contacts than this: the progress total is PostgreSQL's estimate
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-_DAY_MICROSECONDS = 86_400_000_000
 
 
 @dataclass
@@ -149,24 +141,24 @@ def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | Non
     model = model_of(version)
     today = domain.day_number(now)
     result = RescoreResult()
-    with _Reader() as reader:
+    with Reader() as reader:
         loaded = time.perf_counter()
         stored = reader.frame(
             Score.objects.filter(interest_anchor__isnull=False, score_version=version).order_by("pk"),
             [
-                _Column("contact_id", "pk", pl.Int64),
-                _Column("fit_score", "fit_score", pl.Int64),
-                _Column("fit_grade", "fit_grade", pl.String),
-                _Column("interest_before", "interest_score", pl.Float64),
-                _Column("quadrant_before", "quadrant", pl.String),
-                _Column("mass", "interest_mass", pl.Int64),
-                _Column("anchor", "interest_anchor", pl.Int64),
-                _Column("scored_before", "scored_at", pl.String, stamp=True),
+                Column("contact_id", "pk", pl.Int64),
+                Column("fit_score", "fit_score", pl.Int64),
+                Column("fit_grade", "fit_grade", pl.String),
+                Column("interest_before", "interest_score", pl.Float64),
+                Column("quadrant_before", "quadrant", pl.String),
+                Column("mass", "interest_mass", pl.Int64),
+                Column("anchor", "interest_anchor", pl.Int64),
+                Column("scored_before", "scored_at", pl.String, stamp=True),
             ],
         )
         stale = reader.frame(
             Contact.objects.exclude(score__score_version=version).order_by("pk"),
-            [_Column("contact_id", "pk", pl.Int64)],
+            [Column("contact_id", "pk", pl.Int64)],
         )
         result.load_seconds = time.perf_counter() - loaded
     computing = time.perf_counter()
@@ -231,7 +223,7 @@ def _rescore(
     only = sorted(set(contact_ids)) if contact_ids is not None else None
     result = RescoreResult()
     rising: list[int] = []
-    with _Reader() as reader:
+    with Reader() as reader:
         total = len(only) if only is not None else reader.count(Contact.objects.all(), estimate_above=ESTIMATE_ABOVE)
         if progress is not None:
             progress(0, total)
@@ -252,7 +244,7 @@ def _rescore(
                 result.load_seconds += time.perf_counter() - loading
                 if only is not None and len(only) > _IN_LIMIT:
                     block = block.filter(pl.col("contact_id").is_in(only))
-                block = _derived(block, now)
+                block = profile_facts.derive(block, now)
                 computing = time.perf_counter()
                 scored = _score_chunk(model, block, _slice(interest, block), version, today)
                 changed = scored.filter(pl.col("_write"))
@@ -366,7 +358,7 @@ def _apart() -> int:
 
 
 def _interest(
-    reader: _Reader, model: domain.Model, today: int, only: Sequence[int] | None, result: RescoreResult
+    reader: Reader, model: domain.Model, today: int, only: Sequence[int] | None, result: RescoreResult
 ) -> pl.DataFrame:
     """The interest state of every contact with hits, from one pass over the scorable events."""
     if not model.interest_rules:
@@ -374,14 +366,12 @@ def _interest(
     events = Event.objects.filter(scorable(model), contact__isnull=False)
     if only is not None and len(only) <= _IN_LIMIT:
         events = events.filter(contact_id__in=only)
-    narrowed = reader.could_match(model)
-    if narrowed is not None:
-        events = events.filter(narrowed)
-    columns = [_Column("contact_id", "contact_id", pl.Int64), _day_column()]
-    for fact in sorted(frames.event_columns(model)):
-        kind = pl.String if fact in _FREE_TEXT else pl.Categorical
-        convert = _json_text if fact == "event.properties" else None
-        columns.append(_Column(fact, _EVENT_FIELDS[fact], kind, convert=convert))
+    events = narrowing.narrow(events, model.interest_rules)
+    columns = [
+        Column("contact_id", "contact_id", pl.Int64),
+        profile_facts.day_column("timestamp", Event),
+        *profile_facts.event_columns(frames.event_columns(model)),
+    ]
     found: list[pl.DataFrame] = []
     loading = time.perf_counter()
     for block in reader.frames(events, columns, parts=EVENT_PARTS):
@@ -501,442 +491,23 @@ def _apply_rules(
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass(frozen=True)
-class _Column:
-    """One column to read: its frame name, the ORM path, its type; `sql` replaces the path on
-    PostgreSQL (read through COPY); `convert` turns an ORM value into the frame's value elsewhere;
-    `stamp` keeps a datetime as the database's own text, to compare it in an UPDATE."""
-
-    name: str
-    path: str
-    dtype: Any
-    sql: str | None = None
-    convert: Callable[[Any], Any] | None = None
-    stamp: bool = False
-
-
-_EVENT_FIELDS = {fact: fact.removeprefix("event.") for fact in frames.EVENT_KINDS} | {"event.properties": "properties"}
-_FREE_TEXT = {"event.url", "event.referrer", "event.properties"}  # too varied to be categories
-_CONTACT_FACTS = {
-    "contact.email": "email",
-    "contact.first_name": "first_name",
-    "contact.last_name": "last_name",
-    "contact.title": "title",
-    "contact.seniority": "seniority",
-    "contact.phone": "phone",
-    "contact.country": "country",
-    "contact.stage": "stage",
-    "contact.owner": "owner__email",
-    "contact.first_source": "first_source",
-    "contact.first_medium": "first_medium",
-    "contact.first_campaign": "first_campaign",
-    "contact.first_offer": "first_offer",
-    "contact.last_source": "last_source",
-    "contact.last_medium": "last_medium",
-    "contact.last_campaign": "last_campaign",
-    "contact.last_offer": "last_offer",
-    "account.name": "account__name",
-    "account.domain": "account__domain",
-    "account.industry": "account__industry",
-    "account.country": "account__country",
-    "account.owner": "account__owner__email",
-}
-
-
-# Text facts with about as many values as contacts: plain text; the others are categorical, so
-# each comparison runs once per distinct value (`frames.distinct_values`).
-_VARIED = {
-    "contact.email",
-    "contact.first_name",
-    "contact.last_name",
-    "contact.phone",
-    "account.name",
-    "account.domain",
-}
-
-
-def _contact_columns(facts: set[str]) -> list[_Column]:
-    """The contact id, the profile fact columns in `facts` (valued as `contact_facts` values them)
-    and the stored scores."""
-    columns = [_Column("contact_id", "pk", pl.Int64)]
-    wanted = set(facts)
-    if "contact.email_domain" in wanted:
-        wanted.add("contact.email")
-    for fact in sorted(wanted):
-        if fact in _CONTACT_FACTS:
-            kind = pl.String if fact in _VARIED else pl.Categorical
-            columns.append(_Column(fact, _CONTACT_FACTS[fact], kind))
-        elif fact == "contact.consent":
-            columns.append(_Column(fact, "consent", pl.Boolean))
-        elif fact == "contact.forms_submitted":
-            columns.append(_Column(fact, "forms_submitted", pl.Int64))
-        elif fact == "contact.days_in_stage":
-            columns.append(_micros("_stage_changed", "stage_changed_at"))
-        elif fact == "contact.properties":
-            columns.append(_Column(fact, "properties", pl.String, convert=_json_text))
-        elif fact == "account.properties":
-            columns.append(_Column(fact, "account__properties", pl.String, convert=_json_text))
-        elif fact == "account.employees":
-            columns.append(_Column(fact, "account__employees", pl.Int64))
-        elif fact == "account.annual_revenue":
-            columns.append(_Column(fact, "account__annual_revenue", pl.Float64, convert=_decimal))
-        elif fact != "contact.email_domain":
-            raise ValueError(f"the rescore cannot read the fact {fact!r}")
+def _contact_columns(facts: set[str]) -> list[Column]:
+    """The contact id, the columns of the profile facts in `facts` (`facts.profile_columns`) and
+    the stored scores."""
     return [
-        *columns,
-        _Column("fit_score_before", "score__fit_score", pl.Int64),
-        _Column("fit_grade_before", "score__fit_grade", pl.String),
-        _Column("persona_before", "score__persona", pl.String),
-        _Column("interest_before", "score__interest_score", pl.Float64),
-        _Column("quadrant_before", "score__quadrant", pl.String),
-        _Column("mass_before", "score__interest_mass", pl.Int64),
-        _Column("anchor_before", "score__interest_anchor", pl.Int64),
-        _Column("caps_before", "score__interest_caps", pl.String, convert=_json_text),
-        _Column("version_before", "score__score_version_id", pl.Int64),
-        _Column("scored_before", "score__scored_at", pl.String, stamp=True),
+        Column("contact_id", "pk", pl.Int64),
+        *profile_facts.profile_columns(facts),
+        Column("fit_score_before", "score__fit_score", pl.Int64),
+        Column("fit_grade_before", "score__fit_grade", pl.String),
+        Column("persona_before", "score__persona", pl.String),
+        Column("interest_before", "score__interest_score", pl.Float64),
+        Column("quadrant_before", "score__quadrant", pl.String),
+        Column("mass_before", "score__interest_mass", pl.Int64),
+        Column("anchor_before", "score__interest_anchor", pl.Int64),
+        Column("caps_before", "score__interest_caps", pl.String, convert=profile_facts.json_text),
+        Column("version_before", "score__score_version_id", pl.Int64),
+        Column("scored_before", "score__scored_at", pl.String, stamp=True),
     ]
-
-
-def _derived(block: pl.DataFrame, now: dt.datetime) -> pl.DataFrame:
-    """Facts computed from read columns, as `contact_facts` computes them."""
-    extra = []
-    if "contact.email" in block.columns:
-        # email.rpartition("@")[2] when there is an email (the whole text without an @), else ""
-        domain_of = pl.col("contact.email").fill_null("").str.split("@").list.last()
-        extra.append(domain_of.cast(pl.Categorical).alias("contact.email_domain"))
-    if "_stage_changed" in block.columns:
-        since = (now - _EPOCH) // _MICROSECOND
-        extra.append(((since - pl.col("_stage_changed")) // _DAY_MICROSECONDS).alias("contact.days_in_stage"))
-    return block.with_columns(extra).drop("_stage_changed", strict=False) if extra else block
-
-
-def _micros(name: str, path: str) -> _Column:
-    column = _column(path, Contact)
-    sql = f'(EXTRACT(EPOCH FROM "{Contact._meta.db_table}"."{column}") * 1000000)::bigint'
-    return _Column(name, path, pl.Int64, sql=sql, convert=lambda v: None if v is None else (v - _EPOCH) // _MICROSECOND)
-
-
-def _day_column() -> _Column:
-    column = _column("timestamp", Event)
-    sql = f"(\"{Event._meta.db_table}\".\"{column}\" AT TIME ZONE 'UTC')::date - DATE '1970-01-01'"
-    return _Column("day", "timestamp", pl.Int32, sql=sql, convert=domain.day_number)
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _decimal(value: Any) -> float | None:
-    """A DecimalField value as `contact_facts` reads it: float(Decimal)."""
-    return None if value is None else float(value)
-
-
-class _Reader:
-    """Reads query sets as Polars frames. On PostgreSQL through COPY: outside a transaction on a
-    connection of its own, in one REPEATABLE READ snapshot, parsed in blocks as the text streams
-    in; inside one (a caller's atomic block, a test) on the same connection, so it sees what the
-    transaction wrote, and read in full before anything is written. Elsewhere through the ORM (so
-    values convert as the ORM converts them), read in full before anything is written."""
-
-    def __init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
-        self.conn: psycopg.Connection[Any] | None = None
-        self.own = False
-        self.snapshot = ""
-        self.conns: list[psycopg.Connection[Any]] = []
-        self.streams: list[_Stream] = []
-
-    def __enter__(self) -> _Reader:
-        if self.postgres:
-            connection.ensure_connection()
-            if connection.in_atomic_block:
-                self.conn = connection.connection
-            else:
-                self.own = True
-                self.conn = self._connect()
-                row = self.conn.execute("SELECT pg_export_snapshot()").fetchone()
-                self.snapshot = str(row[0]) if row else ""
-        return self
-
-    def _connect(self, snapshot: str = "") -> psycopg.Connection[Any]:
-        """A connection of our own, in a REPEATABLE READ READ ONLY transaction: in `snapshot` when
-        given (another connection's exported snapshot), so both read the same data."""
-        conn = psycopg.connect(**connection.get_connection_params())
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        if snapshot:
-            conn.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])  # the transaction's first statement
-        else:
-            conn.execute("SELECT 1")  # begins the transaction: every read on this connection is in it
-        self.conns.append(conn)
-        return conn
-
-    def __exit__(self, *exc: object) -> None:
-        for stream in self.streams:
-            stream.close()
-        for conn in self.conns:
-            conn.close()
-
-    def could_match(self, model: domain.Model) -> RawSQL | None:
-        """On PostgreSQL, a condition that holds for every event an interest rule of `model` could
-        match — and for few others (see `_narrowing`): fewer rows to send. None elsewhere, or when
-        the database's encoding is not UTF-8 (where non-ASCII text could not be told apart)."""
-        if self.conn is None:
-            return None
-        row = self.conn.execute("SELECT current_setting('server_encoding') = 'UTF8'").fetchone()
-        if not row or not row[0]:
-            return None
-        found = _narrowing(model)
-        return None if found is None else RawSQL(found[0], found[1], output_field=BooleanField())
-
-    def count(self, queryset: QuerySet[Any], *, estimate_above: int | None = None) -> int:
-        """How many rows `queryset` has. With `estimate_above`, PostgreSQL's own estimate of the
-        table's rows when it is above that (counting a large table costs a scan; a progress bar
-        needs no exact total), else the exact count."""
-        if self.conn is None:
-            return queryset.count()
-        if estimate_above is not None:
-            row = self.conn.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table]
-            ).fetchone()
-            if row and row[0] > estimate_above:
-                return int(row[0])
-        sql, params = queryset.values("pk").query.sql_with_params()
-        found = self.conn.execute(f"SELECT count(*) FROM ({sql}) AS counted", params).fetchone()
-        return int(found[0]) if found else 0
-
-    def frame(self, queryset: QuerySet[Any], columns: list[_Column]) -> pl.DataFrame:
-        blocks = list(self.frames(queryset, columns))
-        return reading.concat_frames(blocks, _schema(columns))
-
-    def frames(
-        self,
-        queryset: QuerySet[Any],
-        columns: list[_Column],
-        *,
-        rows: int | None = None,
-        early: bool = False,
-        parts: int = 1,
-    ) -> Iterator[pl.DataFrame]:
-        """The rows of `queryset` as frames of `columns`: blocks of `rows` rows when given.
-
-        On connections of our own: with `early`, the rows start streaming at once, on another
-        connection (in the same snapshot), while the first one is used for other reads; with
-        `parts`, the table is read in that many ranges of its pages at once, each on a
-        connection of its own, in no particular order."""
-        if self.conn is not None and self.own:
-            sources = []
-            for index, part in enumerate(self._parts(queryset, parts)):
-                conn = self.conn if index == 0 and not early else self._connect(self.snapshot)
-                sources.append((conn, self._statement(part, columns, conn)))
-            stream = _Stream(sources)
-            self.streams.append(stream)
-            blocks = reading.csv_frames(stream, _schema(columns))
-        else:
-            found = (
-                self._postgres_frames(queryset, columns)
-                if self.conn is not None
-                else self._orm_frames(queryset, columns)
-            )
-            # One connection reads and writes, and it isolates nothing between its own statements:
-            # read it all before writing.
-            blocks = iter(list(found))
-        return reading.rechunk(blocks, rows) if rows is not None else blocks
-
-    def _parts(self, queryset: QuerySet[Any], parts: int) -> list[QuerySet[Any]]:
-        """`queryset` split into `parts` ranges of its table's pages (by ctid), the last one open."""
-        if parts <= 1 or self.conn is None:
-            return [queryset]
-        table = queryset.model._meta.db_table
-        row = self.conn.execute(
-            "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint", [table]
-        ).fetchone()
-        pages = int(row[0]) if row else 0
-        if pages < parts * PART_MIN_PAGES:
-            return [queryset]
-        bounds = [pages * i // parts for i in range(parts)]
-        found = []
-        for index, low in enumerate(bounds):
-            ctid = f'"{table}".ctid'
-            if index + 1 < len(bounds):
-                sql, params = f"{ctid} >= %s::tid AND {ctid} < %s::tid", [f"({low},0)", f"({bounds[index + 1]},0)"]
-            else:
-                sql, params = f"{ctid} >= %s::tid", [f"({low},0)"]
-            found.append(queryset.filter(RawSQL(sql, params, output_field=BooleanField())))
-        return found
-
-    def _statement(self, queryset: QuerySet[Any], columns: list[_Column], conn: psycopg.Connection[Any]) -> bytes:
-        annotations = {f"_{c.name}": RawSQL(c.sql, ()) for c in columns if c.sql}
-        paths = [f"_{c.name}" if c.sql else c.path for c in columns]
-        sql, params = queryset.annotate(**annotations).values_list(*paths).query.sql_with_params()
-        return reading.copy_statement(conn, sql, params)
-
-    def _postgres_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
-        assert self.conn is not None
-        rows = reading.copy_rows(self.conn, self._statement(queryset, columns, self.conn))
-        return reading.csv_frames(rows, _schema(columns))
-
-    def _orm_frames(self, queryset: QuerySet[Any], columns: list[_Column]) -> Iterator[pl.DataFrame]:
-        rows = reading.FETCH_ROWS
-        paths = [c.path for c in columns]
-        converters = [c.convert if not c.stamp else stamp_text for c in columns]
-        schema = {
-            c.name: (pl.String if c.stamp else c.dtype if c.dtype != pl.Categorical else pl.String) for c in columns
-        }
-        batch: list[tuple[Any, ...]] = []
-        for row in queryset.values_list(*paths).iterator(chunk_size=min(rows, 2000)):
-            batch.append(tuple(v if f is None else f(v) for v, f in zip(row, converters, strict=True)))
-            if len(batch) >= rows:
-                yield _cast(pl.DataFrame(batch, schema=schema, orient="row"), columns)
-                batch = []
-        if batch:
-            yield _cast(pl.DataFrame(batch, schema=schema, orient="row"), columns)
-
-
-# --------------------------------------------------------------------------- narrowing the events read
-
-_Sql = tuple[str, list[Any]]
-
-
-def _narrowing(model: domain.Model) -> _Sql | None:
-    """SQL true for every event some interest rule could match: a superset, decided cheaply.
-
-    Python compares text after str.casefold(). For ASCII text that is ASCII lower-casing, which
-    PostgreSQL's lower() under the "C" collation does; text with any other character is always
-    let through (`octet_length <> length`, in UTF-8), and Python decides. So a rule's event name or
-    a `when` comparison becomes `lower(column) = 'literal folded' OR the column is not ASCII`.
-    Negations and anything else not narrowed this way let every event through."""
-    parts = []
-    for rule in model.interest_rules:
-        if rule.event in domain.EVENT_TYPES:
-            kind: _Sql = (f"{_event_column('type')} = %s", [rule.event])
-        else:
-            named = _folded(_event_column("name"), "=", rule.event.casefold())
-            kind = (f"{_event_column('type')} = 'track' AND {named[0]}", named[1])
-        when = _superset(rule.when) if rule.when is not None else None
-        parts.append(kind if when is None else (f"{kind[0]} AND {when[0]}", kind[1] + when[1]))
-    if not parts:
-        return None
-    return "(" + " OR ".join(f"({sql})" for sql, _ in parts) + ")", [p for _, params in parts for p in params]
-
-
-def _superset(condition: Any) -> _Sql | None:
-    """SQL true whenever `condition` holds, or None for "always" (no narrowing)."""
-    if "all" in condition:
-        parts = [found for part in condition["all"] if (found := _superset(part)) is not None]
-        if not parts:
-            return None
-        return " AND ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
-    if "any" in condition:
-        alternatives: list[_Sql] = []
-        for part in condition["any"]:
-            narrowed = _superset(part)
-            if narrowed is None:
-                return None
-            alternatives.append(narrowed)
-        if not alternatives:
-            return "FALSE", []  # an empty `any` never holds
-        return " OR ".join(f"({sql})" for sql, _ in alternatives), [p for _, params in alternatives for p in params]
-    if "not" in condition:
-        return None
-    field = _EVENT_FIELDS.get(condition["field"])
-    op, value = condition["op"], condition.get("value")
-    if field is None or field == "properties":
-        return None
-    column = _event_column(field)
-    if op == "is_set":
-        return f"{column} <> ''", []
-    if op == "in" and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        parts = [_folded(column, "=", v.casefold()) for v in value]
-        return " OR ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
-    if not isinstance(value, str):
-        return None
-    folded = value.casefold()
-    patterns = {"eq": None, "starts_with": "{}%", "ends_with": "%{}", "contains": "%{}%"}
-    if op not in patterns:
-        return None
-    pattern = patterns[op]
-    if pattern is None:
-        return _folded(column, "=", folded)
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return _folded(column, "LIKE", pattern.format(escaped), ascii_literal=folded.isascii())
-
-
-def _folded(column: str, operator: str, literal: str, *, ascii_literal: bool | None = None) -> _Sql:
-    """`lower(column) <operator> literal`, or the column holds non-ASCII text. An ASCII text's
-    case folding is ASCII: when the literal is not, only non-ASCII text can match it."""
-    other = f"octet_length({column}) <> length({column})"
-    if not (literal.isascii() if ascii_literal is None else ascii_literal):
-        return other, []
-    # Under the "C" collation lower() changes the ASCII letters only (a byte at a time, fast, the
-    # same whatever the database's locale): exactly Python's casefold of ASCII text.
-    return f'lower({column} COLLATE "C") {operator} %s OR {other}', [literal]
-
-
-def _event_column(field: str) -> str:
-    return f'"{Event._meta.db_table}"."{_column(field, Event)}"'
-
-
-def _schema(columns: list[_Column]) -> dict[str, Any]:
-    """The frame's schema of `columns` (`core.reading`)."""
-    return {c.name: c.dtype for c in columns}
-
-
-_END = object()
-
-
-class _Stream:
-    """The text of one or more COPY statements (each on a connection of its own), read by a
-    thread each into one short queue, so that PostgreSQL keeps sending while the rows already here
-    are parsed and scored (Polars works outside the GIL). Blocks hold whole rows; at most
-    STREAM_DEPTH of them wait in the queue: memory stays bounded. With several statements, their
-    blocks interleave."""
-
-    def __init__(self, sources: list[tuple[psycopg.Connection[Any], bytes]]) -> None:
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=STREAM_DEPTH)
-        self.stopped = threading.Event()
-        self.threads = [threading.Thread(target=self._read, args=source, daemon=True) for source in sources]
-        for thread in self.threads:
-            thread.start()
-
-    def _read(self, conn: psycopg.Connection[Any], statement: bytes) -> None:
-        try:
-            for text in reading.copy_rows(conn, statement):
-                if not self._put(text):
-                    return
-            self._put(_END)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            self._put(exc)
-
-    def _put(self, item: Any) -> bool:
-        while not self.stopped.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self) -> Iterator[bytes]:
-        running = len(self.threads)
-        while running:
-            item = self.queue.get()
-            if item is _END:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item
-
-    def close(self) -> None:
-        """Stop reading (the connections are closed after: a COPY may be left unfinished)."""
-        self.stopped.set()
-        for thread in self.threads:
-            thread.join(timeout=5)
-
-
-def _cast(frame: pl.DataFrame, columns: list[_Column]) -> pl.DataFrame:
-    return frame.with_columns(pl.col(c.name).cast(pl.Categorical) for c in columns if c.dtype == pl.Categorical)
 
 
 # --------------------------------------------------------------------------- writing
@@ -988,10 +559,7 @@ _ATTEMPTS = 3  # a chunk PostgreSQL broke a deadlock with is written again
 
 
 def _column(name: str, model: Any) -> str:
-    """The database column of a model field."""
-    found = model._meta.get_field(name)
-    assert isinstance(found, Field) and found.column, f"{name} is not a column"
-    return str(found.column)
+    return db_column(model, name)
 
 
 def _write_faded(
@@ -1030,6 +598,8 @@ def _write_history(
         (pl.col("fit_score_before") if previous else pl.col("fit_score")).alias("previous_fit_score"),
         (pl.col("fit_grade_before") if previous else pl.col("fit_grade")).fill_null("").alias("previous_grade"),
         pl.col("interest_before").alias("previous_interest"),
+        pl.col("mass").alias("interest_mass"),
+        pl.col("anchor").alias("interest_anchor"),
     )
     if connection.vendor == "postgresql":
         buffer = io.BytesIO()
@@ -1048,6 +618,8 @@ def _write_history(
             "previous_fit_score",
             "previous_grade",
             "previous_interest",
+            "interest_mass",
+            "interest_anchor",
             "at",
             "cause",
             "playbook_version_id",
@@ -1073,6 +645,8 @@ def _write_history(
                 previous_fit_score=row["previous_fit_score"],
                 previous_grade=row["previous_grade"],
                 previous_interest=row["previous_interest"],
+                interest_mass=row["interest_mass"],
+                interest_anchor=row["interest_anchor"],
                 details={},
             )
             for row in history.iter_rows(named=True)
