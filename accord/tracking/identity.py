@@ -96,6 +96,23 @@ class _Resolver:
         self.made: dict[int, int] = {}  # provisional id -> the contact's id
         self.pending: set[Key] = set()  # ids linked in this batch, written together by flush()
         self.accounts = _accounts_by_domain({company_domain(e) for e in emails} - {""})
+        # What claimed_by_another() asks about the contacts of the browsers that identify, read
+        # for all of them at once: each one's email and server user ids, as stored (forgotten when
+        # this batch may change them: traits taken, ids written, a merge).
+        browsers = {
+            self.known[(ANON, m.anonymous_id)]
+            for m in messages
+            if m.type is EventType.IDENTIFY and (ANON, m.anonymous_id) in self.known
+        }
+        self.emails: dict[int, str | None] = {}
+        self.user_ids: dict[int, set[str]] = {}
+        if browsers:
+            self.emails.update(Contact.objects.filter(pk__in=browsers).values_list("pk", "email"))
+            self.user_ids.update({pk: set() for pk in browsers})
+            for pk, value in Identity.objects.filter(contact_id__in=browsers, kind=USER).values_list(
+                "contact_id", "value"
+            ):
+                self.user_ids[pk].add(value)
 
     def run(self) -> Resolution:
         for m in self.messages:
@@ -166,6 +183,7 @@ class _Resolver:
             self.tie(ANON, m.anonymous_id, target, by_anonymous)
             if self.browser and by_anonymous is not None and not shared:
                 self.suspect(by_anonymous, target, f"a web form from this browser gave the email {m.email}")
+        self.emails.pop(target, None)  # the traits may give the contact an email
         if created or contact_apply_traits(
             contact_id=target, traits=m.traits, email=m.email, at=m.timestamp, evidence=self.evidence(m)
         ):
@@ -195,11 +213,19 @@ class _Resolver:
 
     def claimed_by_another(self, contact_id: int, m: Message) -> bool:
         """A browser shared by two people: its contact already has another email or user id."""
-        if m.email and Contact.objects.filter(pk=contact_id).exclude(email=None).exclude(email=m.email).exists():
-            return True
-        return bool(
-            m.user_id and Identity.objects.filter(contact_id=contact_id, kind=USER).exclude(value=m.user_id).exists()
-        )
+        if m.email:
+            if contact_id not in self.emails:
+                self.emails[contact_id] = Contact.objects.filter(pk=contact_id).values_list("email", flat=True).first()
+            email = self.emails[contact_id]
+            if email is not None and email != m.email:
+                return True
+        if m.user_id:
+            if contact_id not in self.user_ids:
+                self.user_ids[contact_id] = set(
+                    Identity.objects.filter(contact_id=contact_id, kind=USER).values_list("value", flat=True)
+                )
+            return bool(self.user_ids[contact_id] - {m.user_id})
+        return False
 
     def create(self, m: Message) -> int:
         """A new contact, with what the message says about them (an identify call's traits), under
@@ -275,10 +301,12 @@ class _Resolver:
         by_anonymous = {v: self.known[(k, v)] for k, v in self.pending if k == ANON}
         self.result.relinked.update(_events_link(by_anonymous))
         self.stored.update(self.pending)
+        self.user_ids.clear()
         self.pending.clear()
 
     def merge(self, one: int, other: int) -> int:
         self.flush()  # the merge re-points stored rows: store this batch's first
+        self.emails.clear()
         older, newer = sorted(Contact.objects.filter(pk__in=[one, other]).order_by("created_at", "pk"), key=_age)
         kept = contact_merge(keep=older, drop=newer, acting_user=None)
         self.result.merged[newer.pk] = kept.pk

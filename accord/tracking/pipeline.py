@@ -119,20 +119,20 @@ def _save(activity: dict[int, Attribution], *, skip: set[int]) -> None:
     ids = [c for c in activity if c not in skip]
     if not ids:
         return
-    contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only(*_FIELDS)}
+    contacts = {row[0]: row for row in Contact.objects.filter(pk__in=ids).values_list("pk", *_FIELDS)}
     rows: list[tuple[Any, ...]] = []  # one per contact that changes: _CHANGES' values (None: unchanged)
     for contact_id, a in sorted(activity.items()):
-        contact = contacts.get(contact_id)
-        if contact is None:
+        if contact_id not in contacts:
             continue
+        _, first_seen_at, last_touch_at, last_seen_at, first_offer = contacts[contact_id]
         changed: dict[str, object] = {}
-        if a.first and (contact.first_seen_at is None or a.first[0] < contact.first_seen_at):
+        if a.first and (first_seen_at is None or a.first[0] < first_seen_at):
             changed.update(_first(a.first))
-        if a.last and (contact.last_touch_at is None or a.last[0] >= contact.last_touch_at):
+        if a.last and (last_touch_at is None or a.last[0] >= last_touch_at):
             changed.update(_last(a.last))
-        if a.seen and (contact.last_seen_at is None or a.seen - contact.last_seen_at >= SEEN_RESOLUTION):
+        if a.seen and (last_seen_at is None or a.seen - last_seen_at >= SEEN_RESOLUTION):
             changed["last_seen_at"] = a.seen
-        if a.first_offer and not contact.first_offer:
+        if a.first_offer and not first_offer:
             changed["first_offer"] = a.first_offer[1]
         if a.last_offer:
             changed["last_offer"] = a.last_offer[1]
@@ -183,7 +183,7 @@ def _write_attribution(rows: list[tuple[Any, ...]]) -> None:
             )
 
 
-_FIELDS = ("pk", "first_seen_at", "last_touch_at", "last_seen_at", "first_offer")
+_FIELDS = ("first_seen_at", "last_touch_at", "last_seen_at", "first_offer")
 
 
 def _last(last: tuple[dt.datetime, Touch]) -> dict[str, object]:
