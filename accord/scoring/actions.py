@@ -185,6 +185,8 @@ def _history(
         previous_grade=before[1] or "",
         previous_interest=before[2],
         details=details,
+        interest_mass=score.interest_mass,
+        interest_anchor=score.interest_anchor,
     )
 
 

@@ -28,6 +28,10 @@ class ScoreChange(models.Model):
     previous_fit_score = models.IntegerField(null=True, blank=True)
     previous_grade = models.CharField(max_length=1, blank=True)
     previous_interest = models.FloatField(null=True, blank=True)
+    # The interest state after the change, so that its interest on any later day reads exactly as the
+    # live score does (`Model.value`); empty on rows written before it was kept.
+    interest_mass = models.BigIntegerField(null=True, blank=True)
+    interest_anchor = models.IntegerField(null=True, blank=True)  # a day number
     # What caused it: for events, the interest rules that matched and how often.
     details = models.JSONField(default=dict, blank=True)
     # When a merge moved this row from another contact, that contact's id.

@@ -262,17 +262,24 @@ def heating_rises(*, now: dt.datetime | None = None, version: PlaybookVersion | 
         .annotate(
             before=Subquery(earlier.values("interest_score")[:1]),
             before_at=Subquery(earlier.values("at")[:1]),
+            before_mass=Subquery(earlier.values("interest_mass")[:1]),
+            before_anchor=Subquery(earlier.values("interest_anchor")[:1]),
             # Without history before the week, what the week's first change started from.
             started=Subquery(this_week.values("previous_interest")[:1]),
         )
         .order_by()
-        .values_list("pk", "score__interest_score", "score__scored_at", "before", "before_at", "started")
+        .values_list(
+            "pk", "score__interest_score", "score__scored_at", "score__interest_mass", "score__interest_anchor",
+            "before", "before_at", "before_mass", "before_anchor", "started",
+        )
     )
     rises: list[tuple[int, float]] = []
-    for pk, interest, scored_at, before, before_at, started in rows:
-        now_value = _faded(model, interest, scored_at, today)
+    for pk, interest, scored_at, mass, anchor, before, before_at, before_mass, before_anchor, started in rows:
+        now_value = interest_on(model, today, value=interest, at=scored_at, mass=mass, anchor=anchor)
         if before_at is not None:
-            week_ago = _faded(model, before, before_at, today - domain.HEATING_DAYS)
+            week_ago = interest_on(
+                model, today - domain.HEATING_DAYS, value=before, at=before_at, mass=before_mass, anchor=before_anchor
+            )
         else:
             week_ago = started or 0.0
         if domain.heating_up(model, now=now_value, before=week_ago):
@@ -281,10 +288,18 @@ def heating_rises(*, now: dt.datetime | None = None, version: PlaybookVersion | 
     return rises
 
 
-def _faded(model: domain.Model, value: float | None, at: dt.datetime | None, day: int) -> float:
-    """A stored interest score as it has faded by `day` (no events since it was stored)."""
+def interest_on(
+    model: domain.Model, day: int, *, value: float | None, at: dt.datetime | None, mass: int | None, anchor: int | None
+) -> float:
+    """A stored interest score (with the state stored with it) as it reads on `day`, no events
+    since: under a half-life, the state read with `Model.value`, as the live score reads it; under
+    an expiry window, the stored score while the day it was stored still counts, else nothing (what
+    expired in between is not known without the events). Rows stored before the state was kept
+    with them fade the stored score."""
     if value is None or at is None:
         return 0.0
+    if model.half_life_days is not None and mass is not None:
+        return model.value(mass, anchor, day)
     return model.clamp(model.decayed(value, min(domain.day_number(at), day), day))
 
 

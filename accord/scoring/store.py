@@ -86,6 +86,8 @@ HISTORY = (
     ("previous_grade", "varchar"),
     ("previous_interest", "double precision"),
     ("details", "jsonb"),
+    ("interest_mass", "bigint"),
+    ("interest_anchor", "integer"),
 )
 
 
@@ -108,6 +110,8 @@ def insert_history(changes: Sequence[ScoreChange]) -> None:
             c.previous_grade,
             c.previous_interest,
             json.dumps(c.details, separators=(",", ":")),
+            c.interest_mass,
+            c.interest_anchor,
         )
         for c in changes
     ]

@@ -64,14 +64,23 @@ def model(heating: float, cap: float | None, expire: int | None) -> domain.Model
     )
 
 
+def state(kept: bool, value: float | None, at: dt.datetime | None) -> dict[str, Any]:
+    """The interest state that reads `value` on the day of `at` (none for rows from before it was kept)."""
+    if not kept or value is None or at is None:
+        return {"interest_mass": 0, "interest_anchor": None} if kept else {}
+    return {"interest_mass": round(value * domain.ONE), "interest_anchor": domain.day_number(at)}
+
+
 def expected(model: domain.Model, contacts: list[Contact], changes: list[ScoreChange]) -> list[tuple[int, float]]:
     """The rule over every row: today's interest, faded, minus the interest a week ago (the last
     score before the week faded to its first day, else what the week's first change started from)."""
     today, since = domain.day_number(NOW), NOW - WEEK
 
-    def faded(value: float | None, at: dt.datetime | None, day: int) -> float:
+    def faded(value: float | None, at: dt.datetime | None, day: int, mass: int | None, anchor: int | None) -> float:
         if value is None or at is None:
             return 0.0
+        if model.half_life_days is not None and mass is not None:
+            return model.value(mass, anchor, day)  # the state stored with the score, read as the live score is
         return model.clamp(model.decayed(value, min(domain.day_number(at), day), day))
 
     rises = []
@@ -81,9 +90,15 @@ def expected(model: domain.Model, contacts: list[Contact], changes: list[ScoreCh
         during = [c for c in mine if c.at >= since]
         if not during:
             continue
-        now_value = faded(contact.interest_score, contact.scored_at, today)
+        score = contact.current_score
+        now_value = faded(
+            contact.interest_score, contact.scored_at, today, score and score.interest_mass, score and score.interest_anchor
+        )
         if before:
-            week_ago = faded(before[-1].interest_score, before[-1].at, today - domain.HEATING_DAYS)
+            last = before[-1]
+            week_ago = faded(
+                last.interest_score, last.at, today - domain.HEATING_DAYS, last.interest_mass, last.interest_anchor
+            )
         else:
             week_ago = during[0].previous_interest or 0.0
         if domain.heating_up(model, now=now_value, before=week_ago):
@@ -106,9 +121,12 @@ def test_heating_rises_equal_the_rule_over_every_row(db: Any, workspace: Any) ->
                 latest = max(history, default=None, key=lambda c: -c[0])
                 stored = (latest[2], latest[0]) if latest else None
             interest, scored_at = (stored[0], NOW - dt.timedelta(days=stored[1])) if stored else (None, None)
+            kept = n % 2 == 0  # every other contact's rows keep the interest state, as rows written today do
             contact = create_scored(
                 email=f"p{n}@acme.test",
-                scores={"interest_score": interest, "scored_at": scored_at} if stored else None,
+                scores={"interest_score": interest, "scored_at": scored_at, **state(kept, interest, scored_at)}
+                if stored
+                else None,
             )
             contacts.append(contact)
             for days_ago, previous, value in history:
@@ -123,6 +141,7 @@ def test_heating_rises_equal_the_rule_over_every_row(db: Any, workspace: Any) ->
                         interest_score=value,
                         quadrant="low",
                         previous_interest=previous,
+                        **state(kept, value, NOW - dt.timedelta(days=days_ago)),
                     )
                 )
         with mock.patch.object(queries, "model_of", return_value=scoring):
