@@ -167,13 +167,11 @@ class Score(models.Model):
     interest_anchor = models.IntegerField(null=True, blank=True)  # a day number (days since 1970-01-01)
     interest_caps = models.JSONField(default=dict, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
+    # Not indexed: an index on any of these columns would make every rewrite of the row write an
+    # index entry too (no heap-only update). The lists' filters and sorts read this narrow table whole.
     score_version = models.ForeignKey(
-        "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "playbook.PlaybookVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-
-    class Meta:
-        # The lists filter by quadrant and sort by interest; the heating-up list reads interest.
-        indexes = [models.Index(fields=["quadrant", "interest_score"], name="score_quadrant_interest")]
 
     def __str__(self) -> str:
         return f"{self.contact_id}: {self.fit_grade} {self.interest_score}"
