@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +17,6 @@ from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts import domain
 from accord.contacts.models import (
-    SENIORITIES,
     Account,
     ConsentChange,
     Contact,
@@ -30,191 +26,26 @@ from accord.contacts.models import (
     Suppression,
     SuspectedDuplicate,
 )
-from accord.contacts.queries import suppressed
+from accord.contacts.queries import references_exist, suppressed
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput
-from accord.core.schemas import MAX_ID
 from accord.core.tasks import after_commit
-from accord.core.text import problem, text_problem
 
 CONTACT_FIELDS = domain.EDITABLE_FIELDS
-ACCOUNT_FIELDS = (
-    "name",
-    "domain",
-    "industry",
-    "employees",
-    "annual_revenue",
-    "country",
-    "owner_id",
-    "hubspot_company_id",
-    "salesforce_account_id",
-    "properties",
-)
-_TEXT_LIMITS = {
-    "first_name": 100,
-    "last_name": 100,
-    "title": 200,
-    "phone": 40,
-    "name": 200,
-    "industry": 100,
-    "hubspot_id": 64,
-    "salesforce_lead_id": 18,
-    "salesforce_contact_id": 18,
-    "hubspot_company_id": 64,
-    "salesforce_account_id": 18,
-}
-MAX_PROPERTIES_BYTES = 16_384
-MAX_EMPLOYEES = 2**31 - 1  # PostgreSQL's integer
-
-
-def _storable_number(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return -(2**63) <= value < 2**64
-    return True
-
-
-class _Cleaner:
-    def __init__(self, data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-        self.errors: list[tuple[str, str]] = []
-        self.values: dict[str, Any] = {}
-        for key in data:
-            if key not in allowed:
-                self.errors.append((key, f"unknown field {key!r}"))
-        self.data = {k: v for k, v in data.items() if k in allowed}
-
-    def fail(self, name: str, message: str) -> None:
-        self.errors.append((name, message))
-
-    def text(self, name: str, *, required: bool = False, nullable: bool = False) -> None:
-        if name not in self.data:
-            return
-        value = self.data[name]
-        if value is None:
-            if required:
-                self.fail(name, "is required")
-            else:
-                self.values[name] = None if nullable else ""
-            return
-        if not isinstance(value, str):
-            self.fail(name, f"must be text, not {type(value).__name__}")
-            return
-        value = value.strip()
-        found = text_problem(value)
-        if found is not None:
-            self.fail(name, found)
-        elif required and not value:
-            self.fail(name, "must not be empty")
-        elif len(value) > _TEXT_LIMITS.get(name, 200):
-            self.fail(name, f"must be at most {_TEXT_LIMITS.get(name, 200)} characters")
-        else:
-            self.values[name] = value or (None if nullable else "")
-
-    def user(self, name: str) -> None:
-        if name not in self.data:
-            return
-        value = self.data[name]
-        if value is None:
-            self.values[name] = None
-        elif isinstance(value, bool) or not isinstance(value, int):
-            self.fail(name, "must be a user id")
-        elif not 1 <= value <= MAX_ID or not User.objects.filter(pk=value, is_active=True).exists():
-            self.fail(name, f"no active user with id {value}")
-        else:
-            self.values[name] = value
-
-    def country(self) -> None:
-        if "country" not in self.data:
-            return
-        value = self.data["country"]
-        if value in (None, ""):
-            self.values["country"] = ""
-        elif not isinstance(value, str) or len(value.strip()) != 2 or not value.strip().isalpha():
-            self.fail("country", "must be a two-letter ISO country code such as US or DE")
-        else:
-            self.values["country"] = value.strip().upper()
-
-    def properties(self) -> None:
-        if "properties" not in self.data:
-            return
-        value = self.data["properties"]
-        if value is None:
-            self.values["properties"] = {}
-            return
-        if not isinstance(value, Mapping):
-            self.fail("properties", "must be a mapping of names to values")
-            return
-        for key, item in value.items():
-            if not isinstance(key, str) or not key or len(key) > 100:
-                self.fail("properties", f"property names must be text of 1 to 100 characters, not {key!r}")
-                return
-            if not (item is None or isinstance(item, (str, int, float, bool))):
-                self.fail(f"properties.{key}", "must be text, a number, true/false or null")
-                return
-            # The flat case of core.text.problem, item by item: imports send hundreds of properties.
-            if (isinstance(item, str) and text_problem(item)) or text_problem(key) or not _storable_number(item):
-                found = problem({key: item}, "properties")
-                self.fail("properties", (found or "").removeprefix("properties: "))
-                return
-        if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
-            self.fail("properties", f"must be at most {MAX_PROPERTIES_BYTES} bytes as JSON")
-            return
-        self.values["properties"] = dict(value)
-
-    def raise_if_invalid(self) -> None:
-        if self.errors:
-            path, message = self.errors[0]
-            raise InvalidInput(f"{path}: {message}", field=path, errors=self.errors)
+ACCOUNT_FIELDS = domain.ACCOUNT_FIELDS
+MAX_EMPLOYEES = domain.MAX_EMPLOYEES
 
 
 def contact_fields_clean(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A contact's fields as the API, the pages and imports accept them: normalised values, or
-    InvalidInput with every (field, message). Writes nothing; reads only to check that an
-    account or owner named by id exists."""
-    c = _Cleaner(data, CONTACT_FIELDS)
-    if "email" in c.data:
-        raw = c.data["email"]
-        if raw is not None and not isinstance(raw, str):
-            c.fail("email", "must be text")
-        else:
-            try:
-                c.values["email"] = domain.normalize_email(raw)
-            except ValueError as exc:
-                c.fail("email", str(exc))
-    for name in ("first_name", "last_name", "title", "phone"):
-        c.text(name)
-    for name in ("hubspot_id", "salesforce_lead_id", "salesforce_contact_id"):
-        c.text(name, nullable=True)
-    if "seniority" in c.data:
-        value = c.data["seniority"]
-        if value in (None, ""):
-            c.values["seniority"] = ""
-        elif value not in SENIORITIES:
-            c.fail("seniority", f"must be one of {', '.join(SENIORITIES)}")
-        else:
-            c.values["seniority"] = value
-    c.country()
-    if "account_id" in c.data:
-        value = c.data["account_id"]
-        if value is None:
-            c.values["account_id"] = None
-        elif isinstance(value, bool) or not isinstance(value, int):
-            c.fail("account_id", "must be an account id")
-        elif not 1 <= value <= MAX_ID or not Account.objects.filter(pk=value).exists():
-            c.fail("account_id", f"no account with id {value}")
-        else:
-            c.values["account_id"] = value
-    c.user("owner_id")
-    if "consent" in c.data:
-        value = c.data["consent"]
-        if value is not None and not isinstance(value, bool):
-            c.fail("consent", "must be true, false or null")
-        else:
-            c.values["consent"] = value
-    c.properties()
-    c.raise_if_invalid()
-    return c.values
+    """A contact's fields as the API, the pages and imports accept them (`domain.contact_fields_clean`),
+    with the account and owner named by id checked to exist."""
+    return domain.contact_fields_clean(data, known=references_exist)
+
+
+def account_fields_clean(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """An account's fields as the API, the pages and imports accept them (`domain.account_fields_clean`),
+    with the owner named by id checked to exist."""
+    return domain.account_fields_clean(data, creating=creating, known=references_exist)
 
 
 def _unique_conflict(exc: IntegrityError, values: Mapping[str, Any]) -> Conflict:
@@ -516,54 +347,6 @@ def account_for_domain(company_domain: str) -> Account | None:
         return None
     matches = list(Account.objects.filter(domain=company_domain).order_by("pk")[:2])
     return matches[0] if len(matches) == 1 else None
-
-
-def account_fields_clean(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """An account's fields as the API, the pages and imports accept them (`creating`: the name is
-    required); InvalidInput with every (field, message) otherwise. Writes nothing."""
-    c = _Cleaner(data, ACCOUNT_FIELDS)
-    if creating and "name" not in c.data:
-        c.fail("name", "is required")
-    c.text("name", required=True)
-    c.text("industry")
-    if "domain" in c.data:
-        raw = c.data["domain"]
-        if raw is not None and not isinstance(raw, str):
-            c.fail("domain", "must be text")
-        else:
-            try:
-                c.values["domain"] = domain.normalize_domain(raw)
-            except ValueError as exc:
-                c.fail("domain", str(exc))
-    if "employees" in c.data:
-        value = c.data["employees"]
-        if value is None:
-            c.values["employees"] = None
-        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EMPLOYEES:
-            c.fail("employees", f"must be a whole number from 0 to {MAX_EMPLOYEES:,}")
-        else:
-            c.values["employees"] = value
-    if "annual_revenue" in c.data:
-        value = c.data["annual_revenue"]
-        if value is None:
-            c.values["annual_revenue"] = None
-        else:
-            try:
-                if isinstance(value, bool):
-                    raise decimal.InvalidOperation
-                amount = decimal.Decimal(str(value))
-                if not amount.is_finite() or amount < 0 or amount >= 10**14:
-                    raise decimal.InvalidOperation
-                c.values["annual_revenue"] = amount.quantize(decimal.Decimal("0.01"))
-            except decimal.InvalidOperation:
-                c.fail("annual_revenue", "must be an amount of at least 0")
-    c.country()
-    c.user("owner_id")
-    for name in ("hubspot_company_id", "salesforce_account_id"):
-        c.text(name, nullable=True)
-    c.properties()
-    c.raise_if_invalid()
-    return c.values
 
 
 def account_create(*, data: Mapping[str, Any], acting_user: User | None) -> Account:

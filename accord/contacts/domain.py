@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import decimal
 import enum
 import hashlib
 import hmac
+import json
+import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import idna
+
+from accord.core.errors import InvalidInput
+from accord.core.text import MAX_ID, problem, text_problem
 
 # Mailbox providers whose domain says nothing about the company a person works for.
 FREE_MAIL_DOMAINS = frozenset(
@@ -217,3 +223,243 @@ def suppression_digest(email: str, key: str) -> str:
     """The keyed hash an erased address is kept as: HMAC-SHA256 of its normalised form. Without the
     key it cannot be checked against a list of addresses."""
     return hmac.new(key.encode(), email.encode(), hashlib.sha256).hexdigest()
+
+
+# --------------------------------------------------------------------------- checking fields
+
+SENIORITIES = ["individual", "manager", "director", "vp", "c_level"]
+Known = Callable[[str, int], bool]  # (field, id) -> whether the account or user it names exists
+
+
+def _anything(field: str, pk: int) -> bool:
+    return True
+
+
+ACCOUNT_FIELDS = (
+    "name",
+    "domain",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "owner_id",
+    "hubspot_company_id",
+    "salesforce_account_id",
+    "properties",
+)
+_TEXT_LIMITS = {
+    "first_name": 100,
+    "last_name": 100,
+    "title": 200,
+    "phone": 40,
+    "name": 200,
+    "industry": 100,
+    "hubspot_id": 64,
+    "salesforce_lead_id": 18,
+    "salesforce_contact_id": 18,
+    "hubspot_company_id": 64,
+    "salesforce_account_id": 18,
+}
+MAX_PROPERTIES_BYTES = 16_384
+MAX_EMPLOYEES = 2**31 - 1  # PostgreSQL's integer
+
+
+def _storable_number(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**64
+    return True
+
+
+class _Cleaner:
+    """Checks fields one by one, collecting every (field, message)."""
+
+    def __init__(self, data: Mapping[str, Any], allowed: tuple[str, ...], known: Known) -> None:
+        self.known = known
+        self.errors: list[tuple[str, str]] = []
+        self.values: dict[str, Any] = {}
+        for key in data:
+            if key not in allowed:
+                self.errors.append((key, f"unknown field {key!r}"))
+        self.data = {k: v for k, v in data.items() if k in allowed}
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append((name, message))
+
+    def text(self, name: str, *, required: bool = False, nullable: bool = False) -> None:
+        if name not in self.data:
+            return
+        value = self.data[name]
+        if value is None:
+            if required:
+                self.fail(name, "is required")
+            else:
+                self.values[name] = None if nullable else ""
+            return
+        if not isinstance(value, str):
+            self.fail(name, f"must be text, not {type(value).__name__}")
+            return
+        value = value.strip()
+        found = text_problem(value)
+        if found is not None:
+            self.fail(name, found)
+        elif required and not value:
+            self.fail(name, "must not be empty")
+        elif len(value) > _TEXT_LIMITS.get(name, 200):
+            self.fail(name, f"must be at most {_TEXT_LIMITS.get(name, 200)} characters")
+        else:
+            self.values[name] = value or (None if nullable else "")
+
+    def user(self, name: str) -> None:
+        if name not in self.data:
+            return
+        value = self.data[name]
+        if value is None:
+            self.values[name] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            self.fail(name, "must be a user id")
+        elif not 1 <= value <= MAX_ID or not self.known(name, value):
+            self.fail(name, f"no active user with id {value}")
+        else:
+            self.values[name] = value
+
+    def country(self) -> None:
+        if "country" not in self.data:
+            return
+        value = self.data["country"]
+        if value in (None, ""):
+            self.values["country"] = ""
+        elif not isinstance(value, str) or len(value.strip()) != 2 or not value.strip().isalpha():
+            self.fail("country", "must be a two-letter ISO country code such as US or DE")
+        else:
+            self.values["country"] = value.strip().upper()
+
+    def properties(self) -> None:
+        if "properties" not in self.data:
+            return
+        value = self.data["properties"]
+        if value is None:
+            self.values["properties"] = {}
+            return
+        if not isinstance(value, Mapping):
+            self.fail("properties", "must be a mapping of names to values")
+            return
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or len(key) > 100:
+                self.fail("properties", f"property names must be text of 1 to 100 characters, not {key!r}")
+                return
+            if not (item is None or isinstance(item, (str, int, float, bool))):
+                self.fail(f"properties.{key}", "must be text, a number, true/false or null")
+                return
+            # The flat case of core.text.problem, item by item: imports send hundreds of properties.
+            if (isinstance(item, str) and text_problem(item)) or text_problem(key) or not _storable_number(item):
+                found = problem({key: item}, "properties")
+                self.fail("properties", (found or "").removeprefix("properties: "))
+                return
+        if len(json.dumps(value)) > MAX_PROPERTIES_BYTES:
+            self.fail("properties", f"must be at most {MAX_PROPERTIES_BYTES} bytes as JSON")
+            return
+        self.values["properties"] = dict(value)
+
+    def raise_if_invalid(self) -> None:
+        if self.errors:
+            path, message = self.errors[0]
+            raise InvalidInput(f"{path}: {message}", field=path, errors=self.errors)
+
+
+def contact_fields_clean(data: Mapping[str, Any], *, known: Known = _anything) -> dict[str, Any]:
+    """A contact's fields as the API, the pages and imports accept them: normalised values, or
+    InvalidInput with every (field, message). `known(field, id)` says whether the account or
+    owner an id names exists (the caller looks; by default any id is taken)."""
+    c = _Cleaner(data, EDITABLE_FIELDS, known)
+    if "email" in c.data:
+        raw = c.data["email"]
+        if raw is not None and not isinstance(raw, str):
+            c.fail("email", "must be text")
+        else:
+            try:
+                c.values["email"] = normalize_email(raw)
+            except ValueError as exc:
+                c.fail("email", str(exc))
+    for name in ("first_name", "last_name", "title", "phone"):
+        c.text(name)
+    for name in ("hubspot_id", "salesforce_lead_id", "salesforce_contact_id"):
+        c.text(name, nullable=True)
+    if "seniority" in c.data:
+        value = c.data["seniority"]
+        if value in (None, ""):
+            c.values["seniority"] = ""
+        elif value not in SENIORITIES:
+            c.fail("seniority", f"must be one of {', '.join(SENIORITIES)}")
+        else:
+            c.values["seniority"] = value
+    c.country()
+    if "account_id" in c.data:
+        value = c.data["account_id"]
+        if value is None:
+            c.values["account_id"] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            c.fail("account_id", "must be an account id")
+        elif not 1 <= value <= MAX_ID or not c.known("account_id", value):
+            c.fail("account_id", f"no account with id {value}")
+        else:
+            c.values["account_id"] = value
+    c.user("owner_id")
+    if "consent" in c.data:
+        value = c.data["consent"]
+        if value is not None and not isinstance(value, bool):
+            c.fail("consent", "must be true, false or null")
+        else:
+            c.values["consent"] = value
+    c.properties()
+    c.raise_if_invalid()
+    return c.values
+
+
+def account_fields_clean(data: Mapping[str, Any], *, creating: bool, known: Known = _anything) -> dict[str, Any]:
+    """An account's fields as the API, the pages and imports accept them (`creating`: the name is
+    required); InvalidInput with every (field, message) otherwise. `known` as for contacts."""
+    c = _Cleaner(data, ACCOUNT_FIELDS, known)
+    if creating and "name" not in c.data:
+        c.fail("name", "is required")
+    c.text("name", required=True)
+    c.text("industry")
+    if "domain" in c.data:
+        raw = c.data["domain"]
+        if raw is not None and not isinstance(raw, str):
+            c.fail("domain", "must be text")
+        else:
+            try:
+                c.values["domain"] = normalize_domain(raw)
+            except ValueError as exc:
+                c.fail("domain", str(exc))
+    if "employees" in c.data:
+        value = c.data["employees"]
+        if value is None:
+            c.values["employees"] = None
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EMPLOYEES:
+            c.fail("employees", f"must be a whole number from 0 to {MAX_EMPLOYEES:,}")
+        else:
+            c.values["employees"] = value
+    if "annual_revenue" in c.data:
+        value = c.data["annual_revenue"]
+        if value is None:
+            c.values["annual_revenue"] = None
+        else:
+            try:
+                if isinstance(value, bool):
+                    raise decimal.InvalidOperation
+                amount = decimal.Decimal(str(value))
+                if not amount.is_finite() or amount < 0 or amount >= 10**14:
+                    raise decimal.InvalidOperation
+                c.values["annual_revenue"] = amount.quantize(decimal.Decimal("0.01"))
+            except decimal.InvalidOperation:
+                c.fail("annual_revenue", "must be an amount of at least 0")
+    c.country()
+    c.user("owner_id")
+    for name in ("hubspot_company_id", "salesforce_account_id"):
+        c.text(name, nullable=True)
+    c.properties()
+    c.raise_if_invalid()
+    return c.values

@@ -6,9 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from accord.contacts.domain import SENIORITIES as SENIORITIES  # the choices forms and checks offer
 from accord.core import clock
-
-SENIORITIES = ["individual", "manager", "director", "vp", "c_level"]
 
 
 class Account(models.Model):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 
+from accord.accounts.models import User
 from accord.contacts import domain
 from accord.contacts.models import Account, Contact, PropertyDefinition, Suppression, SuspectedDuplicate
 
@@ -216,3 +217,11 @@ def stage_counts() -> dict[str, int]:
     """How many contacts are in each stage key ({key: contacts}); contacts without a stage are left out."""
     rows = Contact.objects.exclude(stage="").values("stage").annotate(n=Count("id"))
     return {row["stage"]: row["n"] for row in rows}
+
+
+def references_exist(field: str, pk: int) -> bool:
+    """Whether the account (`account_id`) or active user (`owner_id`) an id names exists: what
+    checking a contact's or an account's fields asks (`domain.contact_fields_clean`)."""
+    if field == "account_id":
+        return Account.objects.filter(pk=pk).exists()
+    return User.objects.filter(pk=pk, is_active=True).exists()

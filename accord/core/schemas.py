@@ -13,10 +13,9 @@ from ninja.pagination import LimitOffsetPagination
 from ninja.parser import Parser
 from pydantic import AfterValidator, ConfigDict, StrictInt, field_validator
 
-from accord.core.text import problem
+from accord.core.text import MAX_ID, problem
 
 # Row ids are 64-bit; 0 and below name nothing.
-MAX_ID = 2**63 - 1
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 # An id in a path or a query string (text on the wire, so not strict).
 PathId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+MAX_ID = 2**63 - 1  # the largest id a table holds (PostgreSQL's bigint)
+
 # Objects and lists may nest this deep (Segment's own calls nest three or four levels).
 MAX_DEPTH = 32
 
