@@ -41,7 +41,7 @@ from accord.playbook.models import PlaybookVersion, VersionStatus
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain, facts, frames, narrowing, replay
 from accord.scoring.facts import Column
-from accord.scoring.reader import Reader
+from accord.scoring.reader import Reader, schema
 from accord.tracking.models import Event
 
 WEEKS = 26  # the default window: the last 26 ISO weeks, this one included
@@ -294,7 +294,7 @@ def load_events(models: Iterable[domain.Model], *, until: int) -> pl.DataFrame:
         *(replace(c, dtype=pl.Categorical) for c in facts.event_columns(wanted)),
     ]
     if not rules:
-        return reading.empty_frame(_schema(columns))
+        return reading.empty_frame(schema(columns))
     cutoff = dt.datetime.combine(domain.day_date(until + 1), dt.time(), tzinfo=dt.UTC)
     events = Event.objects.filter(contact__isnull=False, timestamp__lt=cutoff)
     return _read(narrowing.narrow(events, rules), columns)
@@ -315,7 +315,7 @@ def load_stage_changes(stages: set[str]) -> pl.DataFrame:
         facts.day_column("at", StageChange),
     ]
     if not stages:
-        return reading.empty_frame(_schema(columns))
+        return reading.empty_frame(schema(columns))
     return _read(StageChange.objects.filter(to_stage__in=sorted(stages)), columns)
 
 
@@ -323,11 +323,7 @@ def _read(queryset: QuerySet[Any], columns: list[Column]) -> pl.DataFrame:
     """The rows of `queryset` as one frame (`reader`: on PostgreSQL in `STREAMS` ranges of the
     table read at once)."""
     with Reader() as reader:
-        return reading.concat_frames(reader.frames(queryset, columns, parts=STREAMS), _schema(columns))
-
-
-def _schema(columns: list[Column]) -> dict[str, Any]:
-    return {c.name: c.dtype for c in columns}
+        return reader.frame(queryset, columns, parts=STREAMS)
 
 
 # --------------------------------------------------------------------------- the text report

@@ -42,14 +42,11 @@ def narrow(events: QuerySet[Event], rules: Sequence[domain.InterestRule]) -> Que
     return events if found is None else events.filter(RawSQL(*found, output_field=BooleanField()))
 
 
-def event_filter(rules: Sequence[domain.InterestRule], *, table: str | None = None) -> Sql | None:
-    """SQL for the default database that holds for every event one of `rules` matches (and
-    perhaps for others), or None where the database cannot narrow (every event is read).
-    Columns are those of the event table, qualified by `table` (default: the event table's name;
-    "" for unqualified names)."""
-    if not can_narrow():
-        return None
-    return compile_rules(rules, _Columns(connection.vendor, Event._meta.db_table if table is None else table))
+def event_filter(rules: Sequence[domain.InterestRule]) -> Sql | None:
+    """SQL for the default database, over the event table's columns (qualified by its name), that
+    holds for every event one of `rules` matches (and perhaps for others); None where the
+    database cannot narrow (every event is read)."""
+    return _compile(rules, _Columns(connection.vendor)) if can_narrow() else None
 
 
 def can_narrow() -> bool:
@@ -66,13 +63,12 @@ def _server_encoding() -> str | None:
 class _Columns:
     """A database's SQL for the event columns: lower-cased in ASCII, and non-ASCII."""
 
-    def __init__(self, vendor: str, table: str) -> None:
+    def __init__(self, vendor: str) -> None:
         self.postgres = vendor == "postgresql"
-        self.table = table
 
     def column(self, fact: str) -> str:
-        name = connection.ops.quote_name(facts.db_column(Event, facts.EVENT[fact].path))
-        return f"{connection.ops.quote_name(self.table)}.{name}" if self.table else name
+        quote = connection.ops.quote_name
+        return f"{quote(Event._meta.db_table)}.{quote(facts.db_column(Event, facts.EVENT[fact].path))}"
 
     def lowered(self, column: str) -> str:
         return f'lower({column} COLLATE "C")' if self.postgres else f"lower({column})"
@@ -84,7 +80,7 @@ class _Columns:
         return f"length(CAST({column} AS BLOB)) <> length({column})"
 
 
-def compile_rules(rules: Sequence[domain.InterestRule], columns: _Columns) -> Sql:
+def _compile(rules: Sequence[domain.InterestRule], columns: _Columns) -> Sql:
     """SQL that holds for every event one of `rules` matches. Rules that read only a track
     event's name share one `IN`; the same SQL is stated once."""
     kind = columns.column("event.type")

@@ -86,9 +86,9 @@ class Reader:
         found = self.conn.execute(f"SELECT count(*) FROM ({sql}) AS counted", params).fetchone()
         return int(found[0]) if found else 0
 
-    def frame(self, queryset: QuerySet[Any], columns: list[Column]) -> pl.DataFrame:
-        blocks = list(self.frames(queryset, columns))
-        return reading.concat_frames(blocks, _schema(columns))
+    def frame(self, queryset: QuerySet[Any], columns: list[Column], *, parts: int = 1) -> pl.DataFrame:
+        """All the rows of `queryset` as one frame of `columns` (see `frames`)."""
+        return reading.concat_frames(self.frames(queryset, columns, parts=parts), schema(columns))
 
     def frames(
         self,
@@ -112,7 +112,7 @@ class Reader:
                 sources.append((conn, self._statement(part, columns, conn)))
             stream = Stream(sources)
             self.streams.append(stream)
-            blocks = reading.csv_frames(stream, _schema(columns))
+            blocks = reading.csv_frames(stream, schema(columns))
         else:
             found = (
                 self._postgres_frames(queryset, columns)
@@ -155,7 +155,7 @@ class Reader:
     def _postgres_frames(self, queryset: QuerySet[Any], columns: list[Column]) -> Iterator[pl.DataFrame]:
         assert self.conn is not None
         rows = reading.copy_rows(self.conn, self._statement(queryset, columns, self.conn))
-        return reading.csv_frames(rows, _schema(columns))
+        return reading.csv_frames(rows, schema(columns))
 
     def _orm_frames(self, queryset: QuerySet[Any], columns: list[Column]) -> Iterator[pl.DataFrame]:
         rows = reading.FETCH_ROWS
@@ -174,7 +174,7 @@ class Reader:
             yield _cast(pl.DataFrame(batch, schema=schema, orient="row"), columns)
 
 
-def _schema(columns: list[Column]) -> dict[str, Any]:
+def schema(columns: list[Column]) -> dict[str, Any]:
     """The frame's schema of `columns` (`core.reading`)."""
     return {c.name: c.dtype for c in columns}
 

@@ -145,16 +145,14 @@ def refresh_interest(*, now: dt.datetime | None = None, progress: Progress | Non
         loaded = time.perf_counter()
         stored = reader.frame(
             Score.objects.filter(interest_anchor__isnull=False, score_version=version).order_by("pk"),
-            [
-                Column("contact_id", "pk", pl.Int64),
-                Column("fit_score", "fit_score", pl.Int64),
-                Column("fit_grade", "fit_grade", pl.String),
-                Column("interest_before", "interest_score", pl.Float64),
-                Column("quadrant_before", "quadrant", pl.String),
-                Column("mass", "interest_mass", pl.Int64),
-                Column("anchor", "interest_anchor", pl.Int64),
-                Column("scored_before", "scored_at", pl.String, stamp=True),
-            ],
+            [Column("contact_id", "pk", pl.Int64), *_stored_columns(_FADING)],
+        ).rename(
+            {
+                "fit_score_before": "fit_score",
+                "fit_grade_before": "fit_grade",
+                "mass_before": "mass",
+                "anchor_before": "anchor",
+            }
         )
         stale = reader.frame(
             Contact.objects.exclude(score__score_version=version).order_by("pk"),
@@ -497,16 +495,39 @@ def _contact_columns(facts: set[str]) -> list[Column]:
     return [
         Column("contact_id", "pk", pl.Int64),
         *profile_facts.profile_columns(facts),
-        Column("fit_score_before", "score__fit_score", pl.Int64),
-        Column("fit_grade_before", "score__fit_grade", pl.String),
-        Column("persona_before", "score__persona", pl.String),
-        Column("interest_before", "score__interest_score", pl.Float64),
-        Column("quadrant_before", "score__quadrant", pl.String),
-        Column("mass_before", "score__interest_mass", pl.Int64),
-        Column("anchor_before", "score__interest_anchor", pl.Int64),
-        Column("caps_before", "score__interest_caps", pl.String, convert=profile_facts.json_text),
-        Column("version_before", "score__score_version_id", pl.Int64),
-        Column("scored_before", "score__scored_at", pl.String, stamp=True),
+        *_stored_columns({name for name, *_ in _STORED}, via="score__"),
+    ]
+
+
+# The stored scores, read beside the new ones as "<name>_before": name, field of Score, type.
+_STORED = (
+    ("fit_score", "fit_score", pl.Int64),
+    ("fit_grade", "fit_grade", pl.String),
+    ("persona", "persona", pl.String),
+    ("interest", "interest_score", pl.Float64),
+    ("quadrant", "quadrant", pl.String),
+    ("mass", "interest_mass", pl.Int64),
+    ("anchor", "interest_anchor", pl.Int64),
+    ("caps", "interest_caps", pl.String),
+    ("version", "score_version_id", pl.Int64),
+    ("scored", "scored_at", pl.String),
+)
+_FADING = {"fit_score", "fit_grade", "interest", "quadrant", "mass", "anchor", "scored"}  # what the decay reads
+
+
+def _stored_columns(names: set[str], *, via: str = "") -> list[Column]:
+    """The columns of the stored scores in `names`, from Score (`via` the path to it). The caps
+    are read as JSON text, scored_at as the database's own text (compared when writing)."""
+    return [
+        Column(
+            f"{name}_before",
+            via + path,
+            dtype,
+            convert=profile_facts.json_text if name == "caps" else None,
+            stamp=name == "scored",
+        )
+        for name, path, dtype in _STORED
+        if name in names
     ]
 
 

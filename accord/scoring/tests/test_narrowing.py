@@ -105,18 +105,8 @@ def store(rows: list[tuple[Any, ...]]) -> list[int]:
 def matched(rules: list[domain.InterestRule], rows: list[tuple[Any, ...]], ids: list[int]) -> set[int]:
     """The ids of the events one of `rules` matches, in Python."""
     found = set()
-    for pk, (kind, name, path, url, referrer, source, medium, campaign, properties) in zip(ids, rows, strict=True):
-        facts = domain.event_facts(
-            type=kind,
-            name=name,
-            path=path,
-            url=url,
-            referrer=referrer,
-            utm_source=source,
-            utm_medium=medium,
-            utm_campaign=campaign,
-            properties=properties,
-        )
+    for pk, row in zip(ids, rows, strict=True):
+        facts = domain.event_facts(**dict(zip(EVENT_COLUMNS, row[:-1], strict=True)), properties=row[-1])
         if any(rule.matches(facts) for rule in rules):
             found.add(pk)
     return found
