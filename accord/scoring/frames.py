@@ -586,6 +586,23 @@ def fit_frame(model: domain.Model, profiles: pl.DataFrame) -> pl.DataFrame:
     ).select("contact_id", "fit_score", grade_expr(model, "fit_score").alias("fit_grade"), "persona")
 
 
+# The scores of scored rows (`fit_frame`, `interest_frame`, `quadrant_expr`) by the facts conditions
+# name them; the first three are fit's.
+SCORE_COLUMNS: Mapping[str, str] = {
+    "score.fit": "fit_score",
+    "score.grade": "fit_grade",
+    "contact.persona": "persona",
+    "score.interest": "interest",
+    "score.quadrant": "quadrant",
+}
+FIT_FACTS = ("score.fit", "score.grade", "contact.persona")
+
+
+def score_facts(*names: str) -> list[pl.Expr]:
+    """The score columns as the facts in `names` (default: all of them), for the stage rules."""
+    return [pl.col(SCORE_COLUMNS[name]).alias(name) for name in names or SCORE_COLUMNS]
+
+
 def profile_columns(model: domain.Model) -> set[str]:
     """The profile columns the fit rules and personas of `model` read."""
     found: set[str] = set()

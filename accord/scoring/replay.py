@@ -341,10 +341,7 @@ def scored_days(
     if facts is not None:
         rows = rows.join(facts.lazy(), on=ID, how="left")
     return rows.with_columns(
-        pl.col("fit_score").alias("score.fit"),
-        pl.col("fit_grade").alias("score.grade"),
-        pl.col("persona").alias("contact.persona"),
-        pl.col("interest").alias("score.interest"),
+        *frames.score_facts(*frames.FIT_FACTS, "score.interest"),
         frames.quadrant_expr(model, grade="fit_grade", interest="interest").alias("score.quadrant"),
     )
 
@@ -449,11 +446,7 @@ def could_qualify(
     rows = fit.lazy()
     if facts is not None:
         rows = rows.join(facts.lazy(), on=ID, how="left")
-    rows = rows.with_columns(
-        pl.col("fit_score").alias("score.fit"),
-        pl.col("fit_grade").alias("score.grade"),
-        pl.col("persona").alias("contact.persona"),
-    )
+    rows = rows.with_columns(frames.score_facts(*frames.FIT_FACTS))
     combos = rows.select(columns).unique().with_row_index("_combo") if columns else None
     trial = (combos if combos is not None else pl.LazyFrame({"_combo": [0]}, schema={"_combo": pl.UInt32})).join(
         pl.LazyFrame({"interest": scores}, schema={"interest": pl.Float64}), how="cross"

@@ -452,13 +452,7 @@ def _rule_candidates(playbook: Any, scored: pl.DataFrame) -> pl.DataFrame:
     """contact_id of the contacts to hand to the stage rules, those whose scores rose for which a
     stage rule would now find a stage to move them to, and those a new version scored for the
     first time for which that stage is the MQL stage (see the module's docstring)."""
-    facts = scored.with_columns(
-        pl.col("fit_score").alias("score.fit"),
-        pl.col("fit_grade").alias("score.grade"),
-        pl.col("interest").alias("score.interest"),
-        pl.col("quadrant").alias("score.quadrant"),
-        pl.col("persona").alias("contact.persona"),
-    )
+    facts = scored.with_columns(frames.score_facts())
     keys = facts["contact.stage"].unique().to_list()
     distinct = frames.distinct_values(facts)
     mql = playbook.mql_stage
