@@ -82,7 +82,8 @@ class _Resolver:
             unknown = keys - set(self.known)
             claims = [f"{kind}:{value}" for kind, value in unknown if kind != ANON]
             claims += [f"email:{email}" for email in emails - set(self.by_email)]
-            locks.take(anonymous=locks.anonymous_modes(messages), claims=sorted(claims))
+            seen = {value for kind, value in self.known if kind == ANON}
+            locks.take(anonymous=locks.anonymous_modes(messages, known=seen), claims=sorted(claims))
             if unknown:
                 self.known.update(_load(unknown))
             if claims:

@@ -34,17 +34,20 @@ def key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "big", signed=True)
 
 
-def anonymous_modes(messages: Iterable[Message]) -> dict[str, bool]:
+def anonymous_modes(messages: Iterable[Message], *, known: set[str]) -> dict[str, bool]:
     """The anonymous ids whose events a batch stores or links: anonymous id -> whether exclusively.
 
     A message that names a person (a user id, an identify, an alias) may link its browser's history
-    to them: exclusive. Any other message of a browser stores an event that may need linking: shared
-    (such requests never wait for one another)."""
+    to them: exclusive. A message of a browser no contact has yet (not in `known`) stores an event
+    that may need linking: shared (such requests never wait for one another). A known browser's
+    event is stored with its contact: no lock."""
     exclusive: dict[str, bool] = {}
     for m in messages:
         if m.anonymous_id:
-            naming = bool(m.user_id) or m.type is EventType.IDENTIFY
-            exclusive[m.anonymous_id] = exclusive.get(m.anonymous_id, False) or naming
+            if m.user_id or m.type is EventType.IDENTIFY:
+                exclusive[m.anonymous_id] = True
+            elif m.anonymous_id not in known:
+                exclusive.setdefault(m.anonymous_id, False)
         if m.type is EventType.ALIAS and m.previous_id:
             exclusive[m.previous_id] = True
     return exclusive

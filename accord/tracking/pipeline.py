@@ -71,9 +71,11 @@ def _link_overlapping(messages: list[Message], resolution: Resolution) -> None:
     what is still unlinked: whichever commits second sees what the first committed. (SQLite runs
     one write transaction at a time: no overlap.)
     """
-    anonymous = sorted({m.anonymous_id for m in messages if m.anonymous_id} | {
-        m.previous_id for m in messages if m.type is EventType.ALIAS and m.previous_id
-    })  # fmt: skip
+    anonymous = sorted(  # the ids locked when the transaction began, but the known browsers'
+        {m.anonymous_id for m in messages if m.anonymous_id and (m.contact_id is None or m.user_id)}
+        | {m.anonymous_id for m in messages if m.anonymous_id and m.type is EventType.IDENTIFY}
+        | {m.previous_id for m in messages if m.type is EventType.ALIAS and m.previous_id}
+    )
     if not anonymous:
         return
     with connection.cursor() as cursor:
