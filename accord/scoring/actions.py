@@ -23,9 +23,9 @@ from accord.lifecycle.actions import contacts_apply_rules
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 from accord.scoring import domain
-from accord.scoring.models import Cause, ScoreChange
+from accord.scoring.models import Cause
 from accord.scoring.queries import contacts_breakdown, contacts_hits, model_of
-from accord.scoring.store import insert_history, update_scores
+from accord.scoring.store import History, insert_history, update_scores
 
 # Interest moves below this are not worth a history row (they still update the contact). Interest
 # is read to the hundredth, so this is one hundredth: half of one, as two hundredths' difference in
@@ -85,7 +85,7 @@ def contacts_score(
             .filter(pk__in=ids)
             .order_by("pk")
         )
-        changes: list[ScoreChange] = []
+        changes: list[History] = []
         scores: list[Score] = []
         planned: list[tuple[Contact, Score, Cause, tuple[Any, ...], str, domain.Interest]] = []
         again: set[int] = set()  # contacts whose interest is recomputed from their whole history
@@ -171,12 +171,12 @@ def _history(
     version: PlaybookVersion,
     now: dt.datetime,
     details: dict[str, Any],
-) -> ScoreChange:
-    return ScoreChange(
+) -> History:
+    return History(
         contact_id=score.contact_id,
         at=now,
-        cause=cause,
-        playbook_version=version,
+        cause=cause.value,
+        playbook_version_id=version.pk,
         fit_score=score.fit_score or 0,
         fit_grade=score.fit_grade,
         interest_score=score.interest_score or 0.0,

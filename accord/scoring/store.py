@@ -6,8 +6,10 @@ column and row, which cost more than scoring the events did."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -91,7 +93,28 @@ HISTORY = (
 )
 
 
-def insert_history(changes: Sequence[ScoreChange]) -> None:
+@dataclass(frozen=True, slots=True)
+class History:
+    """One score change to append: the columns of its `ScoreChange` row (building the model
+    instances cost the event pipeline more than writing the rows did)."""
+
+    contact_id: int
+    at: dt.datetime
+    cause: str
+    playbook_version_id: int
+    fit_score: int
+    fit_grade: str
+    interest_score: float
+    quadrant: str
+    previous_fit_score: int | None
+    previous_grade: str
+    previous_interest: float | None
+    details: dict[str, Any]
+    interest_mass: int | None
+    interest_anchor: int | None
+
+
+def insert_history(changes: Sequence[History | ScoreChange]) -> None:
     """Append score changes (their ids are not read back)."""
     if not changes:
         return
