@@ -249,7 +249,14 @@ def contact_fields_from_traits(
 
 
 def contact_apply_traits(
-    *, contact_id: int, traits: Mapping[str, Any], email: str | None, at: dt.datetime, evidence: Evidence
+    *,
+    contact_id: int,
+    traits: Mapping[str, Any],
+    email: str | None,
+    at: dt.datetime,
+    evidence: Evidence,
+    contact: Contact | None = None,
+    email_taken: bool | None = None,
 ) -> bool:
     """Take what an identify call says about a person (Segment traits) onto their contact.
 
@@ -260,8 +267,13 @@ def contact_apply_traits(
     the event itself keeps what was submitted. The email is taken only when the contact has none
     and nobody else has it. A consent change is kept as evidence; no audit row otherwise: this is
     the tracking stream, and the event itself is the record.
+
+    A caller that has the contact's row already (read in this transaction, after locking it) and
+    knows whether another contact has the email passes them (`contact`, kept up to date with what
+    is written; `email_taken`), which saves a query each.
     """
-    contact = Contact.objects.get(pk=contact_id)  # the caller's transaction holds the identity rows
+    if contact is None:
+        contact = Contact.objects.get(pk=contact_id)  # the caller's transaction holds the identity rows
     current = contact.properties or {}
     if evidence.via is domain.ConsentSource.BROWSER:
         submitted, new_properties = contact_fields_from_traits(traits, at=at)
@@ -269,7 +281,9 @@ def contact_apply_traits(
         properties = {**new_properties, **current}
     else:
         values, properties = contact_fields_from_traits(traits, at=at, properties=current)
-    if email and not contact.email and not Contact.objects.filter(email=email).exists():
+    if email_taken is None and email and not contact.email:
+        email_taken = Contact.objects.filter(email=email).exists()
+    if email and not contact.email and not email_taken:
         values["email"] = email
         if not contact.account_id:
             account = account_for_domain(domain.company_domain(email))
@@ -282,6 +296,8 @@ def contact_apply_traits(
     if changed:
         changed["updated_at"] = clock.now()
         Contact.objects.filter(pk=contact.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(contact, name, value)
         if "consent" in changed:
             consent_change_record(contact_id=contact.pk, consent=changed["consent"], at=at, evidence=evidence)
     return "email" in changed or "consent" in changed

@@ -90,6 +90,18 @@ class _Resolver:
                 self.by_email.update(_by_email(emails - set(self.by_email)))
             found = sorted({*self.known.values(), *self.by_email.values()})
             list(Contact.objects.select_for_update(no_key=True).filter(pk__in=found).order_by("pk").values_list("pk"))
+        # The rows of the contacts identify calls may be about, read once (after the locks): the
+        # traits are taken onto them (forgotten after a merge, which rewrites the kept one).
+        candidates = set()
+        for m in messages:
+            if m.type is EventType.IDENTIFY:
+                candidates |= {
+                    self.user(m.user_id) if m.user_id else None,
+                    self.by_email.get(m.email) if m.email else None,
+                    self.known.get((ANON, m.anonymous_id)) if m.anonymous_id else None,
+                }
+        candidates.discard(None)
+        self.rows: dict[int, Contact] = Contact.objects.in_bulk(candidates) if candidates else {}
         self.stored: set[Key] = set(self.known)  # ids that have an Identity row already
         # Contacts this batch creates wait under provisional (negative) ids until something needs
         # their row, then are inserted together (materialize()); usually once, at flush().
@@ -186,8 +198,9 @@ class _Resolver:
                 self.suspect(by_anonymous, target, f"a web form from this browser gave the email {m.email}")
         self.emails.pop(target, None)  # the traits may give the contact an email
         if created or contact_apply_traits(
-            contact_id=target, traits=m.traits, email=m.email, at=m.timestamp, evidence=self.evidence(m)
-        ):
+            contact_id=target, traits=m.traits, email=m.email, at=m.timestamp, evidence=self.evidence(m),
+            contact=self.rows.get(target), email_taken=bool(m.email) and m.email in self.by_email,
+        ):  # fmt: skip
             self.result.qualified.add(target)
         if m.email:
             self.by_email.setdefault(m.email, target)
@@ -308,6 +321,7 @@ class _Resolver:
     def merge(self, one: int, other: int) -> int:
         self.flush()  # the merge re-points stored rows: store this batch's first
         self.emails.clear()
+        self.rows.clear()
         older, newer = sorted(Contact.objects.filter(pk__in=[one, other]).order_by("created_at", "pk"), key=_age)
         kept = contact_merge(keep=older, drop=newer, acting_user=None)
         self.result.merged[newer.pk] = kept.pk
