@@ -126,3 +126,22 @@ def test_one_batch_folds_each_contacts_attribution() -> None:
         earlier,
         NOW - dt.timedelta(minutes=12),
     )
+
+
+def test_identify_calls_for_a_known_contact_in_one_batch_each_take_their_traits() -> None:
+    # given a known contact without an email
+    ada = Contact.objects.create(first_name="Ada", title="Analyst")
+    Identity.objects.create(kind="user", value="u-ada", contact=ada)
+    # when one batch identifies her twice, the second time with an email and a consent
+    batch = [
+        message("identify", 30, userId="u-ada", traits={"title": "VP", "phone": "+1 555 0100", "consent": True}),
+        message("identify", 20, userId="u-ada", traits={"title": "CMO", "consent": True, "email": "ada@acme.io"}),
+    ]
+    with clock.frozen(NOW):
+        record(batch, sent_with="test", received_at=NOW)
+    # then both calls' traits are on her, the later one winning, and the consent given twice is
+    # one change
+    ada.refresh_from_db()
+    assert (ada.title, ada.phone, ada.consent, ada.email) == ("CMO", "+1 555 0100", True, "ada@acme.io")
+    assert list(ConsentChange.objects.values_list("contact_id", "consent")) == [(ada.pk, True)]
+    assert Contact.objects.count() == 1
