@@ -17,10 +17,17 @@ class Cause(enum.StrEnum):
 class ScoreChange(models.Model):
     """One change of one contact's scores. Append-only: the score history reports and trends read."""
 
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="score_changes")
+    # No foreign-key constraints in the database and no index of their own (docs/adr/0018): the rows
+    # are appended in bulk for contacts the engine holds locked, the ORM still cascades and protects,
+    # and `(contact, at)` below finds a contact's rows.
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="score_changes", db_constraint=False, db_index=False
+    )
     at = models.DateTimeField(default=clock.now)
     cause = models.CharField(max_length=10)  # Cause
-    playbook_version = models.ForeignKey("playbook.PlaybookVersion", on_delete=models.PROTECT, related_name="+")
+    playbook_version = models.ForeignKey(
+        "playbook.PlaybookVersion", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     fit_score = models.IntegerField()
     fit_grade = models.CharField(max_length=1)
     interest_score = models.FloatField()
