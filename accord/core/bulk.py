@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -218,22 +219,25 @@ def write_frame(
     assert meta.pk is not None
     key = _column(meta.pk)
     frame = frame.sort(key)
-    fields = {_column(f): f for f in meta.concrete_fields}
-    if connection.vendor == "postgresql":
-        return _write_postgres(meta.db_table, fields, frame, key=key, columns=columns, insert=insert, guard=guard)
-    return _write_rows(meta.db_table, fields, frame, key=key, columns=columns, insert=insert, guard=guard)
+    target = _Target(meta.db_table, {_column(f): f for f in meta.concrete_fields}, key, columns, insert, guard)
+    return (_write_postgres if connection.vendor == "postgresql" else _write_rows)(target, frame)
 
 
-def _write_postgres(
-    table: str,
-    fields: Mapping[str, models.Field[Any, Any]],
-    frame: pl.DataFrame,
-    *,
-    key: str,
-    columns: Sequence[str],
-    insert: bool,
-    guard: tuple[str, str] | None,
-) -> list[int]:
+@dataclass(frozen=True)
+class _Target:
+    """Where and how `write_frame` writes."""
+
+    table: str
+    fields: Mapping[str, models.Field[Any, Any]]  # by column
+    key: str
+    columns: Sequence[str]
+    insert: bool
+    guard: tuple[str, str] | None
+
+
+def _write_postgres(into: _Target, frame: pl.DataFrame) -> list[int]:
+    table, fields, key, columns = into.table, into.fields, into.key, into.columns
+    insert, guard = into.insert, into.guard
     quote = connection.ops.quote_name
     names = [key, *columns, *([guard[1]] if guard else [])]
     kinds = [fields[key].db_type(connection), *(fields[c].db_type(connection) for c in columns)]
@@ -285,16 +289,8 @@ def _write_postgres(
     return written
 
 
-def _write_rows(
-    table: str,
-    fields: Mapping[str, models.Field[Any, Any]],
-    frame: pl.DataFrame,
-    *,
-    key: str,
-    columns: Sequence[str],
-    insert: bool,
-    guard: tuple[str, str] | None,
-) -> list[int]:
+def _write_rows(target: _Target, frame: pl.DataFrame) -> list[int]:
+    table, key, columns, insert, guard = target.table, target.key, target.columns, target.insert, target.guard
     quote = connection.ops.quote_name
     keys = frame[key].to_list()
     if guard:
