@@ -122,12 +122,13 @@ def test_heating_rises_equal_the_rule_over_every_row(db: Any, workspace: Any) ->
                 stored = (latest[2], latest[0]) if latest else None
             interest, scored_at = (stored[0], NOW - dt.timedelta(days=stored[1])) if stored else (None, None)
             kept = n % 2 == 0  # every other contact's rows keep the interest state, as rows written today do
-            contact = create_scored(
-                email=f"p{n}@acme.test",
-                scores={"interest_score": interest, "scored_at": scored_at, **state(kept, interest, scored_at)}
-                if stored
-                else None,
+            # stored as the engine stores it: the score clamped to the cap, the state not
+            scores = (
+                {"interest_score": scoring.clamp(interest), "scored_at": scored_at, **state(kept, interest, scored_at)}
+                if interest is not None
+                else None
             )
+            contact = create_scored(email=f"p{n}@acme.test", scores=scores)
             contacts.append(contact)
             for days_ago, previous, value in history:
                 changes.append(
