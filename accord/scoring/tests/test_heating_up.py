@@ -111,6 +111,8 @@ def expected(model: domain.Model, contacts: list[Contact], changes: list[ScoreCh
 @example(workspace=((20.0, 200.0, None), [([(0.0, None, 20.0)], "latest"), ([(0.0, 0.0, 19.99)], "latest")]))
 @example(workspace=((20.0, 200.0, None), [([(9.0, 0.0, 10.0), (9.0, 10.0, 15.0), (0.0, 15.0, 50.0)], "latest")]))
 @example(workspace=((20.0, 200.0, 10), [([(7.0, 0.0, 60.0)], "latest"), ([(7.0, 0.0, 60.0)], (60.0, 7.01))]))
+# A score stored at the cap: its state still reads more than the cap faded (the cap applies after).
+@example(workspace=((20.0, 50.0, None), [([(8.0, 0.0, 10.0), (1.0, 10.0, 200.0)], "latest")]))
 def test_heating_rises_equal_the_rule_over_every_row(db: Any, workspace: Any) -> None:
     knobs, people = workspace
     version, scoring = active_playbook(), model(*knobs)
