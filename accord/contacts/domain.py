@@ -231,10 +231,6 @@ SENIORITIES = ["individual", "manager", "director", "vp", "c_level"]
 Known = Callable[[str, int], bool]  # (field, id) -> whether the account or user it names exists
 
 
-def _anything(field: str, pk: int) -> bool:
-    return True
-
-
 ACCOUNT_FIELDS = (
     "name",
     "domain",
@@ -311,6 +307,19 @@ class _Cleaner:
         else:
             self.values[name] = value or (None if nullable else "")
 
+    def normalized(self, name: str, normalize: Callable[[str | None], str | None]) -> None:
+        """Text (or null) that `normalize` turns into its stored form, or refuses with a message."""
+        if name not in self.data:
+            return
+        raw = self.data[name]
+        if raw is not None and not isinstance(raw, str):
+            self.fail(name, "must be text")
+            return
+        try:
+            self.values[name] = normalize(raw)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+
     def user(self, name: str) -> None:
         if name not in self.data:
             return
@@ -368,20 +377,12 @@ class _Cleaner:
             raise InvalidInput(f"{path}: {message}", field=path, errors=self.errors)
 
 
-def contact_fields_clean(data: Mapping[str, Any], *, known: Known = _anything) -> dict[str, Any]:
+def contact_fields_clean(data: Mapping[str, Any], *, known: Known) -> dict[str, Any]:
     """A contact's fields as the API, the pages and imports accept them: normalised values, or
     InvalidInput with every (field, message). `known(field, id)` says whether the account or
-    owner an id names exists (the caller looks; by default any id is taken)."""
+    owner an id names exists (the caller looks)."""
     c = _Cleaner(data, EDITABLE_FIELDS, known)
-    if "email" in c.data:
-        raw = c.data["email"]
-        if raw is not None and not isinstance(raw, str):
-            c.fail("email", "must be text")
-        else:
-            try:
-                c.values["email"] = normalize_email(raw)
-            except ValueError as exc:
-                c.fail("email", str(exc))
+    c.normalized("email", normalize_email)
     for name in ("first_name", "last_name", "title", "phone"):
         c.text(name)
     for name in ("hubspot_id", "salesforce_lead_id", "salesforce_contact_id"):
@@ -417,7 +418,7 @@ def contact_fields_clean(data: Mapping[str, Any], *, known: Known = _anything) -
     return c.values
 
 
-def account_fields_clean(data: Mapping[str, Any], *, creating: bool, known: Known = _anything) -> dict[str, Any]:
+def account_fields_clean(data: Mapping[str, Any], *, creating: bool, known: Known) -> dict[str, Any]:
     """An account's fields as the API, the pages and imports accept them (`creating`: the name is
     required); InvalidInput with every (field, message) otherwise. `known` as for contacts."""
     c = _Cleaner(data, ACCOUNT_FIELDS, known)
@@ -425,15 +426,7 @@ def account_fields_clean(data: Mapping[str, Any], *, creating: bool, known: Know
         c.fail("name", "is required")
     c.text("name", required=True)
     c.text("industry")
-    if "domain" in c.data:
-        raw = c.data["domain"]
-        if raw is not None and not isinstance(raw, str):
-            c.fail("domain", "must be text")
-        else:
-            try:
-                c.values["domain"] = normalize_domain(raw)
-            except ValueError as exc:
-                c.fail("domain", str(exc))
+    c.normalized("domain", normalize_domain)
     if "employees" in c.data:
         value = c.data["employees"]
         if value is None:

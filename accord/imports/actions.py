@@ -27,16 +27,10 @@ from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts import domain as contacts_domain
-from accord.contacts.actions import property_definitions_ensure
-from accord.contacts.domain import (
-    ConsentSource,
-    PropertyObject,
-    PropertyType,
-    account_fields_clean,
-    contact_fields_clean,
-)
+from accord.contacts.actions import account_fields_clean, contact_fields_clean, property_definitions_ensure
+from accord.contacts.domain import ConsentSource, PropertyObject, PropertyType
 from accord.contacts.models import Account, ConsentChange, Contact
-from accord.contacts.queries import property_types, references_exist, suppressed
+from accord.contacts.queries import property_types, suppressed
 from accord.core import audit, bulk, clock
 from accord.core.errors import Conflict, InvalidInput
 from accord.imports import domain, reading
@@ -461,14 +455,14 @@ class _RowChecker:
             values = dict(row.record)
             if row.properties:
                 values["properties"] = row.properties
-            row.record = self._cleaned(row, values, _contact_fields, "", _CONTACT_IDENTITY)
+            row.record = self._cleaned(row, values, contact_fields_clean, "", _CONTACT_IDENTITY)
             if row.account:
-                row.account = self._cleaned(row, dict(row.account), _account_fields, "account.", ())
+                row.account = self._cleaned(row, dict(row.account), _account_update_fields, "account.", ())
         else:
             values = dict(row.record)
             if row.properties:
                 values["properties"] = row.properties
-            row.record = self._cleaned(row, values, _account_fields, "", ("name", *_ACCOUNT_IDENTITY))
+            row.record = self._cleaned(row, values, _account_update_fields, "", ("name", *_ACCOUNT_IDENTITY))
 
     @staticmethod
     def _cleaned(
@@ -490,12 +484,8 @@ class _RowChecker:
         return {}
 
 
-def _contact_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return contact_fields_clean(data, known=references_exist)
-
-
-def _account_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return account_fields_clean(data, creating=False, known=references_exist)
+def _account_update_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return account_fields_clean(data, creating=False)
 
 
 def _quoted(value: Any, message: str) -> tuple[str, str]:
