@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import itertools
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Role(enum.StrEnum):
@@ -30,6 +33,9 @@ class Capability(enum.StrEnum):
     USER_ADMIN = "user_admin"  # users, teams and API keys
     PERSONAL_DATA = "personal_data"  # export or erase everything Accord holds about one person
     AUDIT_READ = "audit_read"  # read the audit log: who changed what, when
+    HANDOFF_WORK = "handoff_work"  # accept, reject, recycle hand-offs and log touches (one's own)
+    HANDOFF_MANAGE = "handoff_manage"  # work anyone's hand-offs, reassign them, set reps away
+    DEAL_WRITE = "deal_write"  # create deals, win and lose them
 
 
 # What each capability lets a person do, in words for messages: "Only sales managers can …".
@@ -45,6 +51,9 @@ DESCRIPTIONS: dict[Capability, str] = {
     Capability.USER_ADMIN: "manage users, teams and API keys",
     Capability.PERSONAL_DATA: "export or erase everything Accord holds about a person",
     Capability.AUDIT_READ: "read the audit log",
+    Capability.HANDOFF_WORK: "work hand-offs",
+    Capability.HANDOFF_MANAGE: "reassign hand-offs and work other reps' hand-offs",
+    Capability.DEAL_WRITE: "create, win or lose deals",
 }
 
 # Each role as a person names a group of its users, for messages.
@@ -77,9 +86,14 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.STAGE_CHANGE,
             Capability.PLAYBOOK_DRAFT,
             Capability.PLAYBOOK_SIGN,
+            Capability.HANDOFF_WORK,
+            Capability.HANDOFF_MANAGE,
+            Capability.DEAL_WRITE,
         }
     ),
-    Role.SALES_REP: frozenset({Capability.CONTACT_WRITE, Capability.STAGE_CHANGE}),
+    Role.SALES_REP: frozenset(
+        {Capability.CONTACT_WRITE, Capability.STAGE_CHANGE, Capability.HANDOFF_WORK, Capability.DEAL_WRITE}
+    ),
     Role.VIEWER: frozenset(),
 }
 
@@ -198,3 +212,66 @@ def normalize_origin(raw: str) -> str:
     if not name or "*" in name or (port and not port.isdigit()):
         raise ValueError(f"{raw[:100]!r} is not an origin such as https://www.example.com or https://*.example.com")
     return text
+
+
+# --- a team's working hours ---------------------------------------------------------------------
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Weekday (0 = Monday) -> the day's open spans in minutes after midnight, in the team's time zone.
+WeeklyHours = dict[int, tuple[tuple[int, int], ...]]
+DEFAULT_HOURS: dict[str, list[list[str]]] = {day: [["09:00", "17:00"]] for day in DAYS[:5]}
+
+
+def parse_hours(data: object) -> WeeklyHours:
+    """{"mon": [["09:00", "17:00"]], …} -> WeeklyHours; ValueError naming the day and span.
+
+    Spans are "HH:MM" to "HH:MM" (24:00 ends a day), start before end, not overlapping; days not
+    named are closed."""
+    if not isinstance(data, dict):
+        raise ValueError("hours: must be a mapping of days (mon … sun) to spans such as [['09:00', '17:00']]")
+    hours: WeeklyHours = {}
+    for day, spans in data.items():
+        if day not in DAYS:
+            raise ValueError(f"hours.{str(day)[:20]}: unknown day; use {', '.join(DAYS)}")
+        if not isinstance(spans, list):
+            raise ValueError(f"hours.{day}: must be a list of [start, end] spans")
+        parsed: list[tuple[int, int]] = []
+        for index, span in enumerate(spans):
+            path = f"hours.{day}[{index}]"
+            if not isinstance(span, (list, tuple)) or len(span) != 2:
+                raise ValueError(f"{path}: must be [start, end], such as ['09:00', '17:00']")
+            start, end = _minutes(span[0], path), _minutes(span[1], path)
+            if start >= end:
+                raise ValueError(f"{path}: starts at or after it ends")
+            parsed.append((start, end))
+        parsed.sort()
+        for (_, end), (start, _) in itertools.pairwise(parsed):
+            if start < end:
+                raise ValueError(f"hours.{day}: spans overlap")
+        hours[DAYS.index(day)] = tuple(parsed)
+    return hours
+
+
+def _minutes(value: object, path: str) -> int:
+    if (
+        isinstance(value, str)
+        and len(value) == 5
+        and value[2] == ":"
+        and value.isascii()  # str.isdigit also holds for '²' and '٣', which int() refuses or reads
+        and value[:2].isdigit()
+        and value[3:].isdigit()
+    ):
+        h, m = int(value[:2]), int(value[3:])
+        if (h < 24 and m < 60) or (h == 24 and m == 0):
+            return h * 60 + m
+    raise ValueError(f"{path}: {str(value)[:20]!r} is not a time such as 09:00")
+
+
+def within_hours(hours: WeeklyHours, time_zone: str, at: dt.datetime) -> bool:
+    """Whether `at` falls in the open hours, read in `time_zone` (UTC when unknown)."""
+    try:
+        local = at.astimezone(ZoneInfo(time_zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = at.astimezone(dt.UTC)
+    minute = local.hour * 60 + local.minute
+    return any(start <= minute < end for start, end in hours.get(local.weekday(), ()))

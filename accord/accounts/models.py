@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
-from accord.accounts.domain import Capability, Role, Scope, Side, acts_for, can
+from accord.accounts.domain import DEFAULT_HOURS, Capability, Role, Scope, Side, WeeklyHours, acts_for, can, parse_hours
 from accord.core import clock
 
 
@@ -30,6 +30,10 @@ class User(AbstractBaseUser):
     # row that names its owner only by id finds them; learned from rows that give both.
     crm_ids = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    # Away (holiday, leave): routing skips the person from `away_from` to `away_until`, both
+    # included; one of them empty means open-ended on that side.
+    away_from = models.DateField(null=True, blank=True)
+    away_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
 
     USERNAME_FIELD = "email"
@@ -55,6 +59,10 @@ class User(AbstractBaseUser):
         return acts_for(self.role) if self.is_active else frozenset()
 
 
+def default_hours() -> dict[str, list[list[str]]]:
+    return {day: [list(span) for span in spans] for day, spans in DEFAULT_HOURS.items()}
+
+
 class Team(models.Model):
     """A group of users on one side of the funnel, with its own time zone and manager."""
 
@@ -62,6 +70,9 @@ class Team(models.Model):
     side = models.CharField(max_length=20, choices=[(s.value, s.value) for s in Side])
     time_zone = models.CharField(max_length=64, default="UTC")
     manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams")
+    # Working hours in the team's time zone ({"mon": [["09:00", "17:00"]], …}, accounts.domain.parse_hours):
+    # what a routing rule with `working_hours: true` respects.
+    hours = models.JSONField(default=default_hours, blank=True)
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
 
     class Meta:
@@ -69,6 +80,14 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def weekly_hours(self) -> WeeklyHours | None:
+        """The working hours, parsed (None when what is stored no longer parses: always open)."""
+        try:
+            return parse_hours(self.hours)
+        except ValueError:
+            return None
 
 
 class Membership(models.Model):

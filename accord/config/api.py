@@ -12,10 +12,12 @@ from accord import __version__
 from accord.accounts.api import router as accounts_router
 from accord.accounts.api_auth import KeyOrSession
 from accord.contacts.api import router as contacts_router
-from accord.core.errors import AccordError, InvalidInput, PermissionDenied
+from accord.core.errors import AccordError, Conflict, InvalidInput, PermissionDenied
 from accord.core.refusals import log_refusal
 from accord.core.schemas import OrjsonParser
+from accord.deals.api import router as deals_router
 from accord.lifecycle.api import router as lifecycle_router
+from accord.lifecycle.handoff_api import router as handoff_router
 from accord.playbook.api import router as playbook_router
 from accord.scoring.api import router as scoring_router
 from accord.trust.api import router as trust_router
@@ -80,6 +82,8 @@ def accord_error(request: HttpRequest, exc: AccordError) -> HttpResponse:
         body["field"] = exc.field
     if isinstance(exc, InvalidInput) and exc.errors:
         body["errors"] = [{"field": path, "message": message} for path, message in exc.errors]
+    if isinstance(exc, Conflict) and exc.current is not None:
+        body["current"] = exc.current
     response = api.create_response(request, body, status=exc.status)
     if isinstance(exc, PermissionDenied):
         log_refusal(request, response, exc.message)
@@ -154,6 +158,8 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 api.add_router("/v1", accounts_router)
 api.add_router("/v1", contacts_router)
 api.add_router("/v1", lifecycle_router)
+api.add_router("/v1", handoff_router)
+api.add_router("/v1", deals_router)
 api.add_router("/v1", playbook_router)
 api.add_router("/v1", scoring_router)
 api.add_router("/v1", trust_router)

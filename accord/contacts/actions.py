@@ -15,7 +15,7 @@ from django.forms.models import model_to_dict
 from accord.accounts.actions import require
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
-from accord.contacts import domain
+from accord.contacts import domain, signals
 from accord.contacts.models import (
     Account,
     ConsentChange,
@@ -181,6 +181,7 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         # it next recomputes it in full, even if the refresh queued below were lost.
         Score.objects.filter(contact=keep).update(score_version=None)
         keep.save()
+        signals.merged.send(sender=Contact, keep=keep, dropped_id=dropped_id)
         ContactMerge.objects.create(kept=keep, dropped_id=dropped_id, snapshot=snapshot, merged_by=acting_user)
         audit.record(
             action="contact_merge",

@@ -28,6 +28,7 @@ class Account(models.Model):
     created_at = models.DateTimeField(default=clock.now)  # the source system's, when imported
     updated_at = models.DateTimeField(default=clock.now)
     imported_at = models.DateTimeField(null=True, blank=True)
+    customer_since = models.DateTimeField(null=True, blank=True)  # when its first deal was won
 
     class Meta:
         ordering = ["name"]
@@ -81,6 +82,10 @@ class Contact(models.Model):
     first_offer = models.CharField(max_length=255, blank=True)  # the first asset they filled a form for
     last_offer = models.CharField(max_length=255, blank=True)
     forms_submitted = models.PositiveIntegerField(default=0)
+    # How many deals the contact is on, open and won: kept by the deals app in the deal's own
+    # transaction, read by the opportunity and customer stages' entry criteria (ADR 0019).
+    open_deals = models.PositiveIntegerField(default=0)
+    won_deals = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(default=clock.now, db_index=True)  # the source system's, when imported
     updated_at = models.DateTimeField(default=clock.now)

@@ -33,9 +33,15 @@ class NotFound(AccordError):
 
 
 class Conflict(AccordError):
-    """The input is well formed but the current state does not allow it (an illegal move)."""
+    """The input is well formed but the current state does not allow it (an illegal move).
+    `current`, when given, is the state the caller lost to (a hand-off someone else accepted),
+    shown to them with the message."""
 
     status = 409
+
+    def __init__(self, message: str, *, field: str | None = None, current: dict[str, object] | None = None) -> None:
+        super().__init__(message, field=field)
+        self.current = current
 
 
 class PermissionDenied(AccordError):

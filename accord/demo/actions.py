@@ -1,6 +1,8 @@
 """Writes of the demo workspace: its people and teams and the playbook's second version in one
-transaction; then the campaign calendar, accounts, contacts, their stage history, events and
-identities in bulk, and their scores, in a second one."""
+transaction; then the campaign calendar, accounts, contacts, their stage history, hand-offs,
+deals, events and identities in bulk, and their scores, in a second one. History rows
+(StageChange, HandoffChange, DealChange) are built by the product's event builders where it has
+them, and each is inserted once, never updated."""
 
 from __future__ import annotations
 
@@ -15,23 +17,25 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 
 from accord.accounts.actions import team_add_member, team_create
-from accord.accounts.domain import Role
 from accord.accounts.models import Membership, Team, User
 from accord.campaigns.models import Campaign
 from accord.contacts.models import Account, Contact
-from accord.contacts.queries import contact_facts
 from accord.core import bulk, clock
+from accord.deals import events as deal_events
+from accord.deals.actions import deal_snapshot as deal_shown
+from accord.deals.models import Deal, DealChange, DealContact
 from accord.demo import queries
-from accord.demo.domain import journeys, people
+from accord.demo.domain import people, sales
 from accord.demo.domain import playbook as story
 from accord.demo.domain.campaigns import CampaignSeed
 from accord.demo.domain.journeys import Era
 from accord.demo.domain.plan import Plan, plan
+from accord.demo.domain.sales import HandoffSeed, Staff
 from accord.demo.domain.workspace import PersonSeed
-from accord.lifecycle.models import StageChange
+from accord.lifecycle import events as handoff_events
+from accord.lifecycle.models import Handoff, HandoffChange, StageChange, Touch
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
 from accord.playbook.models import PlaybookVersion, VersionStatus
-from accord.playbook.queries import active_playbook
 from accord.scoring.rescore import rescore
 from accord.tracking.campaigns import forget as forget_campaigns
 from accord.tracking.domain import Message
@@ -58,6 +62,8 @@ class DemoResult:
     campaigns: int = 0
     events: int = 0
     identities: int = 0
+    handoffs: int = 0
+    deals: int = 0
     playbook_version: PlaybookVersion | None = None  # the version the demo created, if it did
     scored: int = 0  # contacts the scoring engine scored
     seconds: float = 0.0
@@ -77,6 +83,8 @@ class DemoResult:
             + self.campaigns
             + self.events
             + self.identities
+            + self.handoffs
+            + self.deals
         )
 
 
@@ -97,7 +105,7 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
     before = queries.marks()
     with transaction.atomic():
         users = _users(now, result)
-        _teams(users, now, result)
+        team_ids = _teams(users, now, result)
         result.playbook_version = _playbook(users, now, result)
     with transaction.atomic():
         taken_emails = {e for e in Contact.objects.values_list("email", flat=True).iterator() if e}
@@ -113,9 +121,13 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
             taken_domains=taken_domains,
             salt=f"after-event-{last_event}:" if last_event else "",
             progress=(lambda n: progress("Planning", n, contacts)) if progress else None,
+            staff=_staff(users, team_ids, now),
+            prior=_prior_handoffs(),
         )
         campaigns = _campaigns(the_plan.campaigns, users[people.MARKETING], now, result)
-        messages, latest = _write(the_plan, users, (lambda n: progress("Writing", n, contacts)) if progress else None)
+        messages, latest = _write(
+            the_plan, users, team_ids, (lambda n: progress("Writing", n, contacts)) if progress else None
+        )
         messages += [(m, None) for m in the_plan.strays]
         total = len(messages)
         _write_events(messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None)
@@ -128,11 +140,12 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
             progress=(lambda done, total: progress("Scoring", done, total)) if progress else None,
             rules_at=_qualified_at(latest, now),
         )
-        _route_new_mqls([pk for pk, stage in scored.moved.items() if stage == "mql"])
+        _owners_of_new_mqls([pk for pk, stage in scored.moved.items() if stage == "mql"])
         result.scored = scored.contacts
     written = queries.written_since(before)
     result.contacts, result.accounts, result.stage_changes = written.contacts, written.accounts, written.stage_changes
     result.events, result.identities, result.audit_entries = written.events, written.identities, written.audit_entries
+    result.handoffs, result.deals = written.handoffs, written.deals
     result.by_stage = dict(written.by_stage)
     result.seconds = time.perf_counter() - started
     return result
@@ -152,18 +165,30 @@ def _qualified_at(latest: Mapping[int, dt.datetime], now: dt.datetime) -> Callab
     return at
 
 
-def _route_new_mqls(ids: list[int]) -> None:
-    """Today's MQLs by the engine get a rep by the playbook's routing rules, as the journeys' do."""
+def _owners_of_new_mqls(ids: list[int]) -> None:
+    """Today's MQLs by the engine were routed by the product as the stage rules moved them; each
+    is owned, as the journeys' contacts are, by the rep its hand-off went to (none: in a queue)."""
     if not ids:
         return
-    playbook = active_playbook().playbook
-    router = journeys.Router()
-    by_email = {u.email: u for u in User.objects.filter(role=Role.SALES_REP)}
-    now = clock.now()
-    for contact in Contact.objects.select_related("account", "owner").filter(pk__in=ids).order_by("pk"):
-        rep = by_email.get(router.route(playbook, contact_facts(contact, now=now)))
-        if rep is not None and rep != contact.owner:
-            Contact.objects.filter(pk=contact.pk).update(owner=rep)
+    routed = Handoff.objects.filter(contact_id__in=ids, state=Handoff.State.OPEN).exclude(owner=None)
+    for contact_id, owner_id in routed.values_list("contact_id", "owner_id"):
+        Contact.objects.filter(pk=contact_id).update(owner_id=owner_id)
+
+
+def _staff(users: dict[str, User], team_ids: dict[str, int], now: dt.datetime) -> Staff:
+    """The teams and reps the plan's routing chooses among, with their ids and away dates."""
+    away = {email: (u.away_from, u.away_until) for email, u in users.items()}
+    return sales.staff({email: u.pk for email, u in users.items()}, team_ids, today=now.date(), away=away)
+
+
+def _prior_handoffs() -> list[HandoffSeed]:
+    """The workspace's own hand-offs, as routing counts them (their owner, when assigned, when ended)."""
+    rows = Handoff.objects.exclude(owner=None).exclude(assigned_at=None)
+    return [
+        HandoffSeed(at=assigned_at, owner=email, closed_at=closed_at)
+        for email, assigned_at, closed_at in rows.values_list("owner__email", "assigned_at", "closed_at")
+        if assigned_at is not None
+    ]
 
 
 def _users(now: dt.datetime, result: DemoResult) -> dict[str, User]:
@@ -179,13 +204,19 @@ def _users(now: dt.datetime, result: DemoResult) -> dict[str, User]:
     if created:
         since = now - dt.timedelta(days=STAFF_SINCE_DAYS)
         User.objects.filter(pk__in=created).update(password=make_password(people.DEMO_PASSWORD), created_at=since)
+        for user in existing.values():
+            if user.pk in created and user.email in people.AWAY:
+                user.away_from, user.away_until = sales.away_dates(user.email, now.date())
+                user.save(update_fields=["away_from", "away_until"])
     result.users = len(created)
     return existing
 
 
-def _teams(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None:
-    """The demo teams, created and joined (on the clock) when the team started using Accord."""
+def _teams(users: dict[str, User], now: dt.datetime, result: DemoResult) -> dict[str, int]:
+    """The demo teams, created and joined (on the clock) when the team started using Accord; their
+    ids by name."""
     since = now - dt.timedelta(days=STAFF_SINCE_DAYS)
+    ids: dict[str, int] = {}
     for demo in people.TEAMS:
         with clock.frozen(since):
             team = Team.objects.filter(name=demo.name).first()
@@ -202,6 +233,8 @@ def _teams(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None
             for email in demo.members:
                 team_add_member(team=team, user=users[email], acting_user=None)
             result.memberships += Membership.objects.filter(team=team).count() - before
+            ids[demo.name] = team.pk
+    return ids
 
 
 def _playbook(users: dict[str, User], now: dt.datetime, result: DemoResult) -> PlaybookVersion | None:
@@ -377,14 +410,19 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def _write(
-    the_plan: Plan, users: dict[str, User], progress: Callable[[int], None] | None
+    the_plan: Plan, users: dict[str, User], team_ids: dict[str, int], progress: Callable[[int], None] | None
 ) -> tuple[list[tuple[Message, int | None]], dict[int, dt.datetime]]:
-    """Accounts, contacts, stage changes and identities. Returns each contact's messages with its
-    id, and each contact's latest message time by id."""
+    """Accounts, contacts, stage changes, hand-offs, deals and identities. Returns each contact's
+    messages with its id, and each contact's latest message time by id."""
     messages: list[tuple[Message, int | None]] = []
     latest: dict[int, dt.datetime] = {}
     versions = {v.number: v.pk for v in PlaybookVersion.objects.all()}
     user_ids = {email: u.pk for email, u in users.items()}
+    customer_since: dict[int, dt.datetime] = {}  # company index -> its first won deal
+    for p in the_plan.people:
+        for deal in p.deals:
+            if deal.stage == "won" and p.company is not None and deal.closed_at is not None:
+                customer_since[p.company] = min(customer_since.get(p.company, deal.closed_at), deal.closed_at)
     accounts = _insert(
         Account,
         [
@@ -399,8 +437,9 @@ def _write(
                 "properties": {"segment": c.segment},
                 "created_at": c.created_at,
                 "updated_at": c.created_at,
+                "customer_since": customer_since.get(index),
             }
-            for c in the_plan.companies
+            for index, c in enumerate(the_plan.companies)
         ],
     )
     for chunk in _chunks(the_plan.people, CHUNK):
@@ -426,12 +465,14 @@ def _write(
                     "reengage_on": last.reengage_on if last else None,
                     "playbook_version_id": versions[last.version] if last else None,
                     **_attribution(p),
+                    "open_deals": sum(1 for d in p.deals if d.stage == "open"),
+                    "won_deals": sum(1 for d in p.deals if d.stage == "won"),
                     "created_at": p.created_at,
                     "updated_at": last.at if last else p.created_at,
                 }
             )
         ids = _insert(Contact, rows)
-        _insert(
+        change_ids = _insert(
             StageChange,
             [
                 {
@@ -452,6 +493,13 @@ def _write(
                 for m in p.moves
             ],
         )
+        moves: list[list[int]] = []
+        taken = 0
+        for p in chunk:
+            moves.append(change_ids[taken : taken + len(p.moves)])
+            taken += len(p.moves)
+        _write_handoffs(chunk, ids, moves, users, versions)
+        _write_deals(chunk, ids, accounts, users)
         _insert(
             Identity,
             [
@@ -467,6 +515,194 @@ def _write(
         if progress is not None:
             progress(len(rows))
     return messages, latest
+
+
+_ENDS = {
+    "accepted": HandoffChange.Kind.ACCEPTED,
+    "rejected": HandoffChange.Kind.REJECTED,
+    "recycled": HandoffChange.Kind.RECYCLED,
+}
+
+
+def _write_handoffs(
+    chunk: Sequence[PersonSeed],
+    contact_ids: Sequence[int],
+    move_ids: Sequence[Sequence[int]],
+    users: dict[str, User],
+    versions: dict[int, int],
+) -> None:
+    """The people's hand-offs, their touches and their history: routed (or queued) when the
+    contact entered the MQL stage, each touch as the rep logged it, and how it ended."""
+    planned = [
+        (h, pk, moves[h.move]) for p, pk, moves in zip(chunk, contact_ids, move_ids, strict=True) for h in p.handoffs
+    ]
+    if not planned:
+        return
+    ids = _insert(
+        Handoff,
+        [
+            {
+                "contact_id": pk,
+                "stage_change_id": change_id,
+                "owner_id": users[h.owner].pk if h.owner else None,
+                "team_id": h.team_id,
+                "rule": h.rule,
+                "method": h.method,
+                "trace": h.trace,
+                "priority": h.priority,
+                "quadrant": h.quadrant,
+                "playbook_version_id": versions[h.version],
+                "state": h.state,
+                "created_at": h.at,
+                "assigned_at": h.at if h.owner else None,
+                "first_touch_at": min((t.at for t in h.touches), default=None),
+                "touches": len(h.touches),
+                "closed_at": h.closed_at,
+                "closed_by_id": users[h.closed_by].pk if h.closed_by else None,
+                "reason": h.reason,
+                "note": h.note,
+                "reengage_on": h.reengage_on,
+            }
+            for h, pk, change_id in planned
+        ],
+    )
+    rows = [
+        Handoff(
+            pk=pk,
+            contact_id=contact_id,
+            owner_id=users[h.owner].pk if h.owner else None,
+            team_id=h.team_id,
+            rule=h.rule,
+            method=h.method,
+        )
+        for (h, contact_id, _), pk in zip(planned, ids, strict=True)
+    ]
+    touched = [(handoff, h, t) for handoff, (h, _, _) in zip(rows, planned, strict=True) for t in h.touches]
+    touch_ids = _insert(
+        Touch,
+        [
+            {
+                "contact_id": handoff.contact_id,
+                "handoff_id": handoff.pk,
+                "user_id": handoff.owner_id,
+                "channel": t.channel,
+                "outcome": t.outcome,
+                "note": t.note,
+                "at": t.at,
+            }
+            for handoff, _, t in touched
+        ],
+    )
+    logged: dict[int, list[HandoffChange]] = {}
+    for (handoff, h, t), touch_id in zip(touched, touch_ids, strict=True):
+        assert h.owner is not None
+        logged.setdefault(handoff.pk, []).append(
+            handoff_events.handoff_change(
+                handoff,
+                HandoffChange.Kind.TOUCHED,
+                at=t.at,
+                by_user=users[h.owner],
+                note=t.note,
+                details={"touch": touch_id, "channel": t.channel, "outcome": t.outcome},
+            )
+        )
+    history: list[HandoffChange] = []
+    for handoff, (h, _, _) in zip(rows, planned, strict=True):
+        history.append(handoff_events.handoff_routed(handoff, at=h.at))
+        history += logged.get(handoff.pk, [])
+        if h.state in _ENDS and h.closed_at is not None and h.closed_by is not None:
+            history.append(
+                handoff_events.handoff_closed(
+                    handoff,
+                    _ENDS[h.state],
+                    at=h.closed_at,
+                    by_user=users[h.closed_by],
+                    stage=h.to_stage,
+                    reason=h.reason,
+                    note=h.note,
+                )
+            )
+    _insert(HandoffChange, [_fields(change) for change in history])
+
+
+def _write_deals(
+    chunk: Sequence[PersonSeed], contact_ids: Sequence[int], accounts: Sequence[int], users: dict[str, User]
+) -> None:
+    """The people's deals, each with its primary contact and its history: created, then won or lost."""
+    planned = [(d, p, pk) for p, pk in zip(chunk, contact_ids, strict=True) for d in p.deals]
+    if not planned:
+        return
+    rows = [
+        {
+            "name": d.name,
+            "amount": d.amount,
+            "currency": d.currency,
+            "expected_close": d.expected_close,
+            "stage": d.stage,
+            "loss_reason": d.loss_reason,
+            "loss_note": d.loss_note,
+            "owner_id": users[d.owner].pk,
+            "account_id": accounts[p.company] if p.company is not None else None,
+            "primary_contact_id": pk,
+            # Where the primary contact came from, as the deal's creation reads it: the first touch.
+            "source": _attribution(p).get("first_source", ""),
+            "campaign": _attribution(p).get("first_campaign", ""),
+            "created_at": d.created_at,
+            "created_by_id": users[d.owner].pk,
+            "closed_at": d.closed_at,
+            "updated_at": d.closed_at or d.created_at,
+        }
+        for d, p, pk in planned
+    ]
+    ids = _insert(Deal, rows)
+    _insert(
+        DealContact,
+        [
+            {"deal_id": deal_id, "contact_id": pk, "added_at": d.created_at}
+            for (d, _, pk), deal_id in zip(planned, ids, strict=True)
+        ],
+    )
+    history: list[DealChange] = []
+    for (d, _, _), deal_id in zip(planned, ids, strict=True):
+        rep = users[d.owner]
+        opened = Deal(
+            pk=deal_id,
+            name=d.name,
+            amount=d.amount,
+            currency=d.currency,
+            expected_close=d.expected_close,
+            owner_id=rep.pk,
+            stage=Deal.Stage.OPEN,
+        )
+        history.append(
+            deal_events.deal_change(
+                opened, DealChange.Kind.CREATED, at=d.created_at, by_user=rep, after=deal_shown(opened)
+            )
+        )
+        if d.stage == "won" and d.closed_at is not None:
+            history.append(
+                deal_events.deal_change(
+                    opened,
+                    DealChange.Kind.WON,
+                    at=d.closed_at,
+                    by_user=rep,
+                    before={"stage": "open"},
+                    after={"stage": "won"},
+                )
+            )
+        elif d.stage == "lost" and d.closed_at is not None:
+            after = {"stage": "lost", "reason": d.loss_reason, "note": d.loss_note}
+            history.append(
+                deal_events.deal_change(
+                    opened, DealChange.Kind.LOST, at=d.closed_at, by_user=rep, before={"stage": "open"}, after=after
+                )
+            )
+    _insert(DealChange, [_fields(change) for change in history])
+
+
+def _fields(row: models.Model) -> dict[str, Any]:
+    """An unsaved model's values by attname (its id left to the database): a row for `_insert`."""
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if not f.primary_key}
 
 
 def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:

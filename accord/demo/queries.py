@@ -10,8 +10,9 @@ from django.db.models import Count, Max, Model
 from accord.accounts.models import Membership, Team, User
 from accord.contacts.models import Account, Contact
 from accord.core.models import AuditEntry
+from accord.deals.models import Deal
 from accord.demo.domain import people
-from accord.lifecycle.models import StageChange
+from accord.lifecycle.models import Handoff, StageChange
 from accord.tracking.models import Event, Identity
 
 
@@ -38,6 +39,8 @@ class Marks:
     events: int
     identities: int
     audit_entries: int
+    handoffs: int
+    deals: int
 
 
 _TABLES: dict[str, type[Model]] = {
@@ -47,6 +50,8 @@ _TABLES: dict[str, type[Model]] = {
     "events": Event,
     "identities": Identity,
     "audit_entries": AuditEntry,
+    "handoffs": Handoff,
+    "deals": Deal,
 }
 
 
@@ -61,6 +66,8 @@ class Written:
     events: int
     identities: int
     audit_entries: int
+    handoffs: int
+    deals: int
     by_stage: tuple[tuple[str, int], ...]  # the new contacts by the stage they are in, largest first
 
 

@@ -17,7 +17,7 @@ from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
 from accord.core import audit, bulk, clock
 from accord.core.errors import Conflict, InvalidInput
-from accord.lifecycle import domain
+from accord.lifecycle import domain, handoffs
 from accord.lifecycle.models import StageChange
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
@@ -124,6 +124,8 @@ def contacts_apply_rules(
     StageChange.objects.bulk_create(changes)
     moved = ["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"]
     bulk.update_rows(Contact, [(contact, set(moved)) for contact, _, _, _ in planned])
+    handoffs.moved([(c, change) for (c, _, _, _), change in zip(planned, changes, strict=True)],
+                   version=version, now=now, by_user=None)  # fmt: skip
     return {change.contact_id: change for change in changes}
 
 
@@ -137,6 +139,7 @@ def _move(
     note: str = "",
     reengage_on: dt.date | None = None,
     details: Mapping[str, Any] | None = None,
+    reason_list: str | None = None,
 ) -> StageChange:
     if not isinstance(to_stage, str) or not to_stage:
         raise InvalidInput("stage: is required", field="stage")
@@ -162,6 +165,7 @@ def _move(
                 note=note,
                 reengage_on=reengage_on,
                 today=now.date(),
+                reason_list=reason_list,
             )
         except domain.UnknownStage as exc:
             raise InvalidInput(exc.message, field="stage") from None
@@ -178,6 +182,7 @@ def _move(
             )  # fmt: skip
         _moved(locked, to_stage, move, version=version, now=now)
         locked.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
+        handoffs.moved([(locked, change)], version=version, now=now, by_user=user)
     contact.stage, contact.stage_changed_at, contact.playbook_version = locked.stage, now, version
     contact.reengage_on = locked.reengage_on
     return change
@@ -236,6 +241,9 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: User | None) -> 
         # deadlock; the dropped contact's stage is read under the lock, before the merge deletes it.
         locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])}
         dropped = locked.get(drop.pk)
+        if handoffs.open_handoff(keep.pk) is not None:  # one open hand-off per person: the kept one's
+            handoffs.close_open([drop.pk], stage_of={}, playbook=active_playbook().playbook, now=clock.now(),
+                                by_user=acting_user)  # fmt: skip
         merged = contacts_actions.contact_merge(keep=keep, drop=drop, acting_user=acting_user)
         assert dropped is not None  # contact_merge refuses a contact that no longer exists
         _merge_move(contact=merged, dropped=dropped, acting_user=acting_user)
@@ -269,6 +277,7 @@ def _merge_move(*, contact: Contact, dropped: Contact, acting_user: User | None)
     contact.stage, contact.stage_changed_at, contact.playbook_version = move.to_stage, now, version
     contact.reengage_on, contact.updated_at = reengage_on, now
     contact.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
+    handoffs.moved([(contact, change)], version=version, now=now, by_user=acting_user)
     return change
 
 
@@ -329,3 +338,27 @@ def stage_history_import(
     ]
     bulk.update_rows(Contact, [(contact, {"stage", "stage_changed_at", "playbook_version"}) for contact in ended])
     return len(rows)
+
+
+def contact_move_by_deal(*, contact: Contact, to_stage: str, acting_user: User) -> StageChange:
+    """A deal moves its contact forward (to opportunity, to customer): a person's move, made by the
+    deal's writer, checked against the entry criteria the deal has just made true."""
+    return _move(contact=contact, to_stage=to_stage, actor=domain.Actor(sides=acting_user.acts_for()),
+                 user=acting_user)  # fmt: skip
+
+
+def contact_hand_back(
+    *,
+    contact: Contact,
+    to_stage: str,
+    acting_user: User,
+    reason: str,
+    note: str = "",
+    reengage_on: dt.date | None = None,
+    reason_list: str,
+) -> StageChange:
+    """Hand a contact back (a rejected or recycled hand-off, a lost deal) with a reason from
+    `reason_list` of the playbook rather than the stage's own list."""
+    return _move(contact=contact, to_stage=to_stage, actor=domain.Actor(sides=acting_user.acts_for()),
+                 user=acting_user, reason=reason, note=note, reengage_on=reengage_on,
+                 reason_list=reason_list)  # fmt: skip

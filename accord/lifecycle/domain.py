@@ -8,6 +8,7 @@ a move depends on which side owns the stages involved. Pure code: no Django, `no
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Mapping
@@ -180,9 +181,14 @@ def check_move(
     note: str = "",
     reengage_on: dt.date | None = None,
     today: dt.date,
+    reason_list: str | None = None,
 ) -> Move:
-    """Check one move against the table, the actor, the reason rules and the entry criteria."""
+    """Check one move against the table, the actor, the reason rules and the entry criteria.
+    `reason_list` names the playbook list a hand-back's reason comes from instead of the table's
+    (a rejected hand-off goes to recycled or disqualified with a reject reason)."""
     row = transition(playbook, from_key, to_key)
+    if reason_list is not None and row.kind is MoveKind.HAND_BACK:
+        row = dataclasses.replace(row, reason_list=reason_list)
     target = playbook.stage(to_key)
     assert target is not None
     if actor.is_rule:

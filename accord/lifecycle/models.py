@@ -37,3 +37,125 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id}: {self.from_stage or '—'} → {self.to_stage} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Handoff(models.Model):
+    """A contact handed from marketing to sales: written, routed, in the transaction of the move
+    into the MQL stage; worked by its owner (accept, reject, recycle); one open per contact."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+        RECYCLED = "recycled"
+        CLOSED = "closed"  # ended without a rep's answer: merged into another contact's, or moved back
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="handoffs")
+    stage_change = models.ForeignKey(StageChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
+    )  # None: in the team's queue
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs")
+    rule = models.CharField(max_length=100)  # the routing rule that matched ("default")
+    method = models.CharField(max_length=20)  # playbook.domain.routing.Method that chose
+    trace = models.JSONField(default=dict)  # lifecycle.routing.Decision.as_dict()
+    priority = models.CharField(max_length=10)  # high, normal, low
+    quadrant = models.CharField(max_length=20, blank=True)  # the contact's quadrant when handed over
+    playbook_version = models.ForeignKey("playbook.PlaybookVersion", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(default=clock.now)  # when the contact became an MQL
+    assigned_at = models.DateTimeField(null=True, blank=True)  # when its current owner got it
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    touches = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=40, blank=True)  # the reject or recycle reason
+    note = models.TextField(blank=True)
+    reengage_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact"], condition=models.Q(state="open"), name="handoff_one_open")
+        ]
+        indexes = [
+            models.Index(fields=["owner", "state", "created_at"]),
+            models.Index(fields=["team", "state", "created_at"]),
+            models.Index(fields=["state", "created_at"]),
+            models.Index(fields=["owner", "assigned_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"hand-off {self.pk} of contact {self.contact_id} ({self.state})"
+
+
+class HandoffChange(models.Model):
+    """One step in a hand-off's life. Append-only."""
+
+    class Kind(models.TextChoices):
+        ROUTED = "routed"  # assigned by routing
+        QUEUED = "queued"  # nobody available: in the team's queue
+        REASSIGNED = "reassigned"  # a manager gave it to someone else, with a reason
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+        RECYCLED = "recycled"
+        TOUCHED = "touched"  # a call, an email, a meeting…
+        CLOSED = "closed"  # ended without a rep's answer: the contact left the MQL stage otherwise
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(default=clock.now)
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=40, blank=True)
+    note = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["handoff", "at"]), models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of hand-off {self.handoff_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Touch(models.Model):
+    """A rep's attempt to reach a contact: a call, an email, a meeting, a LinkedIn message."""
+
+    class Channel(models.TextChoices):
+        CALL = "call"
+        EMAIL = "email"
+        MEETING = "meeting"
+        LINKEDIN = "linkedin"
+
+    class Outcome(models.TextChoices):
+        CONNECTED = "connected"
+        LEFT_MESSAGE = "left_message"
+        NO_ANSWER = "no_answer"
+        REPLIED = "replied"
+        MEETING_BOOKED = "meeting_booked"
+        BOUNCED = "bounced"
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="touches")
+    handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["contact", "at"]), models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to contact {self.contact_id} ({self.outcome})"

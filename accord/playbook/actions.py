@@ -7,7 +7,7 @@ from django.db.models import Max
 
 from accord.accounts.actions import require
 from accord.accounts.domain import Capability, Side, refusal, signs_for
-from accord.accounts.models import User
+from accord.accounts.models import Team, User
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 from accord.core.tasks import after_commit
@@ -24,6 +24,27 @@ def playbook_parse(source: str) -> Playbook:
         first = f"{exc.errors[0][0]}: {exc.errors[0][1]}"
         more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
         raise InvalidInput(f"the playbook is not valid: {first}{more}", errors=exc.errors) from None
+
+
+def routing_unknowns(playbook: Playbook, *, before: Playbook | None = None) -> list[tuple[str, str]]:
+    """The teams and people the routing section names that this workspace does not have, each with
+    its path (a document alone cannot know them), leaving out those the version in force (`before`)
+    names already: a version may not bring in a team or a person Accord does not have, but a
+    workspace that has not set its teams up yet can still change its scoring rules. A hand-off
+    routed to a team that does not exist waits, unassigned, for a manager."""
+    plan = playbook.routing
+    old = before.routing if before is not None else None
+    problems: list[tuple[str, str]] = []
+    known_teams = set(Team.objects.values_list("name", flat=True)) | (old.teams() if old else set())
+    for index, rule in enumerate((*plan.rules, plan.default)):
+        path = "routing.default.team" if rule is plan.default else f"routing.rules[{index}].team"
+        if rule.team and rule.team not in known_teams:
+            problems.append((path, f"no team is named {rule.team!r}"))
+    named = plan.people()
+    known = set(User.objects.filter(email__in=list(named), is_active=True).values_list("email", flat=True))
+    known |= set(old.people()) if old else set()
+    problems += [(path, f"no active user has the email {email}") for email, path in named.items() if email not in known]
+    return problems
 
 
 def playbook_draft_create(*, source: str, note: str = "", acting_user: User | None) -> PlaybookVersion:
@@ -113,6 +134,14 @@ def playbook_activate(*, version: PlaybookVersion, acting_user: User | None) -> 
         if orphaned:
             listing = ", ".join(f"{key} ({n} contacts)" for key, n in sorted(orphaned.items()))
             raise Conflict(f"version {version.number} drops stages that contacts are in: {listing}")
+        unknown = routing_unknowns(version.playbook, before=current.playbook if current is not None else None)
+        if unknown:
+            first = f"{unknown[0][0]}: {unknown[0][1]}"
+            more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+            raise InvalidInput(
+                f"version {version.number} routes to people or teams Accord does not have: {first}{more}",
+                errors=unknown,
+            )
         now = clock.now()
         if current is not None:
             current.status, current.retired_at = VersionStatus.RETIRED, now

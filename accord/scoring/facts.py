@@ -13,7 +13,8 @@ what these columns give for the same contact, fact by fact.
 Derived facts: `contact.email_domain` is the text after the email's last "@" (the whole email
 without one; "" without an email), as `Contact.email_domain`; `contact.days_in_stage` is whole
 days since `stage_changed_at`, rounded down — `(now - stage_changed_at).days` — from the time in
-microseconds, so the division is exact.
+microseconds, so the division is exact; `contact.nurture_stopped` is whether the contact is on an
+open or a won deal (marketing stops nurturing once sales has an opportunity).
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ PROFILE: dict[str, Fact] = {
     "contact.consent": Fact("consent", pl.Boolean),
     "contact.owner": _category("owner__email"),
     "contact.forms_submitted": Fact("forms_submitted", pl.Int64),
+    "contact.open_deals": Fact("open_deals", pl.Int64),
+    "contact.won_deals": Fact("won_deals", pl.Int64),
     "contact.first_source": _category("first_source"),
     "contact.first_medium": _category("first_medium"),
     "contact.first_campaign": _category("first_campaign"),
@@ -116,6 +119,7 @@ PROFILE: dict[str, Fact] = {
 DERIVED: dict[str, tuple[str, ...]] = {
     "contact.email_domain": ("contact.email",),
     "contact.days_in_stage": ("_stage_changed",),
+    "contact.nurture_stopped": ("contact.open_deals", "contact.won_deals"),
 }
 
 # Event facts; the page's URL and referrer and the properties are too varied to be categories.
@@ -164,6 +168,9 @@ def derive(frame: pl.DataFrame, now: dt.datetime) -> pl.DataFrame:
     if "_stage_changed" in frame.columns:
         since = (now - EPOCH) // MICROSECOND
         extra.append(((since - pl.col("_stage_changed")) // DAY_MICROSECONDS).alias("contact.days_in_stage"))
+    if "contact.open_deals" in frame.columns and "contact.won_deals" in frame.columns:
+        opened = (pl.col("contact.open_deals") > 0) | (pl.col("contact.won_deals") > 0)
+        extra.append(opened.alias("contact.nurture_stopped"))
     return frame.with_columns(extra).drop("_stage_changed", strict=False) if extra else frame
 
 

@@ -20,6 +20,8 @@ ROLE_LABELS: dict[str, str] = {
 # The URL prefix that makes each section the current one.
 _PREFIXES = {
     "home": None,
+    "queue": "/queue/",
+    "deals": "/deals/",
     "activity": "/activity/",
     "contacts": "/contacts/",
     "accounts": "/accounts/",
@@ -32,15 +34,20 @@ _PREFIXES = {
 
 def _current(key: str, path: str) -> bool:
     prefix = _PREFIXES.get(key)
-    return path == "/" if prefix is None else path.startswith(prefix)
+    return path in ("/", "/overview/") if prefix is None else path.startswith(prefix)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = [
-        ("home", "Overview", "/"),
+    # A sales rep's home is their queue (views.overview.home): the overview has its own address for them.
+    items = [("home", "Overview", "/overview/" if user.role == Role.SALES_REP else "/")]
+    if user.can(Capability.HANDOFF_WORK):  # reps, sales managers and admins
+        items.append(("queue", "Queue", "/queue/"))
+    if user.can(Capability.DEAL_WRITE) or user.role == Role.VIEWER:  # sales, admins, and executives reading
+        items.append(("deals", "Deals", "/deals/"))
+    items += [
         ("activity", "Activity", "/activity/"),
         ("contacts", "Contacts", "/contacts/"),
         ("accounts", "Accounts", "/accounts/"),

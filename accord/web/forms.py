@@ -11,7 +11,7 @@ from django import forms
 
 from accord.accounts.domain import Role, Scope, Side
 from accord.accounts.models import User
-from accord.core.errors import AccordError
+from accord.core.errors import AccordError, InvalidInput
 from accord.scoring.domain import Quadrant
 from accord.web.context import ROLE_LABELS
 
@@ -280,3 +280,74 @@ def changed(record: Any, data: dict[str, Any]) -> dict[str, Any]:
     """The values that differ from the record's, as the API's PATCH sends them: a value left as
     it was (an owner no longer active, say) is not checked again."""
     return {name: value for name, value in data.items() if getattr(record, name) != value}
+
+
+# --------------------------------------------------------------------------- hand-offs and deals
+#
+# As above: these forms only turn what was posted into the values the actions take (a date, text);
+# the actions check the reasons, the dates, the amounts and the currencies.
+
+_DATE_INVALID = {"invalid": "enter the date as YYYY-MM-DD"}
+
+
+class HandoffRejectForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=40, label="Reason")
+    note = forms.CharField(required=False, max_length=5000, label="Note")
+
+
+class HandoffRecycleForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=40, label="Reason")
+    reengage_on = forms.DateField(required=False, label="Re-engage on", error_messages=_DATE_INVALID)
+    note = forms.CharField(required=False, max_length=5000, label="Note")
+
+
+class TouchForm(forms.Form):
+    channel = forms.CharField(required=False, max_length=20, label="Channel")
+    outcome = forms.CharField(required=False, max_length=20, label="Outcome")
+    note = forms.CharField(required=False, max_length=5000, label="Note")
+
+
+class DealCreateForm(forms.Form):
+    name = forms.CharField(required=False, max_length=400, label="Deal name")
+    amount = forms.CharField(required=False, max_length=40, label="Amount")
+    currency = forms.CharField(required=False, max_length=10, label="Currency")
+    expected_close = forms.DateField(required=False, label="Expected close", error_messages=_DATE_INVALID)
+
+    def to_data(self) -> dict[str, Any]:
+        """The deal's fields as deal_create takes them: the amount as typed ('12,500.00' without its
+        separators), for the action to read in the currency's minor units or refuse."""
+        d = self.cleaned_data
+        return {
+            "name": d["name"],
+            "amount": _amount(d["amount"]),
+            "currency": d["currency"],
+            "expected_close": d["expected_close"],
+        }
+
+
+class DealLoseForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=40, label="Reason")
+    note = forms.CharField(required=False, max_length=5000, label="Note")
+
+
+class DealFilterForm(forms.Form):
+    stage = forms.ChoiceField(required=False, choices=[("", "Any"), ("open", "Open"), ("won", "Won"), ("lost", "Lost")])
+    owner = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class ReassignForm(forms.Form):
+    owner = forms.IntegerField(required=False, min_value=1, label="Rep")
+    reason = forms.CharField(required=False, max_length=5000, label="Reason")
+
+
+class AwayForm(forms.Form):
+    away_from = forms.DateField(required=False, label="Away from", error_messages=_DATE_INVALID)
+    away_until = forms.DateField(required=False, label="Away until", error_messages=_DATE_INVALID)
+
+
+def form_refusal(form: forms.Form) -> InvalidInput:
+    """A form's first problem as the refusal an action would give: the field named, nothing written."""
+    for name, errors in form.errors.items():
+        return InvalidInput(f"{name}: {errors[0]}", field=name)
+    return InvalidInput("the form is not valid")

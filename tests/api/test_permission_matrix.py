@@ -43,9 +43,14 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts import actions as accounts
-from accord.accounts.models import ApiKey, Team, User
+from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.config.api import api
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
+from accord.contacts.tests.scores import given_scores
+from accord.deals import actions as deals
+from accord.deals.models import Deal
+from accord.lifecycle import actions as lifecycle
+from accord.lifecycle.models import Handoff
 from accord.core import clock
 from accord.imports import background, tasks, uploads
 from accord.imports.domain import ImportKind
@@ -120,6 +125,14 @@ TABLE: dict[str, str] = {
     "PUT /api/v1/playbook/versions/{number}":                 "-401 | +200 +200 -403 +200 -403 | -403 -403 -403 +200 -403 -403",
     "POST /api/v1/playbook/versions/{number}/sign":           "-401 | -403 +200 -403 +200 -403 | -403 -403 -403 -403 -403 -403",
     "POST /api/v1/playbook/versions/{number}/activate":       "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/accept":              "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/reject":              "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/recycle":             "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/touches":             "-401 | +201 -403 +201 +201 -403 | -403 +201 +201 +201 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/reassign":            "-401 | +200 -403 -403 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/deals":                                     "-401 | +201 -403 +201 +201 -403 | -403 +201 +201 +201 -403 -403",
+    "POST /api/v1/deals/{deal_id}/win":                       "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/deals/{deal_id}/lose":                      "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
     # -- the web pages
     "POST /login/":                                           "+303 | -302 -302 -302 -302 -302 | +303 +303 +303 +303 +303 +303",
     "POST /login/code/":                                      "+303 | -302 -302 -302 -302 -302 | +303 +303 +303 +303 +303 +303",
@@ -128,6 +141,7 @@ TABLE: dict[str, str] = {
     "POST /password/":                                        "-302 | +302 +302 +302 +302 +302 | -302 -302 -302 -302 -302 -302",
     "POST /healthz":                                          "=200 | =200 =200 =200 =200 =200 | =200 =200 =200 =200 =200 =200",
     "POST /":                                                 "-302 | =200 =200 =200 =200 =200 | -302 -302 -302 -302 -302 -302",
+    "POST /overview/":                                        "-302 | =200 =200 =200 =200 =200 | -302 -302 -302 -302 -302 -302",
     "POST /contacts/new/":                                    "-302 | +303 +303 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
     "POST /contacts/<int:pk>/edit/":                          "-302 | +303 +303 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
     "POST /contacts/<int:pk>/owner/":                         "-302 | +303 +303 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
@@ -153,6 +167,15 @@ TABLE: dict[str, str] = {
     "POST /admin/signin/unlock/":                             "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
     "POST /admin/users/<int:pk>/two-factor/reset/":           "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
     "POST /admin/keys/<int:pk>/revoke/":                      "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/<int:pk>/accept/":                           "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/<int:pk>/reject/":                           "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/<int:pk>/recycle/":                          "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/<int:pk>/touch/":                            "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/<int:pk>/deal/":                             "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/<int:pk>/reassign/":                         "-302 | +303 -403 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /queue/team/away/<int:pk>/":                        "-302 | +303 -403 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /deals/<int:pk>/win/":                              "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /deals/<int:pk>/lose/":                             "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
     # -- the tracking API
     "POST /v1/batch":                                         "-401 | -401 -401 -401 -401 -401 | -403 -403 -403 -403 +200 +200",
     "POST /v1/import":                                        "-401 | -401 -401 -401 -401 -401 | -403 -403 -403 -403 +200 +200",
@@ -389,6 +412,26 @@ class World:
         return Team.objects.create(name="SDR Americas", side="sales")
 
     @functools.cached_property
+    def handoff(self) -> Handoff:
+        """An open hand-off the default route gave the sales rep (in its team, SDR Americas)."""
+        Membership.objects.create(team=self.team, user=self.users["sales_rep"])
+        contact = Contact.objects.create(email="hal@acme.io", consent=True, forms_submitted=1, stage="lead",
+                                         stage_changed_at=clock.now(), playbook_version=active_playbook())  # fmt: skip
+        given_scores(contact, fit_grade="A", fit_score=70, interest_score=55, quadrant="ready")
+        lifecycle.contact_apply_rules(contact=Contact.objects.get(pk=contact.pk))
+        handoff = Handoff.objects.get(contact=contact)
+        assert handoff.owner_id == self.users["sales_rep"].pk
+        return handoff
+
+    @functools.cached_property
+    def deal(self) -> Deal:
+        """An open deal the sales rep owns, on a contact in SQL."""
+        contact = Contact.objects.create(email="ivy@acme.io", stage="sql", stage_changed_at=clock.now(),
+                                         playbook_version=active_playbook())  # fmt: skip
+        return deals.deal_create(contact=contact, acting_user=self.users["sales_rep"], name="Acme", amount="5000",
+                                 currency="USD")  # fmt: skip
+
+    @functools.cached_property
     def upload(self) -> uploads.Upload:
         """A file of contacts the admin uploaded on the Import page, not imported yet (a file, no row)."""
         return uploads.upload_save(
@@ -520,6 +563,24 @@ REQUESTS: dict[str, Prepare] = {
     "POST /api/v1/playbook/versions/{number}/activate": lambda w, c: _api(
         "POST", f"/playbook/versions/{w.signed.number}/activate"
     ),
+    "POST /api/v1/handoffs/{handoff_id}/accept": lambda w, c: _api("POST", f"/handoffs/{w.handoff.pk}/accept"),
+    "POST /api/v1/handoffs/{handoff_id}/reject": lambda w, c: _api(
+        "POST", f"/handoffs/{w.handoff.pk}/reject", {"reason": "no_budget"}
+    ),
+    "POST /api/v1/handoffs/{handoff_id}/recycle": lambda w, c: _api(
+        "POST", f"/handoffs/{w.handoff.pk}/recycle", {"reason": "timing", "reengage_on": "2099-01-01"}
+    ),
+    "POST /api/v1/handoffs/{handoff_id}/touches": lambda w, c: _api(
+        "POST", f"/handoffs/{w.handoff.pk}/touches", {"channel": "call", "outcome": "no_answer"}
+    ),
+    "POST /api/v1/handoffs/{handoff_id}/reassign": lambda w, c: _api(
+        "POST", f"/handoffs/{w.handoff.pk}/reassign", {"owner_id": w.users["sales_manager"].pk, "reason": "cover"}
+    ),
+    "POST /api/v1/deals": lambda w, c: _api(
+        "POST", "/deals", {"contact_id": w.contact.pk, "name": "Acme", "amount": "1200", "currency": "USD"}
+    ),
+    "POST /api/v1/deals/{deal_id}/win": lambda w, c: _api("POST", f"/deals/{w.deal.pk}/win"),
+    "POST /api/v1/deals/{deal_id}/lose": lambda w, c: _api("POST", f"/deals/{w.deal.pk}/lose", {"reason": "price"}),
     # -- the web pages
     "POST /login/": lambda w, c: Call(
         "POST", "/login/", form={"username": w.users["viewer"].email, "password": PASSWORD}, then="/"
@@ -537,6 +598,7 @@ REQUESTS: dict[str, Prepare] = {
     ),
     "POST /healthz": lambda w, c: Call("POST", "/healthz"),
     "POST /": lambda w, c: Call("POST", "/"),
+    "POST /overview/": lambda w, c: Call("POST", "/overview/"),
     "POST /contacts/new/": lambda w, c: Call(
         "POST",
         "/contacts/new/",
@@ -645,6 +707,33 @@ REQUESTS: dict[str, Prepare] = {
     "POST /admin/users/<int:pk>/two-factor/reset/": _two_factor_reset,
     "POST /admin/keys/<int:pk>/revoke/": lambda w, c: Call(
         "POST", f"/admin/keys/{w.key.pk}/revoke/", then="/admin/users/#messages"
+    ),
+    "POST /queue/<int:pk>/accept/": lambda w, c: Call("POST", f"/queue/{w.handoff.pk}/accept/", then="/queue/"),
+    "POST /queue/<int:pk>/reject/": lambda w, c: Call(
+        "POST", f"/queue/{w.handoff.pk}/reject/", form={"reason": "no_budget"}, then="/queue/"
+    ),
+    "POST /queue/<int:pk>/recycle/": lambda w, c: Call(
+        "POST", f"/queue/{w.handoff.pk}/recycle/", form={"reason": "timing", "reengage_on": "2099-01-01"},
+        then="/queue/",
+    ),
+    "POST /queue/<int:pk>/touch/": lambda w, c: Call(
+        "POST", f"/queue/{w.handoff.pk}/touch/", form={"channel": "call", "outcome": "no_answer"}, then="/queue/"
+    ),
+    "POST /queue/<int:pk>/deal/": lambda w, c: Call(
+        "POST", f"/queue/{w.handoff.pk}/deal/", form={"name": "Acme", "amount": "900", "currency": "USD"},
+        then="/queue/",
+    ),
+    "POST /queue/<int:pk>/reassign/": lambda w, c: Call(
+        "POST", f"/queue/{w.handoff.pk}/reassign/",
+        form={"owner": str(w.users["sales_manager"].pk), "reason": "cover"}, then="/queue/team/",
+    ),
+    "POST /queue/team/away/<int:pk>/": lambda w, c: Call(
+        "POST", f"/queue/team/away/{w.users['sales_rep'].pk}/",
+        form={"away_from": "2099-01-01", "away_until": "2099-01-05"}, then="/queue/team/",
+    ),
+    "POST /deals/<int:pk>/win/": lambda w, c: Call("POST", f"/deals/{w.deal.pk}/win/", then=f"/deals/{w.deal.pk}/"),
+    "POST /deals/<int:pk>/lose/": lambda w, c: Call(
+        "POST", f"/deals/{w.deal.pk}/lose/", form={"reason": "price"}, then=f"/deals/{w.deal.pk}/"
     ),
     # -- the tracking API
     **{f"POST /v1/{name}": functools.partial(_tracked, name) for name in TRACKED},

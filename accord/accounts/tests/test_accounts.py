@@ -29,8 +29,11 @@ EXPECTED = {
         Capability.STAGE_CHANGE,
         Capability.PLAYBOOK_DRAFT,
         Capability.PLAYBOOK_SIGN,
+        Capability.HANDOFF_WORK,
+        Capability.HANDOFF_MANAGE,
+        Capability.DEAL_WRITE,
     },
-    Role.SALES_REP: {Capability.CONTACT_WRITE, Capability.STAGE_CHANGE},
+    Role.SALES_REP: {Capability.CONTACT_WRITE, Capability.STAGE_CHANGE, Capability.HANDOFF_WORK, Capability.DEAL_WRITE},
     Role.VIEWER: set(),
 }
 

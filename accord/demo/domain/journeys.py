@@ -13,17 +13,18 @@ import datetime as dt
 import math
 import random
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from accord.accounts.domain import acts_for
-from accord.demo.domain import people, words
+from accord.demo.domain import people, sales, words
 from accord.demo.domain.activity import Activity
+from accord.demo.domain.sales import DealSeed, HandoffSeed
 from accord.demo.domain.workspace import CompanySeed, PersonSeed, pick
 from accord.lifecycle.domain import Actor, IllegalMove, check_move
-from accord.playbook.domain import conditions
-from accord.playbook.domain.document import Playbook
+from accord.playbook.domain.document import Playbook, StageKind
+from accord.scoring.domain import Model as ScoringModel
 
 MQL_INTEREST = (50.5, 125.0)  # interest when the MQL rule fires: above the threshold of v1 (40) and v2 (50)
 TERRITORY = frozenset({"US", "CA", "GB", "DE", "FR", "NL", "SE", "AU"})
@@ -46,6 +47,14 @@ class Timeline:
         if not eras:
             raise ValueError("a timeline needs at least one playbook version")
         self.eras = sorted(eras, key=lambda e: (e.since is not None, e.since or dt.datetime.min, e.number))
+        self.models: dict[int, ScoringModel] = {}
+
+    def scoring(self, era: Era) -> ScoringModel:
+        """The scoring model of a version (for the quadrant a hand-off records)."""
+        found = self.models.get(era.number)
+        if found is None:
+            found = self.models[era.number] = ScoringModel.of(era.playbook)
+        return found
 
     def at(self, moment: dt.datetime) -> Era:
         current = self.eras[0]
@@ -84,11 +93,11 @@ SOURCES: dict[str, Source] = {
     "Direct": Source(mql=1.2, accept=0.6, opportunity=0.6, win=0.3, visitor_first=0.4),
 }
 
-REJECT = {"not_decision_maker": 34, "no_budget": 24, "wrong_contact_data": 12, "already_in_pipeline": 14, "other": 8}
+REJECT = {"not_decision_maker": 34, "no_budget": 24, "wrong_contact_data": 16, "already_in_pipeline": 14, "other": 8}
 RECYCLE_MQL = {"not_ready": 36, "no_response": 34, "timing": 20, "other": 6}
 RECYCLE_SQL = {"no_response": 50, "not_ready": 28, "timing": 17, "other": 5}
-RECYCLE_LOST = {"timing": 40, "not_ready": 35, "no_response": 10, "other": 8}
 LOSS = {"price": 28, "competitor_won": 30, "no_decision": 27, "missing_feature": 12, "other": 3}
+# Notes on lost deals and on SQLs disqualified for "other" (a reason that needs a note).
 LOST_NOTES = ("Lost to a competitor on a three-year contract.", "Project cancelled after a reorganisation.",
               "Budget moved to another initiative; no path back this year.")
 
@@ -125,29 +134,6 @@ def working_time(moment: dt.datetime, time_zone: str) -> dt.datetime:
     return start.astimezone(dt.UTC)
 
 
-class Router:
-    """Who gets an MQL: the playbook's routing rules, round-robin within a team."""
-
-    def __init__(self) -> None:
-        self.turn: dict[str, int] = {}
-
-    def route(self, playbook: Playbook, facts: Mapping[str, Any]) -> str:
-        routing = playbook.data.get("routing") or {}
-        chosen = routing.get("default") or {}
-        for rule in routing.get("rules", []):
-            if conditions.evaluate(rule["when"], facts):
-                chosen = rule
-                break
-        team = chosen.get("team", "")
-        reps = people.REPS_BY_TEAM.get(team) or people.REPS_BY_TEAM["SDR Americas"]
-        owner = facts.get("account.owner")
-        if chosen.get("method") == "account_owner" and owner in reps:
-            return str(owner)
-        turn = self.turn.get(team, 0)
-        self.turn[team] = turn + 1
-        return reps[turn % len(reps)]
-
-
 class Journey:
     """One person's moves so far; `move()` appends a move only if the stage machine allows it.
 
@@ -179,6 +165,11 @@ class Journey:
         """Whether a move at `at` could still happen: not in the future, after the last move."""
         return at <= self.now and (self.last_at is None or at > self.last_at)
 
+    def deals(self, *, open_deals: int, won_deals: int) -> None:
+        """The contact's deal counts, as the opportunity and customer stages' criteria read them."""
+        self.facts["contact.open_deals"], self.facts["contact.won_deals"] = open_deals, won_deals
+        self.facts["contact.nurture_stopped"] = open_deals > 0 or won_deals > 0
+
     def move(
         self,
         to_stage: str,
@@ -191,6 +182,7 @@ class Journey:
         reengage_on: dt.date | None = None,
         interest: float | None = None,
         details: Mapping[str, Any] | None = None,
+        reason_list: str | None = None,
     ) -> bool:
         if not self.open(at):
             return False
@@ -205,7 +197,7 @@ class Journey:
         try:
             checked = check_move(
                 era.playbook, from_key=self.stage, to_key=to_stage, actor=actor, facts=facts, reason=reason,
-                note=note, reengage_on=reengage_on, today=at.date(),
+                note=note, reengage_on=reengage_on, today=at.date(), reason_list=reason_list,
             )
         except IllegalMove:
             return False
@@ -242,12 +234,22 @@ def _note(rng: random.Random, list_name: str, reason: str, playbook: Playbook) -
     return rng.choice(pool) if rng.random() < 0.3 else ""
 
 
-def _deal_amount(rng: random.Random, company: CompanySeed | None) -> int:
-    employees = company.employees if company else 10
-    low, high = (6_000, 12_000) if employees < 50 else (12_000, 30_000) if employees < 200 else (
-        (25_000, 80_000) if employees < 1000 else (60_000, 250_000)
-    )
-    return int(round(rng.uniform(low, high) / 500) * 500)
+@dataclass(frozen=True)
+class Ask:
+    """A contact has just entered the MQL stage: its hand-off waits for routing at `at`, which
+    reads `facts` under `playbook`. The plan routes it and sends the journey its HandoffSeed."""
+
+    at: dt.datetime
+    facts: Mapping[str, Any]
+    playbook: Playbook
+    version: int
+    quadrant: str
+    move: int  # index of the move into MQL
+
+
+# A journey pauses at each move into MQL until its hand-off is routed (routing weighs everyone's
+# hand-offs so far, so the plan routes all of them in time order); it returns the moves.
+Flow = Generator[Ask, HandoffSeed, None]
 
 
 def journey(
@@ -257,11 +259,11 @@ def journey(
     facts: Mapping[str, Any],
     *,
     timeline: Timeline,
-    router: Router,
     now: dt.datetime,
     activity: Activity | None = None,
-) -> list[MoveSeed]:
-    """The person's history from first touch to today. Sets seed.owner and seed.properties as it goes.
+) -> Generator[Ask, HandoffSeed, list[MoveSeed]]:
+    """The person's history from first touch to today. Sets seed.owner, seed.properties,
+    seed.handoffs and seed.deals as it goes.
 
     With an `activity`, each move comes with the events that explain it, placed just before it:
     the first page view before the visitor stage, the sign-up before subscriber, a form
@@ -322,7 +324,7 @@ def journey(
     if draw >= min(chance, 0.95):
         _finish(act)
         return j.moves
-    _sales(j, rng, seed, company, source, at, router=router, cycle=1)
+    yield from _sales(j, rng, seed, company, source, at, cycle=1)
     _finish(act)
     return j.moves
 
@@ -341,8 +343,7 @@ TRIGGERS: dict[str, tuple[tuple[str, float], ...]] = {
 }
 
 
-def _mql(j: Journey, rng: random.Random, at: dt.datetime) -> bool:
-    interest = round(rng.uniform(*MQL_INTEREST), 1)
+def _mql(j: Journey, rng: random.Random, at: dt.datetime, interest: float) -> bool:
     if j.activity is not None and j.open(at) and j.stage in TRIGGERS:
         j.activity.engage(at, kinds=TRIGGERS[j.stage])
     return j.move("mql", at, rule="mql", interest=interest)
@@ -350,15 +351,23 @@ def _mql(j: Journey, rng: random.Random, at: dt.datetime) -> bool:
 
 def _sales(
     j: Journey, rng: random.Random, seed: PersonSeed, company: CompanySeed | None, source: Source,
-    at: dt.datetime, *, router: Router, cycle: int,
-) -> None:
-    """From the MQL on: the rep's disposition, the deal, and sometimes a second round."""
-    if not _mql(j, rng, at):
+    at: dt.datetime, *, cycle: int,
+) -> Flow:
+    """From the MQL on: the hand-off, the rep's answer to it, the deal, and sometimes a second round."""
+    interest = round(rng.uniform(*MQL_INTEREST), 1)
+    if not _mql(j, rng, at, interest):
         return
     era = j.timeline.at(at)
-    if seed.owner is None:
-        seed.owner = router.route(era.playbook, j.facts)
-    rep = seed.owner
+    quadrant = j.timeline.scoring(era).quadrant(seed.fit_grade, interest).value
+    facts = {**j.facts, "contact.stage": "mql", "score.interest": interest, "score.quadrant": quadrant,
+             "contact.owner": seed.owner}  # fmt: skip
+    handoff = yield Ask(at=at, facts=facts, playbook=era.playbook, version=era.number, quadrant=quadrant,
+                        move=len(j.moves) - 1)  # fmt: skip
+    seed.handoffs.append(handoff)
+    rep = handoff.owner
+    if rep is None:
+        return  # in the team's queue: nobody was available to take it yet
+    seed.owner = rep
     zone = people.user(rep).time_zone
     newer = era is not j.timeline.eras[0]
     # Most MQLs are worked within hours; some wait days (the SLA breaches the scoreboard shows).
@@ -366,74 +375,94 @@ def _sales(
     wait = _days(rng, 1, 6) if slow else _hours(rng, 5, 1.1)
     respond = working_time(at + wait, zone)
     if j.now - at < dt.timedelta(days=10) and rng.random() < 0.35:
-        return  # still in the rep's queue: attempts under way, no disposition yet
+        return  # still open: attempts under way, no answer yet
     accept = source.accept + (0.1 if newer else 0) + (0.05 if seed.fit_grade == "A" else 0)
     if rng.random() < min(accept, 0.95):
         if not j.move("sql", respond, user=rep):
             return
-        _deal(j, rng, seed, company, source, rep, zone, router=router)
+        handoff.close("accepted", respond, by=rep, to_stage="sql")
+        _deal(j, rng, seed, company, source, rep, zone)
         return
-    outcome = pick(rng, {"reject": 45, "recycle": 36, "disqualify": 19})
     playbook = j.timeline.at(respond).playbook
-    if outcome == "reject":
+    if rng.random() < 0.6:
         reason = pick(rng, {**REJECT, "not_decision_maker": 60 if seed.seniority == "individual" else 20,
                             "no_budget": 40 if company is not None and company.employees < 50 else 18})
-        if not j.move("lead", respond, user=rep, reason=reason, note=_note(rng, "reject", reason, playbook)):
+        found = playbook.reason("reject", reason)
+        target = playbook.reject_outcome(found) if found is not None else None
+        if target is None:
             return
-        if cycle < MAX_CYCLES and rng.random() < 0.22:
-            _sales(j, rng, seed, company, source, respond + _days(rng, 25, 80), router=router, cycle=cycle + 1)
-    elif outcome == "recycle":
-        _recycle(j, rng, seed, company, source, respond, rep, RECYCLE_MQL, router=router, cycle=cycle)
-    else:
-        reason = pick(rng, {"competitor": 20, "student": 10, "spam": 18, "other": 6,
-                            "out_of_territory": 40 if seed.country not in TERRITORY else 3})
-        j.move("disqualified", respond, user=rep, reason=reason, note=_note(rng, "disqualify", reason, playbook))
+        note = _note(rng, "reject", reason, playbook)
+        if not j.move(target.key, respond, user=rep, reason=reason, note=note, reason_list="reject"):
+            return
+        moved = j.moves[-1]
+        handoff.close("rejected", respond, by=rep, to_stage=target.key, reason=reason, note=moved.note,
+                      reengage_on=moved.reengage_on)  # fmt: skip
+        if target.kind is StageKind.RECYCLE and moved.reengage_on and cycle < MAX_CYCLES and rng.random() < 0.22:
+            back = dt.datetime.combine(moved.reengage_on, dt.time(13), tzinfo=dt.UTC) + _days(rng, 0, 14)
+            yield from _sales(j, rng, seed, company, source, back, cycle=cycle + 1)
+        return
+    yield from _recycle(j, rng, seed, company, source, respond, rep, RECYCLE_MQL, cycle=cycle, handoff=handoff)
 
 
 def _recycle(
     j: Journey, rng: random.Random, seed: PersonSeed, company: CompanySeed | None, source: Source,
-    at: dt.datetime, rep: str, reasons: Mapping[str, float], *, router: Router, cycle: int,
-    details: Mapping[str, Any] | None = None,
-) -> None:
+    at: dt.datetime, rep: str, reasons: Mapping[str, float], *, cycle: int, handoff: HandoffSeed | None = None,
+) -> Flow:
+    """The rep hands the contact back to marketing to nurture until a re-engage date."""
     reason = pick(rng, reasons)
     later = (at + _days(rng, 30, 120)).date()
     note = _note(rng, "recycle", reason, j.timeline.at(at).playbook)
-    if not j.move("recycled", at, user=rep, reason=reason, note=note, reengage_on=later, details=details):
+    if not j.move("recycled", at, user=rep, reason=reason, note=note, reengage_on=later):
         return
+    if handoff is not None:
+        handoff.close("recycled", at, by=rep, to_stage="recycled", reason=reason, note=j.moves[-1].note,
+                      reengage_on=later)  # fmt: skip
     if cycle < MAX_CYCLES and rng.random() < 0.4:
         back = dt.datetime.combine(later, dt.time(13), tzinfo=dt.UTC) + _days(rng, 0, 14)
-        _sales(j, rng, seed, company, source, back, router=router, cycle=cycle + 1)
+        yield from _sales(j, rng, seed, company, source, back, cycle=cycle + 1)
 
 
 def _deal(
     j: Journey, rng: random.Random, seed: PersonSeed, company: CompanySeed | None, source: Source,
-    rep: str, zone: str, *, router: Router,
+    rep: str, zone: str,
 ) -> None:
+    """After the SQL: a deal (the contact an opportunity), won (a customer) or lost (recycled with
+    the loss reason), as the deal actions move the contact; or no deal, and the rep hands it back."""
     assert j.last_at is not None
     sql_at = j.last_at
     if rng.random() < source.opportunity + (0.05 if seed.fit_grade == "A" else 0):
         at = working_time(sql_at + _days(rng, 1, 12), zone)
-        amount = _deal_amount(rng, company)
-        if not j.move("opportunity", at, user=rep, details={"amount": amount}):
-            return
-        seed.properties["deal_amount"] = amount
+        name, amount, currency = sales.deal_terms(rng, seed, company)
         size = company.employees if company else 10
         cycle_days = 10 + rng.expovariate(1 / (18 if size < 200 else 28 if size < 1000 else 42))
         closed = working_time(at + dt.timedelta(days=cycle_days), zone)
+        expected = (at + dt.timedelta(days=cycle_days * rng.uniform(0.7, 1.2))).date()
+        j.deals(open_deals=1, won_deals=0)
+        if not j.move("opportunity", at, user=rep):
+            j.deals(open_deals=0, won_deals=0)
+            return
+        deal = DealSeed(name=name, amount=amount, currency=currency, expected_close=max(expected, at.date()),
+                        owner=rep, created_at=at)  # fmt: skip
+        seed.deals.append(deal)
         if rng.random() < source.win:
-            j.move("customer", closed, user=rep, details={"amount": amount})
+            j.deals(open_deals=0, won_deals=1)
+            if j.move("customer", closed, user=rep):
+                deal.stage, deal.closed_at = "won", closed
+            else:
+                j.deals(open_deals=1, won_deals=0)  # still open today
             return
         loss = pick(rng, LOSS)
-        if rng.random() < 0.85:
-            _recycle(j, rng, seed, company, source, closed, rep, RECYCLE_LOST, router=router, cycle=MAX_CYCLES,
-                     details={"loss_reason": loss, "amount": amount})
+        note = rng.choice(LOST_NOTES) if loss == "other" or rng.random() < 0.25 else ""
+        j.deals(open_deals=0, won_deals=0)
+        if j.move("recycled", closed, user=rep, reason=loss, note=note, reason_list="loss"):
+            deal.stage, deal.closed_at, deal.loss_reason, deal.loss_note = "lost", closed, loss, j.moves[-1].note
         else:
-            j.move("disqualified", closed, user=rep, reason="other", note=rng.choice(LOST_NOTES),
-                   details={"loss_reason": loss, "amount": amount})
+            j.deals(open_deals=1, won_deals=0)
         return
     at = working_time(sql_at + _days(rng, 7, 24), zone)
     if rng.random() < 0.82:
-        _recycle(j, rng, seed, company, source, at, rep, RECYCLE_SQL, router=router, cycle=MAX_CYCLES)
+        for _ in _recycle(j, rng, seed, company, source, at, rep, RECYCLE_SQL, cycle=MAX_CYCLES):
+            raise AssertionError("a contact recycled from SQL is not handed to sales again here")
     else:
         abroad = seed.country not in TERRITORY
         reason = pick(rng, {"competitor": 25, "other": 20, "out_of_territory": 40 if abroad else 5})

@@ -61,6 +61,13 @@ TEAMS: tuple[DemoTeam, ...] = (
 REPS_BY_TEAM: dict[str, tuple[str, ...]] = {team.name: team.members for team in TEAMS if team.side is Side.SALES}
 ACCOUNT_EXECUTIVES = REPS_BY_TEAM["Account Executives"]
 
+# Who is away, in days from today (both included): routing skips them, and when a whole team is
+# away its new hand-offs wait in the team's queue for the manager.
+AWAY: dict[str, tuple[int, int]] = {
+    _at("lena"): (-9, 5),  # two weeks' holiday
+    _at("oliver"): (-2, 1),  # at a trade fair
+}
+
 
 def user(email: str) -> DemoUser:
     return next(u for u in USERS if u.email == email)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
-from accord.demo.domain import activity, journeys, workspace
+from accord.demo.domain import activity, journeys, sales, workspace
 from accord.demo.domain import campaigns as calendar
 from accord.demo.domain.campaigns import CampaignSeed
-from accord.demo.domain.journeys import Era, Timeline
+from accord.demo.domain.journeys import Ask, Era, MoveSeed, Timeline
+from accord.demo.domain.sales import HandoffSeed, Staff
 from accord.demo.domain.workspace import CompanySeed, PersonSeed
 from accord.scoring.domain import Model as ScoringModel
 from accord.tracking.domain import Message
@@ -32,6 +34,10 @@ class Plan:
         return sum(len(p.moves) for p in self.people)
 
     @property
+    def handoffs(self) -> int:
+        return sum(len(p.handoffs) for p in self.people)
+
+    @property
     def events(self) -> int:
         return sum(len(p.messages) for p in self.people) + len(self.strays)
 
@@ -46,6 +52,8 @@ def plan(
     taken_domains: set[str] | frozenset[str] = frozenset(),
     salt: str = "",
     progress: Callable[[int], None] | None = None,
+    staff: Staff | None = None,
+    prior: Sequence[HandoffSeed] = (),
 ) -> Plan:
     """Plan `contacts` people at about one company per eight of them, with their activity.
 
@@ -54,6 +62,11 @@ def plan(
     activity from one keyed by the person, so nothing one part does shifts the draws of another.
     `salt` changes the activity streams only (message and anonymous ids), for a second load into
     the same workspace. `progress(n)` hears of every n people planned.
+
+    Every move into MQL opens a hand-off that the product's routing sends to one of `staff` (the
+    demo's cast, with ids by its order, when None); the journeys pause there, and the plan routes
+    all of them in time order, so each decision weighs the hand-offs before it (the workspace's
+    `prior` ones too, for a second load).
     """
     window_start = now - dt.timedelta(days=workspace.WINDOW_DAYS)
     timeline = Timeline(eras)
@@ -71,8 +84,28 @@ def plan(
     people.sort(key=lambda p: (p.created_at, p.index))
     playbook = timeline.latest.playbook  # scores are kept by the version in force today
     scoring = ScoringModel.of(playbook)  # the product's fit rules, as the rescore will apply them
-    router = journeys.Router()
-    for done, person in enumerate(people, start=1):
+    desk = sales.Desk(staff or sales.demo_staff(now.date()), prior)
+    flows: dict[int, Generator[Ask, HandoffSeed, list[MoveSeed]]] = {}
+    streams: dict[int, tuple[random.Random, activity.Activity]] = {}
+    waiting: list[tuple[dt.datetime, int, Ask]] = []  # hand-offs to route, earliest first
+    done = 0
+
+    def step(person: workspace.PersonSeed, handoff: HandoffSeed | None) -> None:
+        """Run the person's journey to its next MQL, or to its end (then finish the person)."""
+        nonlocal done
+        try:
+            ask = flows[person.index].send(handoff) if handoff is not None else next(flows[person.index])
+        except StopIteration as end:
+            _finish(person, end.value, *streams.pop(person.index))
+            del flows[person.index]
+            done += 1
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(people)):
+                progress(done % PROGRESS_EVERY or PROGRESS_EVERY)
+            return
+        heapq.heappush(waiting, (ask.at, person.index, ask))
+
+    by_index = {p.index: p for p in people}
+    for person in people:
         company = companies[person.company] if person.company is not None else None
         facts = workspace.profile_facts(person, company)
         found = scoring.fit(facts)
@@ -84,19 +117,18 @@ def plan(
             sends=sends, lead_source=person.lead_source, country=person.country, email=person.email,
             traits=_traits(person, company), consent=person.consent,
         )
-        person.moves = journeys.journey(
-            rng, person, company, facts, timeline=timeline, router=router, now=now, activity=act
-        )
-        person.messages, person.identities, person.attribution = act.messages, act.identities, act.attribution
-        person.consent_at = act.consent_at
-        if act.attribution.first is not None:
-            person.properties["lead_source"] = activity.lead_source(act.attribution.first[1].medium)
-        if person.moves:
-            person.created_at = person.moves[0].at
-        stage = person.moves[-1].to_stage if person.moves else None
-        person.interest_score = journeys.final_interest(rng, person, stage)
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(people)):
-            progress(done % PROGRESS_EVERY or PROGRESS_EVERY)
+        flows[person.index] = journeys.journey(rng, person, company, facts, timeline=timeline, now=now, activity=act)
+        streams[person.index] = (rng, act)
+        step(person, None)
+    while waiting:
+        at, index, ask = heapq.heappop(waiting)
+        handoff = desk.route(ask.playbook.routing, facts=ask.facts, at=at, quadrant=ask.quadrant, move=ask.move,
+                             version=ask.version)  # fmt: skip
+        step(by_index[index], handoff)
+    for person in people:
+        touches = random.Random(f"{seed}:touches:{person.index}")
+        for handoff in person.handoffs:
+            handoff.touches = sales.touches(touches, handoff, now=now)
     first_seen: dict[int, dt.datetime] = {}
     for person in people:
         if person.company is not None and person.company not in first_seen:
@@ -109,6 +141,21 @@ def plan(
         campaigns=campaigns,
     )
     return Plan(companies=companies, people=people, campaigns=campaigns, strays=strays)
+
+
+def _finish(
+    person: workspace.PersonSeed, moves: list[MoveSeed], rng: random.Random, act: activity.Activity
+) -> None:
+    """What the finished journey and its activity leave on the person."""
+    person.moves = moves
+    person.messages, person.identities, person.attribution = act.messages, act.identities, act.attribution
+    person.consent_at = act.consent_at
+    if act.attribution.first is not None:
+        person.properties["lead_source"] = activity.lead_source(act.attribution.first[1].medium)
+    if person.moves:
+        person.created_at = person.moves[0].at
+    stage = person.moves[-1].to_stage if person.moves else None
+    person.interest_score = journeys.final_interest(rng, person, stage)
 
 
 def _traits(person: PersonSeed, company: CompanySeed | None) -> dict[str, str]:

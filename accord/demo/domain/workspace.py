@@ -62,8 +62,10 @@ class PersonSeed:
     fit_score: int | None = None
     fit_grade: str = ""
     interest_score: float | None = None
-    owner: str | None = None  # a rep's email, once the contact reached MQL
+    owner: str | None = None  # the email of the rep who worked the contact's latest hand-off
     moves: list[Any] = field(default_factory=list)  # journeys.MoveSeed
+    handoffs: list[Any] = field(default_factory=list)  # sales.HandoffSeed, one per move into MQL
+    deals: list[Any] = field(default_factory=list)  # sales.DealSeed
     messages: list[Any] = field(default_factory=list)  # tracking.domain.Message, in time order
     identities: list[Any] = field(default_factory=list)  # activity.IdentitySeed
     attribution: Any = None  # activity.Attribution, from the messages
@@ -374,6 +376,9 @@ def profile_facts(seed: PersonSeed, company: CompanySeed | None) -> dict[str, An
         "contact.owner": None,
         "contact.days_in_stage": None,
         "contact.forms_submitted": 0,
+        "contact.open_deals": 0,
+        "contact.won_deals": 0,
+        "contact.nurture_stopped": False,
         "contact.first_source": "",
         "contact.first_medium": "",
         "contact.first_campaign": "",

@@ -13,10 +13,10 @@ import pytest
 from accord.demo.domain import playbook as story
 from accord.demo.domain.activity import _uuid, lead_source
 from accord.demo.domain.journeys import Era, working_time
-from accord.demo.domain.plan import plan
+from accord.demo.domain.plan import Plan, plan
 from accord.demo.domain.workspace import ascii_slug
 from accord.lifecycle.domain import MoveKind, transition
-from accord.playbook.domain.document import parse
+from accord.playbook.domain.document import Playbook, parse
 from accord.tracking.domain import FORM_SUBMITTED, EventType
 
 DEFAULT = (Path(__file__).resolve().parents[2] / "playbook" / "default.yaml").read_text(encoding="utf-8")
@@ -92,13 +92,62 @@ def test_plans_for_several_seeds_hold_only_legal_moves(seed: int) -> None:
             assert row.kind.value == move.kind
             if row.kind is MoveKind.HAND_BACK:
                 assert row.reason_list is not None
-                assert playbooks[move.version].reason(row.reason_list, move.reason) is not None
+                # A rejected hand-off hands back with a reject reason, a lost deal with a loss reason.
+                lists = (row.reason_list, *{"mql": ("reject",), "opportunity": ("loss",)}.get(move.from_stage, ()))
+                assert any(playbooks[move.version].reason(name, move.reason) for name in lists), move
             if move.to_stage == "mql":
                 assert person.fit_grade in {"A", "B"} and person.consent is not False
             stages[move.to_stage] += 1
         if person.company is not None:
             assert person.email is not None and person.email.endswith("@" + result.companies[person.company].domain)
-    assert {"visitor", "subscriber", "lead", "mql", "sql", "opportunity", "recycled", "disqualified"} <= set(stages)
+    assert {"visitor", "subscriber", "lead", "mql", "sql", "opportunity", "customer", "recycled",
+            "disqualified"} <= set(stages)  # fmt: skip
+    _sales_agree_with_the_moves(result, playbooks)
+
+
+def _sales_agree_with_the_moves(result: Plan, playbooks: dict[int, Playbook]) -> None:
+    """One hand-off per move into MQL, ended as the next move says; a deal behind every
+    opportunity and customer; lost deals handed back with a loss reason."""
+    states: Counter[str] = Counter()
+    for person in result.people:
+        into_mql = [i for i, m in enumerate(person.moves) if m.to_stage == "mql"]
+        assert [h.move for h in person.handoffs] == into_mql
+        for handoff in person.handoffs:
+            move = person.moves[handoff.move]
+            after = person.moves[handoff.move + 1] if handoff.move + 1 < len(person.moves) else None
+            assert (handoff.at, handoff.version, handoff.trace["owner"] is None) == (
+                move.at, move.version, handoff.owner is None
+            )
+            states[handoff.state] += 1
+            if after is None:
+                assert (handoff.state, handoff.closed_at) == ("open", None)
+                continue
+            assert (handoff.closed_at, handoff.closed_by, handoff.to_stage) == (after.at, after.by_user, after.to_stage)
+            playbook = playbooks[after.version]
+            if handoff.state == "accepted":
+                assert after.to_stage == "sql"
+            elif handoff.state == "rejected":
+                reason = playbook.reason("reject", after.reason)
+                assert reason is not None and playbook.reject_outcome(reason).key == after.to_stage  # type: ignore[union-attr]
+            else:
+                assert (handoff.state, after.to_stage) == ("recycled", "recycled")
+                assert playbook.reason("recycle", after.reason) is not None
+                assert handoff.reengage_on == after.reengage_on and after.reengage_on is not None
+        opened = [m for m in person.moves if m.to_stage == "opportunity"]
+        assert [(d.created_at, d.owner) for d in person.deals] == [(m.at, m.by_user) for m in opened]
+        for deal in person.deals:
+            assert deal.currency in {"USD", "EUR", "GBP"} and deal.amount > 0 and deal.amount % 100 == 0
+            closing = [m for m in person.moves if m.at == deal.closed_at]
+            if deal.stage == "won":
+                assert [m.to_stage for m in closing] == ["customer"]
+            elif deal.stage == "lost":
+                assert [(m.to_stage, m.reason) for m in closing] == [("recycled", deal.loss_reason)]
+                assert playbooks[closing[0].version].reason("loss", deal.loss_reason) is not None
+            else:
+                assert deal.closed_at is None and person.moves[-1].to_stage == "opportunity"
+        if person.moves[-1].to_stage == "customer":
+            assert any(d.stage == "won" for d in person.deals)
+    assert set(states) == {"open", "accepted", "rejected", "recycled"}
 
 
 def test_the_same_seed_gives_the_same_plan_and_another_seed_another() -> None:

@@ -58,6 +58,9 @@ def test_a_full_journey(users, contact):
     qualify(contact)
     assert actions.contact_apply_rules(contact=contact).by_rule == "mql"
     actions.contact_change_stage(contact=contact, to_stage="sql", acting_user=rep)
+    with pytest.raises(Conflict, match=r"entry criteria of Opportunity: contact.open_deals ≥ 1 \(is 0\)"):
+        actions.contact_change_stage(contact=contact, to_stage="opportunity", acting_user=rep)
+    Contact.objects.filter(pk=contact.pk).update(open_deals=1)  # as deals.actions.deal_create counts it
     actions.contact_change_stage(contact=contact, to_stage="opportunity", acting_user=rep)
     actions.contact_change_stage(
         contact=contact, to_stage="recycled", acting_user=rep, reason="timing", reengage_on=dt.date(2099, 1, 1)

@@ -12,11 +12,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import yaml
 
-from accord.playbook.domain import conditions
+from accord.playbook.domain import conditions, routing
 from accord.playbook.domain.vocabulary import EVENT, PROFILE, QUALIFICATION
 
 FORMAT = "accord.playbook/1"
@@ -24,8 +25,9 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 GRADES = ("A", "B", "C", "D")
 PRIORITIES = ("high", "normal", "low")
 PERIODS = ("day", "week", "month", "quarter")
-ROUTING_METHODS = ("round_robin", "least_loaded", "account_owner")
+ROUTING_METHODS = tuple(m.value for m in routing.Method)
 REASON_LISTS = ("reject", "recycle", "disqualify", "loss")
+REJECT_OUTCOMES = ("recycle", "disqualify")  # where a rejected hand-off sends the contact
 EVENT_KINDS = ("page", "screen", "identify", "group")  # interest rule events that name a message type
 _EVENT_WORDS = {*EVENT_KINDS, "track", "alias", "pageview", "page view", "page_view"}
 
@@ -59,6 +61,7 @@ class Reason:
     key: str
     label: str
     note_required: bool
+    outcome: str | None = None  # reject reasons: where the contact goes, "recycle" or "disqualify"
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,16 @@ class Playbook:
 
     def reason(self, list_name: str, key: str) -> Reason | None:
         return next((r for r in self.reasons.get(list_name, ()) if r.key == key), None)
+
+    @cached_property
+    def routing(self) -> routing.Routing:
+        return routing.routing_of(self.data.get("routing"))
+
+    def reject_outcome(self, reason: Reason) -> Stage | None:
+        """The stage a hand-off rejected for `reason` sends the contact to: the recycle stage
+        unless the reason says disqualify (None: the playbook has no such stage)."""
+        kind = StageKind.DISQUALIFY if reason.outcome == "disqualify" else StageKind.RECYCLE
+        return self.stage_of_kind(kind)
 
     def to_yaml(self) -> str:
         return dump(self.data)
@@ -208,9 +221,9 @@ class _Checker:
             self.error(path, f"must be {'a whole number' if integer else 'a number'}, not {conditions._kind(value)}")
             return 0
         if minimum is not None and (value <= minimum if exclusive_minimum else value < minimum):
-            self.error(path, f"must be {'greater than' if exclusive_minimum else 'at least'} {minimum:g}")
+            self.error(path, f"must be {'greater than' if exclusive_minimum else 'at least'} {_shown(minimum)}")
         if maximum is not None and value > maximum:
-            self.error(path, f"must be at most {maximum:g}")
+            self.error(path, f"must be at most {_shown(maximum)}")
         return value
 
     def boolean(self, value: Any, path: str) -> bool:
@@ -229,6 +242,11 @@ class _Checker:
         if non_empty and not value:
             self.error(path, "must not be empty")
         return [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+
+
+def _shown(number: float) -> str:
+    """A limit as a person writes it: 1000000, 0.5."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def _join(path: str, key: str) -> str:
@@ -347,7 +365,8 @@ def _reasons(c: _Checker, value: Any, stages: list[Stage]) -> dict[str, tuple[Re
         reasons = []
         path = f"reasons.{list_name}"
         for item_path, item in c.items(m[list_name], path, non_empty=list_name in needed | {"reject"}):
-            r = c.mapping(item, item_path, required={"key", "label"}, optional={"note_required"})
+            optional = {"note_required", "outcome"} if list_name == "reject" else {"note_required"}
+            r = c.mapping(item, item_path, required={"key", "label"}, optional=optional)
             if r is None:
                 continue
             reasons.append(
@@ -357,6 +376,7 @@ def _reasons(c: _Checker, value: Any, stages: list[Stage]) -> dict[str, tuple[Re
                     note_required=c.boolean(r["note_required"], f"{item_path}.note_required")
                     if "note_required" in r
                     else False,
+                    outcome=c.choice(r["outcome"], f"{item_path}.outcome", REJECT_OUTCOMES) if "outcome" in r else None,
                 )
             )
         result[list_name] = tuple(reasons)
@@ -518,27 +538,101 @@ def _sla(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
 
 
 def _routing(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
-    m = c.mapping(value, "routing", required={"default"}, optional={"rules"})
+    m = c.mapping(value, "routing", required={"default"}, optional={"rules", "period", "priority", "capacity"})
     if m is None:
         return
     seen: set[str] = set()
     for path, item in c.items(m.get("rules", []), "routing.rules"):
-        r = c.mapping(item, path, required={"key", "when", "team"}, optional={"method", "label"})
+        r = c.mapping(item, path, required={"key", "when", "team"}, optional={"label", *_ROUTE_FIELDS})
         if r is None:
             continue
         c.key(r.get("key"), f"{path}.key", seen)
         if "when" in r:
             c.condition(r["when"], f"{path}.when", QUALIFICATION)
-        if "team" in r:
-            c.text(r["team"], f"{path}.team", max_length=100)
-        if "method" in r:
-            c.choice(r["method"], f"{path}.method", ROUTING_METHODS)
-    d = c.mapping(m.get("default", {}), "routing.default", required={"team"}, optional={"method"})
+        if "label" in r:
+            c.text(r["label"], f"{path}.label", max_length=200)
+        _route(c, r, path)
+    d = None
+    if "default" in m:
+        d = c.mapping(m["default"], "routing.default", required={"team"}, optional=_ROUTE_FIELDS)
     if d is not None:
-        if "team" in d:
-            c.text(d["team"], "routing.default.team", max_length=100)
-        if "method" in d:
-            c.choice(d["method"], "routing.default.method", ROUTING_METHODS)
+        _route(c, d, "routing.default")
+    if "period" in m:
+        c.choice(m["period"], "routing.period", PERIODS)
+    if "priority" in m:
+        p = c.mapping(m["priority"], "routing.priority", required=set(), optional=set(routing.QUADRANTS))
+        for quadrant, priority in (p or {}).items():
+            if quadrant in routing.QUADRANTS:
+                c.choice(priority, f"routing.priority.{quadrant}", PRIORITIES)
+    if "capacity" in m:
+        cap = c.mapping(m["capacity"], "routing.capacity", required=set(), optional={"daily", "open", "reps"})
+        if cap is not None:
+            _capacity(c, cap, "routing.capacity")
+            reps = cap.get("reps", {})
+            if not isinstance(reps, Mapping):
+                c.error("routing.capacity.reps", f"must be a mapping of emails, not {conditions._kind(reps)}")
+            else:
+                for email, own in reps.items():
+                    path = f"routing.capacity.reps.{email}"
+                    _email(c, email, path)
+                    own_map = c.mapping(own, path, required=set(), optional={"daily", "open"})
+                    if own_map is not None:
+                        _capacity(c, own_map, path)
+
+
+_ROUTE_FIELDS = {"method", "owner", "weights", "working_hours"}
+
+
+def _route(c: _Checker, r: Mapping[str, Any], path: str) -> None:
+    """Where one rule (or the default) sends a hand-off: its team, method and the method's terms."""
+    if "team" in r:
+        c.text(r["team"], f"{path}.team", max_length=100)
+    method: routing.Method | None = routing.Method.ROUND_ROBIN
+    if "method" in r:
+        known = (*ROUTING_METHODS, *routing.METHOD_ALIASES)
+        if r["method"] in known:
+            method = routing.method_of(str(r["method"]))
+        else:
+            c.choice(r["method"], f"{path}.method", ROUTING_METHODS)
+            method = None  # the terms of an unknown method are not checked against another's
+    if method is None:
+        pass
+    elif method is routing.Method.OWNER:
+        if "owner" not in r:
+            c.error(path, "missing field 'owner': the owner method names the person (an email)")
+        else:
+            _email(c, r["owner"], f"{path}.owner")
+    elif "owner" in r:
+        c.error(f"{path}.owner", "only the owner method names an owner")
+    if "weights" in r and method is not None:
+        weights = r["weights"]
+        if method is not routing.Method.WEIGHTED:
+            c.error(f"{path}.weights", "only the weighted method takes weights")
+        elif not isinstance(weights, Mapping):
+            c.error(f"{path}.weights", f"must be a mapping of emails to weights, not {conditions._kind(weights)}")
+        elif not weights:
+            c.error(f"{path}.weights", "must not be empty: name each member's weight")
+        else:
+            for email, weight in weights.items():
+                _email(c, email, f"{path}.weights.{email}")
+                c.number(weight, f"{path}.weights.{email}", minimum=0, exclusive_minimum=True, integer=True,
+                         maximum=1_000_000)  # fmt: skip
+    if "working_hours" in r:
+        c.boolean(r["working_hours"], f"{path}.working_hours")
+
+
+def _capacity(c: _Checker, m: Mapping[str, Any], path: str) -> None:
+    for name in ("daily", "open"):
+        if name in m:
+            c.number(m[name], f"{path}.{name}", minimum=1, integer=True, maximum=100_000)
+
+
+def _email(c: _Checker, value: Any, path: str) -> None:
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        c.error(path, f"must be a person's email address, not {conditions._kind(value)}")
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _personas(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:

@@ -144,7 +144,7 @@ DELETE = object()
         (
             "routing.rules[0].method",
             "random",
-            ("routing.rules[0].method", "must be one of round_robin, least_loaded, account_owner"),
+            ("routing.rules[0].method", "must be one of account_owner, round_robin, weighted, load_balance, owner"),
         ),
         ("routing.default", DELETE, ("routing", "missing field 'default'")),
         ("reasons.recycle", DELETE, ("reasons", "missing field 'recycle': a recycle stage needs its reasons")),

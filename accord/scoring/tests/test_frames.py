@@ -566,6 +566,8 @@ QUALIFICATION_ROW = st.fixed_dictionaries(
         "contact.email": st.sampled_from([None, "", "a@b.example"]),
         "contact.consent": st.sampled_from([None, True, False]),
         "contact.forms_submitted": st.integers(0, 2),
+        "contact.open_deals": st.integers(0, 2),
+        "contact.won_deals": st.integers(0, 1),
         "score.grade": st.sampled_from(["A", "B", "C", "D"]),
         "score.interest": st.sampled_from([0.0, 39.99, 40.0, 120.5]),
     }
@@ -582,6 +584,8 @@ def test_rule_target_expr_is_whether_rule_target_finds_a_stage(rows):
             "contact.email": pl.String,
             "contact.consent": pl.Boolean,
             "contact.forms_submitted": pl.Int64,
+            "contact.open_deals": pl.Int64,
+            "contact.won_deals": pl.Int64,
             "score.grade": pl.String,
             "score.interest": pl.Float64,
         },

@@ -133,6 +133,7 @@ def test_the_timeline_pages_fifty_at_a_time_without_losing_or_repeating_an_item(
         at = start + dt.timedelta(minutes=10 * (n // 2))
         e = event(at=at, contact=contact, path=f"/p{n}", title=f"Page {n}")
         made.append((at, 0, e.pk, f"e{e.pk}"))
+    Contact.objects.filter(pk=contact.pk).update(open_deals=1)  # the opportunity stage wants an open deal
     for minutes, stage in ((100, "lead"), (250, "sql"), (400, "opportunity")):
         at = start + dt.timedelta(minutes=minutes)  # the same instant as two events
         with clock.frozen(at):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from accord.accounts.domain import Role
+from accord.accounts.models import User
 from accord.contacts.models import Contact
 from accord.core import clock
 from accord.lifecycle.queries import contacts_by_stage, recent_changes, weekly_changes
@@ -15,9 +17,22 @@ from accord.web.presenters.common import stage_count_rows, stage_labels
 from accord.web.presenters.history import history_rows
 from accord.web.presenters.overview import funnel_chart, weekly_chart
 from accord.web.presenters.scores import heating_rows, quadrant_counts
+from accord.web.views.base import acting
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Where a person lands after signing in: a sales rep on their queue, everyone else on the overview."""
+    if request.method in ("GET", "HEAD") and home_of(acting(request)) == "queue":
+        return redirect("queue")
+    return overview(request)
+
+
+def home_of(user: User) -> str:
+    """The page a role starts on: the queue for sales reps (their work), the overview for the others."""
+    return "queue" if user.role == Role.SALES_REP else "overview"
+
+
+def overview(request: HttpRequest) -> HttpResponse:
     version = active_playbook()
     labels = stage_labels(version.playbook)
     counts = stage_count_rows(contacts_by_stage(version.playbook, Contact.objects.all()), labels)

@@ -23,6 +23,7 @@ from accord.scoring import backtest
 from accord.scoring.domain import day_date
 from accord.web.forms import DraftForm, first_error
 from accord.web.presenters.playbook import playbook_view
+from accord.web.presenters.routing_backtest import present_routing_backtest
 from accord.web.views.base import acting, capability_required, htmx, see_other
 
 
@@ -306,3 +307,26 @@ def _series(kind: str, name: str, weeks: list[str], values: tuple[int, ...], col
     else:
         series.update(mode="lines+markers", line={"color": color, "dash": "dot", "width": 2})
     return series
+
+
+# --------------------------------------------------------------------------- routing backtest
+
+
+@require_GET
+def version_routing_backtest(request: HttpRequest, number: int) -> HttpResponse:
+    """The period's MQLs routed again under this version's routing and the active one's."""
+    from accord.scoring import routing_backtest
+
+    version = _version(number)
+    context = _backtest_context(request, version)
+    try:
+        backtest.check_backtestable(version)
+        window = backtest.parse_window(request.GET.get("from"), request.GET.get("to"),
+                                       today=clock.now().astimezone(dt.UTC).date())  # fmt: skip
+    except AccordError as exc:
+        return render(request, "web/playbook/routing_backtest.html", {**context, "error": exc}, status=exc.status)
+    first = routing_backtest.EPOCH_DAY + dt.timedelta(days=window.start)
+    last = routing_backtest.EPOCH_DAY + dt.timedelta(days=window.end)
+    comparison, named = routing_backtest.routing_backtest(version.playbook, start=first, end=last)
+    shown = {**context, **present_routing_backtest(comparison, named["reps"]), "start": first, "end": last}
+    return render(request, "web/playbook/routing_backtest.html", shown)

@@ -53,7 +53,7 @@ class Command(BaseCommand):
     help = (
         "Load a demo workspace: a user per role (password accord-demo), sales and marketing teams, "
         "a second playbook version, a campaign calendar, accounts and contacts with six months of stage "
-        "history and of web, form and email events. "
+        "history, hand-offs and deals, and of web, form and email events. "
         "The same --seed gives the same data."
     )
 
@@ -98,7 +98,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Contacts by stage: {stages or 'none'}.")
         self.stdout.write(
             f"Wrote {result.rows:,} rows in {result.seconds:.1f} s: {result.contacts:,} contacts, "
-            f"{result.stage_changes:,} stage changes, {result.events:,} events, {result.identities:,} identities, "
+            f"{result.stage_changes:,} stage changes, {result.handoffs:,} hand-offs, {result.deals:,} deals, "
+            f"{result.events:,} events, {result.identities:,} identities, "
             f"{result.accounts:,} accounts, {result.campaigns} campaigns, {result.users} users, "
             f"{result.teams} teams, {result.memberships} team memberships, {result.playbook_rows} playbook rows, "
             f"{result.audit_entries} audit entries."
