@@ -47,14 +47,14 @@ from accord.accounts.models import ApiKey, Membership, Team, User
 from accord.config.api import api
 from accord.contacts.models import Account, Contact, SuspectedDuplicate
 from accord.contacts.tests.scores import given_scores
+from accord.core import clock
 from accord.deals import actions as deals
 from accord.deals.models import Deal
-from accord.lifecycle import actions as lifecycle
-from accord.lifecycle.models import Handoff
-from accord.core import clock
 from accord.imports import background, tasks, uploads
 from accord.imports.domain import ImportKind
 from accord.imports.models import ImportRun
+from accord.lifecycle import actions as lifecycle
+from accord.lifecycle.models import Handoff
 from accord.playbook import actions as playbook
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
