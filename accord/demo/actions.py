@@ -33,9 +33,11 @@ from accord.demo.domain.plan import Plan, plan
 from accord.demo.domain.sales import HandoffSeed, Staff
 from accord.demo.domain.workspace import PersonSeed
 from accord.lifecycle import events as handoff_events
+from accord.lifecycle import handoffs as product_handoffs
 from accord.lifecycle.models import Handoff, HandoffChange, StageChange, Touch
 from accord.playbook.actions import playbook_activate, playbook_draft_create, playbook_sign
 from accord.playbook.models import PlaybookVersion, VersionStatus
+from accord.playbook.queries import active_playbook
 from accord.scoring.rescore import rescore
 from accord.tracking.campaigns import forget as forget_campaigns
 from accord.tracking.domain import Message
@@ -131,6 +133,8 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
         messages += [(m, None) for m in the_plan.strays]
         total = len(messages)
         _write_events(messages, campaigns, (lambda n: progress("Writing events", n, total)) if progress else None)
+        # The hand-offs were written in bulk: each rep's load (what routing reads) is counted from them.
+        product_handoffs.recount(plan=active_playbook().playbook.routing, now=now)
         # The scores the engine gives: fit from the profiles, interest from the events just
         # written, under the playbook in force. The journeys above decided the stages; the few
         # contacts whose events now meet the MQL rule become today's MQLs, with their breakdown,

@@ -17,7 +17,7 @@ from accord.accounts.models import Membership, User
 from accord.contacts.models import Contact
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
-from accord.lifecycle import actions, events
+from accord.lifecycle import actions, events, handoffs
 from accord.lifecycle.models import Handoff, HandoffChange, Touch
 from accord.playbook.domain.document import Playbook, Reason, StageKind
 from accord.playbook.queries import active_playbook
@@ -144,6 +144,9 @@ def handoff_reassign(*, handoff: Handoff, acting_user: User, to_user: User | Non
             locked.team_id = min(teams)
         locked.save(update_fields=["owner", "assigned_at", "team"])
         Contact.objects.filter(pk=locked.contact_id).update(owner=to_user)
+        if before is not None:
+            handoffs.unloaded([before])
+        handoffs.loaded(active_playbook().playbook.routing, to_user.pk, at=now, zone=handoffs.zone_of(to_user.pk))
         events.handoff_change(locked, Kind.REASSIGNED, at=now, by_user=acting_user, from_owner_id=before,
                               to_owner_id=to_user.pk, reason="", note=text).save()  # fmt: skip
         audit.record(action="handoff_reassign", obj=locked, actor=acting_user, before={"owner": before},
@@ -205,6 +208,10 @@ def _close(handoff: Handoff, state: str, user: User, now: dt.datetime) -> None:
     if handoff.owner_id is None:  # taken from the team's queue: theirs, and so is the contact
         handoff.owner, handoff.assigned_at = user, now
         Contact.objects.filter(pk=handoff.contact_id).update(owner=user)
+        handoffs.loaded(active_playbook().playbook.routing, user.pk, at=now, zone=handoffs.zone_of(user.pk))
+        events.handoff_change(handoff, Kind.ROUTED, at=now, by_user=user, to_owner_id=user.pk,
+                              details={"taken_from_queue": True}).save()  # fmt: skip
+    handoffs.unloaded([handoff.owner_id])
     handoff.save(update_fields=["state", "closed_at", "closed_by", "owner", "assigned_at", "reason", "note",
                                 "reengage_on"])  # fmt: skip
 

@@ -56,7 +56,8 @@ class RepQueue:
     unassigned_total: int = 0
 
 
-SHOWN = 100  # rows a queue shows at once, in working order: the next ones come up as these are worked
+SHOWN = 25  # rows the rep's queue shows at once, in working order: the next ones come up as these are worked
+TEAM_SHOWN = 50  # rows of the manager's view
 
 
 def rep_queue(user: User) -> RepQueue:
@@ -94,7 +95,7 @@ class RepLoad:
 class TeamView:
     teams: list[Team]
     all_teams: bool  # the person sees every team (sales managers, admins and readers)
-    handoffs: list[Handoff]  # open ones: unassigned first, then highest priority, then oldest (the first SHOWN)
+    handoffs: list[Handoff]  # open ones: unassigned first, then highest priority, then oldest (the first TEAM_SHOWN)
     total: int  # open hand-offs in these teams
     loads: list[RepLoad]
     candidates: list[User]  # whom a hand-off may be reassigned to
@@ -116,8 +117,8 @@ def team_view(user: User, *, plan: Routing, now: dt.datetime) -> TeamView:
     if not everything:
         found = found.filter(team_id__in=ids)
     queued_first = Case(When(owner__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField())
-    handoffs = list(found.order_by(queued_first, _rank(), "created_at", "id")[:SHOWN])
-    total = found.count() if len(handoffs) == SHOWN else len(handoffs)
+    handoffs = list(found.order_by(queued_first, _rank(), "created_at", "id")[:TEAM_SHOWN])
+    total = found.count() if len(handoffs) == TEAM_SHOWN else len(handoffs)
     members: dict[int, list[str]] = {}
     zones: dict[int, str] = {}
     names = {t.pk: t for t in teams}

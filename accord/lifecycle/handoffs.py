@@ -11,19 +11,20 @@ MQLs is spread as a run of single moves would spread it.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, Max, Q
+from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 
 from accord.accounts.models import Membership, Team, User
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
 from accord.lifecycle import events, routing
-from accord.lifecycle.models import Handoff, HandoffChange, StageChange
+from accord.lifecycle.models import Handoff, HandoffChange, RepLoad, StageChange
 from accord.playbook.domain.document import Playbook, StageKind
 from accord.playbook.domain.routing import Routing
 from accord.playbook.models import PlaybookVersion
@@ -37,6 +38,7 @@ class Workspace:
 
     teams: dict[str, routing.Team]
     reps: dict[int, routing.Rep]
+    zones: dict[int, str]  # rep -> the time zone their days are counted in
 
     def assigned(self, rep_id: int, at: dt.datetime) -> None:
         """Count one more assignment to `rep_id`, for the next decision."""
@@ -70,48 +72,27 @@ def workspace(plan: Routing, *, now: dt.datetime, lock: bool = True) -> Workspac
         )
         for t in rows
     }
-    zone = {user: t.time_zone for t in rows for user in members[t.pk]}
+    zone: dict[int, str] = {}
+    for t in rows:
+        for user in members[t.pk]:
+            zone.setdefault(user, t.time_zone)
     ids = sorted({user for ids in members.values() for user in ids})
     reps = rep_counts(plan, ids, now=now, zones=zone)
-    return Workspace(teams=teams, reps=reps)
+    return Workspace(teams=teams, reps=reps, zones=zone)
 
 
 def rep_counts(
     plan: Routing, ids: Sequence[int], *, now: dt.datetime, zones: Mapping[int, str] | None = None
 ) -> dict[int, routing.Rep]:
-    """Each of these people with the counts routing weighs: open hand-offs, assignments today and
-    this routing period (days in their team's time zone), the time of the last one."""
+    """Each of these people with the counts routing weighs, read from their `RepLoad` row: open
+    hand-offs, assignments today and this routing period (days in their team's time zone; a count
+    kept for an earlier day or period reads as 0), the time of the last one."""
     zones = zones or {}
-    starts = {
-        i: (
-            _midnight(routing.local_day(now, zones.get(i, "UTC")), zones.get(i, "UTC")),
-            _midnight(routing.period_start(now, plan.period, zones.get(i, "UTC")), zones.get(i, "UTC")),
-        )
-        for i in ids
-    }
-    earliest = min((period for _, period in starts.values()), default=now)
-    open_counts = dict(
-        Handoff.objects.filter(state=State.OPEN, owner_id__in=ids, created_at__lte=now)
-        .values("owner_id")
-        .annotate(n=Count("id"))
-        .values_list("owner_id", "n")
-    )
-    assigned: dict[int, list[dt.datetime]] = defaultdict(list)
-    for owner_id, at in Handoff.objects.filter(
-        owner_id__in=ids, assigned_at__gte=earliest, assigned_at__lte=now
-    ).values_list("owner_id", "assigned_at"):
-        if at is not None:
-            assigned[owner_id].append(at)
-    last = dict(
-        Handoff.objects.filter(owner_id__in=ids, assigned_at__lte=now)
-        .values("owner_id")
-        .annotate(last=Max("assigned_at"))
-        .values_list("owner_id", "last")
-    )
+    loads = {load.pk: load for load in RepLoad.objects.filter(pk__in=list(ids))}
     reps = {}
     for user in User.objects.filter(pk__in=ids).only("pk", "email", "name", "is_active", "away_from", "away_until"):
-        day, period = starts[user.pk]
-        times = assigned.get(user.pk, [])
+        day, period = keys(plan, now, zones.get(user.pk, "UTC"))
+        load = loads.get(user.pk)
         reps[user.pk] = routing.Rep(
             id=user.pk,
             email=user.email,
@@ -119,12 +100,74 @@ def rep_counts(
             active=user.is_active,
             away_from=user.away_from,
             away_until=user.away_until,
-            assigned_today=sum(1 for at in times if at >= day),
-            assigned_in_period=sum(1 for at in times if at >= period),
-            open_handoffs=open_counts.get(user.pk, 0),
-            last_assigned_at=last.get(user.pk),
+            assigned_today=load.day_count if load is not None and load.day == day else 0,
+            assigned_in_period=load.period_count if load is not None and load.period == period else 0,
+            open_handoffs=load.open_handoffs if load is not None else 0,
+            last_assigned_at=load.last_assigned_at if load is not None else None,
         )
     return reps
+
+
+def keys(plan: Routing, now: dt.datetime, zone: str) -> tuple[dt.date, dt.date]:
+    """The day and the first day of the routing period `now` falls in, in `zone`."""
+    return routing.local_day(now, zone), routing.period_start(now, plan.period, zone)
+
+
+def zone_of(user_id: int) -> str:
+    """The time zone a rep's days are counted in: their (first) team's."""
+    found = Membership.objects.filter(user_id=user_id).order_by("team_id").values_list("team__time_zone", flat=True)
+    return next(iter(found), "UTC")
+
+
+def loaded(plan: Routing, rep_id: int, *, at: dt.datetime, zone: str) -> None:
+    """Count one more assignment to `rep_id` at `at`, and one more open hand-off, in their RepLoad."""
+    day, period = keys(plan, at, zone)
+    RepLoad.objects.bulk_create([RepLoad(user_id=rep_id)], ignore_conflicts=True)
+    RepLoad.objects.filter(pk=rep_id).update(
+        open_handoffs=F("open_handoffs") + 1,
+        day_count=Case(When(day=day, then=F("day_count") + 1), default=Value(1)),
+        day=day,
+        period_count=Case(When(period=period, then=F("period_count") + 1), default=Value(1)),
+        period=period,
+        last_assigned_at=Greatest(Coalesce(F("last_assigned_at"), Value(at)), Value(at)),
+    )
+
+
+def unloaded(owner_ids: Sequence[int]) -> None:
+    """One open hand-off fewer for each owner in `owner_ids` (an owner may come more than once)."""
+    for owner_id, n in Counter(owner_ids).items():
+        RepLoad.objects.filter(pk=owner_id).update(open_handoffs=Greatest(F("open_handoffs") - n, Value(0)))
+
+
+def recount(*, plan: Routing, now: dt.datetime) -> int:
+    """Every rep's RepLoad counted again from the hand-offs (after hand-offs were written in bulk,
+    as the demo and the benchmarks write them). The rows written."""
+    zones: dict[int, str] = {}
+    for user_id, zone in Membership.objects.order_by("team_id").values_list("user_id", "team__time_zone"):
+        zones.setdefault(user_id, zone)
+    opened = Counter(Handoff.objects.filter(state=State.OPEN, owner__isnull=False).values_list("owner_id", flat=True))
+    rows: dict[int, RepLoad] = {}
+    owners = set(zones) | set(opened)
+    for owner in owners:
+        day, period = keys(plan, now, zones.get(owner, "UTC"))
+        rows[owner] = RepLoad(user_id=owner, open_handoffs=opened.get(owner, 0), day=day, period=period)
+    # Assignments are the history's: routed to, taken from a queue by, or reassigned to someone.
+    given = HandoffChange.objects.filter(
+        kind__in=[HandoffChange.Kind.ROUTED, HandoffChange.Kind.REASSIGNED], to_owner__isnull=False, at__lte=now
+    )
+    earliest = min((_midnight(r.period, zones.get(o, "UTC")) for o, r in rows.items() if r.period), default=now)
+    recent = given.filter(to_owner_id__in=list(owners), at__gte=earliest - dt.timedelta(days=1))
+    for owner, at in recent.values_list("to_owner_id", "at"):
+        row = rows[owner]
+        local = keys(plan, at, zones.get(owner, "UTC"))
+        row.day_count += local[0] == row.day
+        row.period_count += local[1] == row.period
+    latest = given.filter(to_owner_id__in=list(owners)).values("to_owner_id").annotate(last=Max("at"))
+    for owner, last in latest.values_list("to_owner_id", "last"):
+        rows[owner].last_assigned_at = last
+    RepLoad.objects.all().delete()
+    RepLoad.objects.bulk_create(list(rows.values()))
+    return len(rows)
 
 
 def _midnight(day: dt.date, time_zone: str) -> dt.datetime:
@@ -204,6 +247,9 @@ def moved(
         )
     Handoff.objects.bulk_create(opened)
     HandoffChange.objects.bulk_create([events.handoff_routed(h, at=now) for h in opened])
+    for handoff in opened:
+        if handoff.owner_id is not None:
+            loaded(playbook.routing, handoff.owner_id, at=now, zone=places.zones.get(handoff.owner_id, "UTC"))
     _own([(h.contact, h.owner_id) for h in opened if h.owner_id is not None])
     return opened
 
@@ -251,6 +297,7 @@ def close_open(
         handoff.save(update_fields=["state", "closed_at", "closed_by"])
         rows.append(events.handoff_closed(handoff, kind, at=now, by_user=by_user, stage=stage))
     HandoffChange.objects.bulk_create(rows)
+    unloaded([h.owner_id for h in found if h.owner_id is not None])
     return len(found)
 
 

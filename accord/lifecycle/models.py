@@ -159,3 +159,22 @@ class Touch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to contact {self.contact_id} ({self.outcome})"
+
+
+class RepLoad(models.Model):
+    """What routing weighs about one rep, kept as hand-offs are assigned and closed (in their own
+    transactions), so routing reads one row per rep instead of counting hand-offs: the open
+    hand-offs they hold, and their assignments on `day` and in the routing period from `period`
+    (dates in their team's time zone; a count whose date is past reads as 0)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="rep_load")  # fmt: skip
+    open_handoffs = models.IntegerField(default=0)
+    day = models.DateField(null=True, blank=True)
+    day_count = models.IntegerField(default=0)
+    period = models.DateField(null=True, blank=True)
+    period_count = models.IntegerField(default=0)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"load of user {self.user_id}: {self.open_handoffs} open"

@@ -182,7 +182,7 @@ def _apply(
     if rule.method in (Method.ACCOUNT_OWNER, Method.OWNER):
         named = _named(rule, reps, account_owner_id)
         if named is not None:
-            seen = _check(routing, rule, team, named, now)
+            seen = _check(routing, rule, team, named, now, local_day(now, team.time_zone))
             considered.append(seen)
             if seen.skipped is None:
                 trace.append(Tried(rule.key, rule.label, True, team.name, rule.method, tuple(considered), named.id))
@@ -192,10 +192,12 @@ def _apply(
             note = ("the account has no owner" if rule.method is Method.ACCOUNT_OWNER
                     else f"nobody has the email {rule.owner}") + ": the team's round robin picks"  # fmt: skip
         method = Method.ROUND_ROBIN
-    members = [reps[i] for i in team.members if i in reps and all(c.rep_id != i for c in considered)]
+    named_ids = {c.rep_id for c in considered}
+    members = [reps[i] for i in sorted(team.members) if i in reps and i not in named_ids]
     available: list[Rep] = []
-    for rep in sorted(members, key=lambda r: r.id):
-        seen = _check(routing, rule, team, rep, now)
+    today = local_day(now, team.time_zone)
+    for rep in members:
+        seen = _check(routing, rule, team, rep, now, today)
         considered.append(seen)
         if seen.skipped is None:
             available.append(rep)
@@ -213,13 +215,12 @@ def _named(rule: Rule, reps: Mapping[int, Rep], account_owner_id: int | None) ->
     return next((r for r in reps.values() if r.email == rule.owner), None)
 
 
-def _check(routing: Routing, rule: Rule, team: Team, rep: Rep, now: dt.datetime) -> Considered:
-    """Whether `rep` can take a hand-off from `rule` now, and if not, why."""
+def _check(routing: Routing, rule: Rule, team: Team, rep: Rep, now: dt.datetime, today: dt.date) -> Considered:
+    """Whether `rep` can take a hand-off from `rule` now (`today` in the team's time zone), and if not, why."""
     if rep.id not in team.members:
         return Considered(rep.id, rep.email, Skip.NOT_IN_TEAM, f"not a member of {team.name}")
     if not rep.active:
         return Considered(rep.id, rep.email, Skip.INACTIVE)
-    today = local_day(now, team.time_zone)
     if rep.away_on(today):
         until = f" until {rep.away_until.isoformat()}" if rep.away_until else ""
         return Considered(rep.id, rep.email, Skip.AWAY, f"away{until}")

@@ -17,7 +17,7 @@ import datetime as dt
 import heapq
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from accord.accounts.domain import within_hours
@@ -90,12 +90,26 @@ class _Load(Mapping[int, routing.Rep]):
         self.in_period: dict[int, tuple[dt.date, int]] = {}
         self.open: dict[int, list[dt.datetime]] = {i: [] for i in base}
         self.last: dict[int, dt.datetime] = {}
+        self.built: dict[int, routing.Rep] = {}
+        self.zone_keys: dict[str, tuple[dt.date, dt.date]] = {}
 
     def at(self, now: dt.datetime) -> None:
+        """Move the replay's clock to `now`: hand-offs that closed by then are no longer open; a new
+        day or period (in a rep's time zone) starts their counts again. Reps whose counts did not
+        change keep the Rep already built."""
         self.now = now
-        for closing in self.open.values():
-            while closing and closing[0] <= now:
-                heapq.heappop(closing)
+        before, self.zone_keys = self.zone_keys, {}
+        for zone, keys in before.items():
+            if (routing.local_day(now, zone), routing.period_start(now, self.period, zone)) != keys:
+                self.built = {}  # a new day somewhere: build every rep again
+                break
+        else:
+            self.zone_keys = before
+        for rep, closing in self.open.items():
+            if closing and closing[0] <= now:
+                while closing and closing[0] <= now:
+                    heapq.heappop(closing)
+                self.built.pop(rep, None)
 
     def _count(self, counts: dict[int, tuple[dt.date, int]], rep: int, key: dt.date) -> int:
         found = counts.get(rep)
@@ -103,18 +117,28 @@ class _Load(Mapping[int, routing.Rep]):
 
     def _keys(self, rep: int) -> tuple[dt.date, dt.date]:
         zone = self.zones.get(rep, "UTC")
-        return routing.local_day(self.now, zone), routing.period_start(self.now, self.period, zone)
+        keys = self.zone_keys.get(zone)
+        if keys is None:
+            keys = self.zone_keys[zone] = (routing.local_day(self.now, zone),
+                                           routing.period_start(self.now, self.period, zone))  # fmt: skip
+        return keys
+
+    def __contains__(self, rep: object) -> bool:
+        return rep in self.base
 
     def __getitem__(self, rep: int) -> routing.Rep:
+        found = self.built.get(rep)
+        if found is not None:
+            return found
         base = self.base[rep]
         day, period = self._keys(rep)
-        return replace(
-            base,
-            assigned_today=self._count(self.day, rep, day),
-            assigned_in_period=self._count(self.in_period, rep, period),
-            open_handoffs=len(self.open[rep]),
+        found = self.built[rep] = routing.Rep(
+            id=base.id, email=base.email, name=base.name, active=base.active, away_from=base.away_from,
+            away_until=base.away_until, assigned_today=self._count(self.day, rep, day),
+            assigned_in_period=self._count(self.in_period, rep, period), open_handoffs=len(self.open[rep]),
             last_assigned_at=self.last.get(rep),
-        )
+        )  # fmt: skip
+        return found
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.base)
@@ -128,6 +152,7 @@ class _Load(Mapping[int, routing.Rep]):
         self.in_period[rep] = (period, self._count(self.in_period, rep, period) + 1)
         heapq.heappush(self.open[rep], closes or _NEVER)
         self.last[rep] = self.now
+        self.built.pop(rep, None)
 
 
 def replay(

@@ -20,8 +20,9 @@ from accord.contacts.models import Contact
 from accord.contacts.tests.scores import given_scores
 from accord.core import clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
-from accord.lifecycle import actions, handoff_actions
-from accord.lifecycle.models import Handoff, HandoffChange, StageChange, Touch
+from accord.lifecycle import actions, handoff_actions, handoffs
+from accord.lifecycle.models import Handoff, HandoffChange, RepLoad, StageChange, Touch
+from accord.playbook.queries import active_playbook
 
 NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)  # a Tuesday, 10:00 in New York
 
@@ -294,3 +295,26 @@ def test_routing_and_reassigning_make_the_rep_the_contacts_owner(users, team):
                                      to_user=rep("bob@example.com"), reason="cover")  # fmt: skip
     contact.refresh_from_db()
     assert contact.owner == rep("bob@example.com")
+
+
+def loads() -> dict[int, tuple]:
+    return {r.pk: (r.open_handoffs, r.day, r.day_count, r.period, r.period_count, r.last_assigned_at)
+            for r in RepLoad.objects.all()}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_each_reps_load_is_kept_as_routing_would_count_it_from_the_handoffs(users, team):
+    c1 = mql("c1@acme.io", users["admin"])
+    mql("c2@acme.io", users["admin"], at=NOW + dt.timedelta(minutes=5))
+    mql("c3@acme.io", users["admin"], at=NOW + dt.timedelta(minutes=10))
+    with clock.frozen(NOW + dt.timedelta(minutes=20)):
+        handoff_actions.handoff_accept(handoff=Handoff.objects.get(contact=c1), acting_user=rep("ann@example.com"))
+        third = Handoff.objects.get(contact__email="c3@acme.io")
+        handoff_actions.handoff_reassign(handoff=third, acting_user=users["sales_manager"],
+                                         to_user=rep("bob@example.com"), reason="cover")  # fmt: skip
+    kept = loads()
+    assert {pk: row[0] for pk, row in kept.items()} == {rep("ann@example.com").pk: 0, rep("bob@example.com").pk: 2}
+    with clock.frozen(NOW + dt.timedelta(minutes=30)):
+        handoffs.recount(plan=active_playbook().playbook.routing, now=clock.now())
+    recounted = loads()
+    assert {pk: row[:5] for pk, row in recounted.items() if pk in kept} == {pk: row[:5] for pk, row in kept.items()}

@@ -114,6 +114,12 @@ class ReasonOption:
     note_required: bool
 
 
+def reason_choices(playbook: Playbook, list_name: str) -> list[tuple[str, str]]:
+    """A reason list as (key, label) pairs for a select, saying which reasons need a note."""
+    found = reason_options(playbook, list_name)
+    return [(r.key, f"{r.label} (needs a note)" if r.note_required else r.label) for r in found]
+
+
 def reason_options(playbook: Playbook, list_name: str) -> list[ReasonOption]:
     """A reason list of the playbook (reject, recycle, loss) as the options of a select."""
     reasons: Iterable[Reason] = playbook.reasons.get(list_name, ())

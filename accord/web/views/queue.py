@@ -56,8 +56,8 @@ def _message(exc: AccordError) -> str:
 def _choices() -> dict[str, Any]:
     playbook = active_playbook().playbook
     return {
-        "reject_reasons": present.reason_options(playbook, "reject"),
-        "recycle_reasons": present.reason_options(playbook, "recycle"),
+        "reject_reasons": present.reason_choices(playbook, "reject"),
+        "recycle_reasons": present.reason_choices(playbook, "recycle"),
         "channels": present.CHANNEL_CHOICES,
         "outcomes": present.OUTCOME_CHOICES,
         "currencies": CURRENCY_CHOICES,
