@@ -211,7 +211,8 @@ def _close(handoff: Handoff, state: str, user: User, now: dt.datetime) -> None:
         handoffs.loaded(active_playbook().playbook.routing, user.pk, at=now, zone=handoffs.zone_of(user.pk))
         events.handoff_change(handoff, Kind.ROUTED, at=now, by_user=user, to_owner_id=user.pk,
                               details={"taken_from_queue": True}).save()  # fmt: skip
-    handoffs.unloaded([handoff.owner_id])
+    if handoff.owner_id is not None:
+        handoffs.unloaded([handoff.owner_id])
     handoff.save(update_fields=["state", "closed_at", "closed_by", "owner", "assigned_at", "reason", "note",
                                 "reengage_on"])  # fmt: skip
 
