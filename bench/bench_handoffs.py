@@ -137,6 +137,7 @@ def run() -> None:
     reps, manager = _workspace()
     started = time.perf_counter()
     _history(reps)
+    handoffs.recount(plan=active_playbook().playbook.routing, now=clock.now())
     took = time.perf_counter() - started
     print(f"   workspace: {REPS} reps in 3 teams, {OPEN:,} open hand-offs ({took:.1f} s to write)")
 
@@ -173,7 +174,7 @@ def run() -> None:
         assert client.get(path).status_code == 200
         samples = latencies(lambda: client.get(path), PAGE_LOADS)  # noqa: B023
         where = "WHERE state = 'open'" + (f" AND owner_id = {who.pk}" if who else "")
-        sql = f"SELECT * FROM lifecycle_handoff {where} ORDER BY priority, created_at, id LIMIT {shown}"
+        sql = f"SELECT * FROM lifecycle_handoff {where} ORDER BY rank, created_at, id LIMIT {shown}"
 
         def raw() -> None:
             with connection.cursor() as cursor:

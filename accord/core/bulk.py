@@ -78,7 +78,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     if not rows:
         return
     with_id = "id" in rows[0]
-    fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+    fields = [f for f in _written(model) if with_id or not f.primary_key]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(f)) for f in fields)
     table = quote(model._meta.db_table)
@@ -94,6 +94,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(params))
 
 
+def _written(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """The fields an INSERT names: every concrete one but those the database generates."""
+    return [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
+
+
 def insert_returning(
     model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, batch_size: int = 1000
 ) -> list[int]:
@@ -103,7 +108,7 @@ def insert_returning(
     if not rows:
         return []
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in _written(model) if not f.primary_key]
     quote = connection.ops.quote_name
     per = max(1, min(batch_size, (connection.features.max_query_params or 65_535) // len(fields)))
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(_column(f)) for f in fields)}) VALUES "

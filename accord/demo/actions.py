@@ -706,7 +706,11 @@ def _write_deals(
 
 def _fields(row: models.Model) -> dict[str, Any]:
     """An unsaved model's values by attname (its id left to the database): a row for `_insert`."""
-    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if not f.primary_key}
+    return {
+        f.attname: getattr(row, f.attname)
+        for f in row._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "generated", False)
+    }
 
 
 def _insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> list[int]:

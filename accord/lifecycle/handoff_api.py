@@ -1,4 +1,4 @@
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Status
@@ -24,8 +24,6 @@ from accord.lifecycle.schemas import (
 router = Router(tags=["hand-offs"])
 READ = errors(404)
 WRITE = errors(400, 404, 409, 413)
-PRIORITY = Case(When(priority="high", then=Value(0)), When(priority="normal", then=Value(1)), default=Value(2),
-                output_field=IntegerField())  # fmt: skip
 
 
 class HandoffFilters(QuerySchema):
@@ -57,7 +55,7 @@ def handoff_list(request: HttpRequest, filters: Query[HandoffFilters]) -> QueryS
         found = found.filter(team_id=filters.team_id)
     if filters.contact_id is not None:
         found = found.filter(contact_id=filters.contact_id)
-    return found.alias(rank=PRIORITY).order_by("rank", "created_at", "id")
+    return found.order_by("rank", "created_at", "id")
 
 
 @router.get("/handoffs/{handoff_id}", response={200: HandoffOut, **READ}, summary="Get a hand-off")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from accord.accounts.domain import Capability, holders
 from accord.accounts.models import Membership, Team, User
@@ -22,15 +22,6 @@ from accord.playbook.domain.routing import Capacity, Routing
 
 State = Handoff.State
 PRIORITY_ORDER = ("high", "normal", "low")
-
-
-def _rank() -> Case:
-    """high → 0, normal → 1, low → 2, anything else after them."""
-    return Case(
-        *(When(priority=p, then=Value(i)) for i, p in enumerate(PRIORITY_ORDER)),
-        default=Value(len(PRIORITY_ORDER)),
-        output_field=IntegerField(),
-    )
 
 
 def _open() -> QuerySet[Handoff]:
@@ -63,11 +54,11 @@ TEAM_SHOWN = 50  # rows of the manager's view
 def rep_queue(user: User) -> RepQueue:
     """What `user` has to work: their open hand-offs, and their teams' unassigned ones."""
     own = Handoff.objects.filter(state=State.OPEN, owner=user)
-    mine = list(_open().filter(owner=user).order_by(_rank(), "created_at", "id")[:SHOWN])
+    mine = list(_open().filter(owner=user).order_by("rank", "created_at", "id")[:SHOWN])
     teams = Membership.objects.filter(user=user).values("team_id")
     queued = Handoff.objects.filter(state=State.OPEN, owner__isnull=True, team_id__in=teams)
     unassigned = list(
-        _open().filter(owner__isnull=True, team_id__in=teams).order_by(_rank(), "created_at", "id")[:SHOWN]
+        _open().filter(owner__isnull=True, team_id__in=teams).order_by("rank", "created_at", "id")[:SHOWN]
     )
     return RepQueue(
         mine=mine,
@@ -116,8 +107,11 @@ def team_view(user: User, *, plan: Routing, now: dt.datetime) -> TeamView:
     found = _open()
     if not everything:
         found = found.filter(team_id__in=ids)
-    queued_first = Case(When(owner__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField())
-    handoffs = list(found.order_by(queued_first, _rank(), "created_at", "id")[:TEAM_SHOWN])
+    # unassigned first, then highest priority, then oldest: two reads of the open-order index
+    handoffs = list(found.filter(owner__isnull=True).order_by("rank", "created_at", "id")[:TEAM_SHOWN])
+    if len(handoffs) < TEAM_SHOWN:
+        rest = found.filter(owner__isnull=False).order_by("rank", "created_at", "id")
+        handoffs += list(rest[: TEAM_SHOWN - len(handoffs)])
     total = found.count() if len(handoffs) == TEAM_SHOWN else len(handoffs)
     members: dict[int, list[str]] = {}
     zones: dict[int, str] = {}

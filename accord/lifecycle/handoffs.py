@@ -88,11 +88,11 @@ def rep_counts(
     hand-offs, assignments today and this routing period (days in their team's time zone; a count
     kept for an earlier day or period reads as 0), the time of the last one."""
     zones = zones or {}
-    loads = {load.pk: load for load in RepLoad.objects.filter(pk__in=list(ids))}
     reps = {}
-    for user in User.objects.filter(pk__in=ids).only("pk", "email", "name", "is_active", "away_from", "away_until"):
+    people = User.objects.filter(pk__in=ids).select_related("rep_load")
+    for user in people.only("pk", "email", "name", "is_active", "away_from", "away_until", "rep_load"):
         day, period = keys(plan, now, zones.get(user.pk, "UTC"))
-        load = loads.get(user.pk)
+        load: RepLoad | None = getattr(user, "rep_load", None)
         reps[user.pk] = routing.Rep(
             id=user.pk,
             email=user.email,
@@ -122,8 +122,7 @@ def zone_of(user_id: int) -> str:
 def loaded(plan: Routing, rep_id: int, *, at: dt.datetime, zone: str) -> None:
     """Count one more assignment to `rep_id` at `at`, and one more open hand-off, in their RepLoad."""
     day, period = keys(plan, at, zone)
-    RepLoad.objects.bulk_create([RepLoad(user_id=rep_id)], ignore_conflicts=True)
-    RepLoad.objects.filter(pk=rep_id).update(
+    done = RepLoad.objects.filter(pk=rep_id).update(
         open_handoffs=F("open_handoffs") + 1,
         day_count=Case(When(day=day, then=F("day_count") + 1), default=Value(1)),
         day=day,
@@ -131,6 +130,9 @@ def loaded(plan: Routing, rep_id: int, *, at: dt.datetime, zone: str) -> None:
         period=period,
         last_assigned_at=Greatest(Coalesce(F("last_assigned_at"), Value(at)), Value(at)),
     )
+    if not done:  # their first assignment: a row of their own (written once, whoever is first), then count
+        RepLoad.objects.bulk_create([RepLoad(user_id=rep_id)], ignore_conflicts=True)
+        loaded(plan, rep_id, at=at, zone=zone)
 
 
 def unloaded(owner_ids: Sequence[int]) -> None:

@@ -60,6 +60,17 @@ class Handoff(models.Model):
     method = models.CharField(max_length=20)  # playbook.domain.routing.Method that chose
     trace = models.JSONField(default=dict)  # lifecycle.routing.Decision.as_dict()
     priority = models.CharField(max_length=10)  # high, normal, low
+    # The order hand-offs are worked in: high (0), normal (1), low (2); kept by the database, so
+    # the queues' "highest priority, then oldest" reads an index.
+    rank = models.GeneratedField(
+        expression=models.Case(
+            models.When(priority="high", then=models.Value(0)),
+            models.When(priority="normal", then=models.Value(1)),
+            default=models.Value(2),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
     quadrant = models.CharField(max_length=20, blank=True)  # the contact's quadrant when handed over
     playbook_version = models.ForeignKey("playbook.PlaybookVersion", on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
@@ -85,7 +96,11 @@ class Handoff(models.Model):
             models.Index(fields=["team", "state", "created_at"]),
             models.Index(fields=["state", "created_at"]),
             models.Index(fields=["owner", "assigned_at"]),
-        ]
+            models.Index(fields=["rank", "created_at", "id"], condition=models.Q(state="open"),
+                         name="handoff_open_in_order"),
+            models.Index(fields=["owner", "rank", "created_at", "id"], condition=models.Q(state="open"),
+                         name="handoff_open_owner_in_order"),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"hand-off {self.pk} of contact {self.contact_id} ({self.state})"
