@@ -277,7 +277,7 @@ def _merge_move(*, contact: Contact, dropped: Contact, acting_user: User | None)
     contact.stage, contact.stage_changed_at, contact.playbook_version = move.to_stage, now, version
     contact.reengage_on, contact.updated_at = reengage_on, now
     contact.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
-    handoffs.moved([(contact, change)], version=version, now=now, by_user=acting_user)
+    handoffs.moved([(contact, change)], version=version, now=now, by_user=acting_user, merged=True)
     return change
 
 

@@ -21,7 +21,6 @@ from accord.lifecycle.models import Handoff
 from accord.playbook.domain.routing import Capacity, Routing
 
 State = Handoff.State
-PRIORITY_ORDER = ("high", "normal", "low")
 
 
 def _open() -> QuerySet[Handoff]:

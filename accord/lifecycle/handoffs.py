@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models import Case, F, Max, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from accord.accounts.models import Membership, Team, User
@@ -203,9 +203,11 @@ def moved(
     version: PlaybookVersion,
     now: dt.datetime,
     by_user: User | None,
+    merged: bool = False,
 ) -> list[Handoff]:
     """After these moves (their StageChange rows saved): close the open hand-offs of the contacts
-    that left the MQL stage, and open a routed hand-off for each that entered it. The hand-offs
+    that left the MQL stage, and open a routed hand-off for each that entered it (after a merge,
+    `merged`: unless the dropped contact's open hand-off came along, which it keeps). The hand-offs
     opened."""
     playbook = version.playbook
     mql = playbook.mql_stage
@@ -217,7 +219,7 @@ def moved(
             leaving, stage_of={c.pk: ch.to_stage for c, ch in changes}, playbook=playbook, now=now, by_user=by_user
         )
     entering = [(c, ch) for c, ch in changes if ch.to_stage == mql.key]
-    if entering:  # a merge may have brought the dropped contact's open hand-off along
+    if entering and merged:  # only a merge can bring an open hand-off into the MQL stage
         held = set(
             Handoff.objects.filter(contact_id__in=[c.pk for c, _ in entering], state=State.OPEN).values_list(
                 "contact_id", flat=True
@@ -309,11 +311,3 @@ def open_handoff(contact_id: int) -> Handoff | None:
 
 def latest_accepted(contact_id: int) -> Handoff | None:
     return Handoff.objects.filter(contact_id=contact_id, state=State.ACCEPTED).order_by("-closed_at", "-id").first()
-
-
-def visible_to(user: User) -> Q:
-    """The hand-offs a person may act on: their own; a manager's team's and unassigned ones; all
-    for admins and sales managers."""
-    if user.role in ("admin", "sales_manager"):
-        return Q()
-    return Q(owner=user) | Q(team__manager=user)

@@ -275,5 +275,3 @@ def period_start(now: dt.datetime, period: str, time_zone: str = "UTC") -> dt.da
         return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
     return day.replace(day=1)
 
-
-PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}

@@ -318,3 +318,14 @@ def test_each_reps_load_is_kept_as_routing_would_count_it_from_the_handoffs(user
         handoffs.recount(plan=active_playbook().playbook.routing, now=clock.now())
     recounted = loads()
     assert {pk: row[:5] for pk, row in recounted.items() if pk in kept} == {pk: row[:5] for pk, row in kept.items()}
+
+
+@pytest.mark.django_db
+def test_a_merge_that_brings_an_mql_keeps_the_dropped_contacts_open_handoff(users, team):
+    dropped = mql("c1@acme.io", users["admin"])
+    first = Handoff.objects.get(contact=dropped)
+    kept = contact_create(data={"email": "c1.other@acme.io"}, acting_user=users["admin"])
+    actions.contact_merge(keep=kept, drop=dropped, acting_user=users["admin"])
+    kept.refresh_from_db()
+    assert kept.stage == "mql"
+    assert list(Handoff.objects.filter(contact=kept).values_list("pk", "state")) == [(first.pk, "open")]
