@@ -22,6 +22,9 @@ from accord.lifecycle.models import StageChange
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
 
+# What a move writes on the contact: its stage fields, and its owner (routing gives an MQL one).
+MOVED_FIELDS = ["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at", "owner"]
+
 
 def contact_change_stage(
     *,
@@ -122,10 +125,9 @@ def contacts_apply_rules(
                                      details=details))  # fmt: skip
         _moved(contact, to_stage, move, version=version, now=now)
     StageChange.objects.bulk_create(changes)
-    moved = ["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"]
-    bulk.update_rows(Contact, [(contact, set(moved)) for contact, _, _, _ in planned])
     handoffs.moved([(c, change) for (c, _, _, _), change in zip(planned, changes, strict=True)],
                    version=version, now=now, by_user=None)  # fmt: skip
+    bulk.update_rows(Contact, [(contact, set(MOVED_FIELDS)) for contact, _, _, _ in planned])
     return {change.contact_id: change for change in changes}
 
 
@@ -181,8 +183,8 @@ def _move(
                 before={"stage": locked.stage}, after={"stage": to_stage},
             )  # fmt: skip
         _moved(locked, to_stage, move, version=version, now=now)
-        locked.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
         handoffs.moved([(locked, change)], version=version, now=now, by_user=user)
+        locked.save(update_fields=MOVED_FIELDS)
     contact.stage, contact.stage_changed_at, contact.playbook_version = locked.stage, now, version
     contact.reengage_on = locked.reengage_on
     return change
@@ -276,8 +278,8 @@ def _merge_move(*, contact: Contact, dropped: Contact, acting_user: User | None)
         )  # fmt: skip
     contact.stage, contact.stage_changed_at, contact.playbook_version = move.to_stage, now, version
     contact.reengage_on, contact.updated_at = reengage_on, now
-    contact.save(update_fields=["stage", "stage_changed_at", "playbook_version", "reengage_on", "updated_at"])
     handoffs.moved([(contact, change)], version=version, now=now, by_user=acting_user, merged=True)
+    contact.save(update_fields=MOVED_FIELDS)
     return change
 
 

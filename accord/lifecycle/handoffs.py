@@ -17,9 +17,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Case, F, Max, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db import connection
+from django.db.models import F, Max, Value
+from django.db.models.functions import Greatest
 
+from accord.accounts.domain import WeeklyHours, parse_hours
 from accord.accounts.models import Membership, Team, User
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
@@ -53,59 +55,78 @@ class Workspace:
 
 
 def workspace(plan: Routing, *, now: dt.datetime, lock: bool = True) -> Workspace:
-    """The teams and the people routing may choose among, with their counts at `now`."""
-    team_rows = Team.objects.order_by("pk")
+    """The teams and the people routing may choose among, with their counts at `now`, in one
+    query: each team (locked, in id order, when `lock`) with its members and their load."""
+    rows = Team.objects.order_by("pk", "membership__user_id").values_list(
+        "pk", "name", "manager_id", "time_zone", "hours", *(f"membership__{f}" for f in _PERSON)
+    )
     if lock:
-        team_rows = team_rows.select_for_update()
-    rows = list(team_rows)
+        rows = rows.select_for_update(of=("self",))
+    teams: dict[int, tuple[str, int | None, str, object]] = {}
     members: dict[int, list[int]] = defaultdict(list)
-    for team_id, user_id in Membership.objects.values_list("team_id", "user_id"):
-        members[team_id].append(user_id)
-    teams = {
-        t.name: routing.Team(
-            id=t.pk,
-            name=t.name,
-            members=tuple(sorted(members[t.pk])),
-            manager_id=t.manager_id,
-            time_zone=t.time_zone,
-            hours=t.weekly_hours,
-        )
-        for t in rows
-    }
     zone: dict[int, str] = {}
-    for t in rows:
-        for user in members[t.pk]:
-            zone.setdefault(user, t.time_zone)
-    ids = sorted({user for ids in members.values() for user in ids})
-    reps = rep_counts(plan, ids, now=now, zones=zone)
-    return Workspace(teams=teams, reps=reps, zones=zone)
+    reps: dict[int, routing.Rep] = {}
+    days: dict[str, tuple[dt.date, dt.date]] = {}  # per time zone: today and this period's start
+    for pk, name, manager_id, time_zone, hours, *person in rows:
+        teams.setdefault(pk, (name, manager_id, time_zone, hours))
+        if person[0] is None:  # a team with no members
+            continue
+        members[pk].append(person[0])
+        if person[0] not in reps:  # their first team's time zone counts their days
+            zone[person[0]] = time_zone
+            if time_zone not in days:
+                days[time_zone] = keys(plan, now, time_zone)
+            reps[person[0]] = _rep(person, days[time_zone])
+    by_name = {
+        name: routing.Team(pk, name, tuple(members[pk]), manager_id, time_zone, _hours(hours))
+        for pk, (name, manager_id, time_zone, hours) in teams.items()
+    }
+    return Workspace(teams=by_name, reps=reps, zones=zone)
+
+
+# What routing reads about a person, through a membership (user__…) or from the user (…).
+_FIELDS = ("id", "email", "name", "is_active", "away_from", "away_until", "rep_load__open_handoffs",
+           "rep_load__day", "rep_load__day_count", "rep_load__period", "rep_load__period_count",
+           "rep_load__last_assigned_at")  # fmt: skip
+_PERSON = tuple(f"user__{f}" for f in _FIELDS)
+
+
+def _rep(person: Sequence[Any], now: tuple[dt.date, dt.date]) -> routing.Rep:
+    """A person's row (`_FIELDS`) as routing weighs it `now` (their day and the first day of their
+    routing period): a count kept for an earlier day or period reads as 0."""
+    pk, email, name, active, away_from, away_until, open_handoffs, day, day_count, period, period_count, last = person
+    today, this_period = now
+    return routing.Rep(
+        id=pk,
+        email=email,
+        name=name or email,
+        active=active,
+        away_from=away_from,
+        away_until=away_until,
+        assigned_today=day_count if day == today else 0,
+        assigned_in_period=period_count if period == this_period else 0,
+        open_handoffs=open_handoffs or 0,
+        last_assigned_at=last,
+    )
+
+
+def _hours(hours: object) -> WeeklyHours | None:
+    """A team's stored hours, parsed (None when they no longer parse: always open)."""
+    try:
+        return parse_hours(hours)
+    except ValueError:
+        return None
 
 
 def rep_counts(
     plan: Routing, ids: Sequence[int], *, now: dt.datetime, zones: Mapping[int, str] | None = None
 ) -> dict[int, routing.Rep]:
     """Each of these people with the counts routing weighs, read from their `RepLoad` row: open
-    hand-offs, assignments today and this routing period (days in their team's time zone; a count
-    kept for an earlier day or period reads as 0), the time of the last one."""
+    hand-offs, assignments today and this routing period (days in their team's time zone), the
+    time of the last one."""
     zones = zones or {}
-    reps = {}
-    people = User.objects.filter(pk__in=ids).select_related("rep_load")
-    for user in people.only("pk", "email", "name", "is_active", "away_from", "away_until", "rep_load"):
-        day, period = keys(plan, now, zones.get(user.pk, "UTC"))
-        load: RepLoad | None = getattr(user, "rep_load", None)
-        reps[user.pk] = routing.Rep(
-            id=user.pk,
-            email=user.email,
-            name=user.display_name,
-            active=user.is_active,
-            away_from=user.away_from,
-            away_until=user.away_until,
-            assigned_today=load.day_count if load is not None and load.day == day else 0,
-            assigned_in_period=load.period_count if load is not None and load.period == period else 0,
-            open_handoffs=load.open_handoffs if load is not None else 0,
-            last_assigned_at=load.last_assigned_at if load is not None else None,
-        )
-    return reps
+    people = User.objects.filter(pk__in=ids).values_list(*_FIELDS)
+    return {person[0]: _rep(person, keys(plan, now, zones.get(person[0], "UTC"))) for person in people}
 
 
 def keys(plan: Routing, now: dt.datetime, zone: str) -> tuple[dt.date, dt.date]:
@@ -120,16 +141,27 @@ def zone_of(user_id: int) -> str:
 
 
 def loaded(plan: Routing, rep_id: int, *, at: dt.datetime, zone: str) -> None:
-    """Count one more assignment to `rep_id` at `at`, and one more open hand-off, in their RepLoad."""
+    """Count one more assignment to `rep_id` at `at`, and one more open hand-off, in their RepLoad.
+
+    One statement (it runs inside every MQL move); an UPDATE relative to what is stored, so two
+    transactions counting at once both count."""
     day, period = keys(plan, at, zone)
-    done = RepLoad.objects.filter(pk=rep_id).update(
-        open_handoffs=F("open_handoffs") + 1,
-        day_count=Case(When(day=day, then=F("day_count") + 1), default=Value(1)),
-        day=day,
-        period_count=Case(When(period=period, then=F("period_count") + 1), default=Value(1)),
-        period=period,
-        last_assigned_at=Greatest(Coalesce(F("last_assigned_at"), Value(at)), Value(at)),
+    ops = connection.ops
+    on_day, on_period, when = (
+        ops.adapt_datefield_value(day),
+        ops.adapt_datefield_value(period),
+        ops.adapt_datetimefield_value(at),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {RepLoad._meta.db_table} SET open_handoffs = open_handoffs + 1,"
+            " day_count = CASE WHEN day = %s THEN day_count + 1 ELSE 1 END, day = %s,"
+            " period_count = CASE WHEN period = %s THEN period_count + 1 ELSE 1 END, period = %s,"
+            " last_assigned_at = CASE WHEN last_assigned_at > %s THEN last_assigned_at ELSE %s END"
+            " WHERE user_id = %s",
+            [on_day, on_day, on_period, on_period, when, when, rep_id],
+        )
+        done = cursor.rowcount
     if not done:  # their first assignment: a row of their own (written once, whoever is first), then count
         RepLoad.objects.bulk_create([RepLoad(user_id=rep_id)], ignore_conflicts=True)
         loaded(plan, rep_id, at=at, zone=zone)
@@ -205,10 +237,11 @@ def moved(
     by_user: User | None,
     merged: bool = False,
 ) -> list[Handoff]:
-    """After these moves (their StageChange rows saved): close the open hand-offs of the contacts
-    that left the MQL stage, and open a routed hand-off for each that entered it (after a merge,
-    `merged`: unless the dropped contact's open hand-off came along, which it keeps). The hand-offs
-    opened."""
+    """After these moves (their StageChange rows saved, the contacts not written yet): close the
+    open hand-offs of the contacts that left the MQL stage, and open a routed hand-off for each
+    that entered it (after a merge, `merged`: unless the dropped contact's open hand-off came
+    along, which it keeps). A routed contact's `owner` is set to its rep here and written by the
+    caller with the rest of the move. The hand-offs opened."""
     playbook = version.playbook
     mql = playbook.mql_stage
     if mql is None or not changes:
@@ -261,9 +294,7 @@ def moved(
 def _own(pairs: Sequence[tuple[Contact, int | None]]) -> None:
     """The contact's owner becomes the rep its hand-off went to (as lead assignment does in a CRM)."""
     for contact, owner_id in pairs:
-        if contact.owner_id != owner_id:
-            Contact.objects.filter(pk=contact.pk).update(owner_id=owner_id)
-            contact.owner_id = owner_id
+        contact.owner_id = owner_id
 
 
 def close_open(

@@ -26,7 +26,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from accord.accounts.domain import WeeklyHours, within_hours
@@ -80,15 +80,17 @@ class Rep:
 class Team:
     id: int
     name: str
-    members: tuple[int, ...]  # rep ids
+    members: tuple[int, ...]  # rep ids (kept in id order: the order routing considers them in)
     manager_id: int | None = None
     time_zone: str = "UTC"
     hours: WeeklyHours | None = None  # None: always open
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(sorted(self.members)))
 
-@dataclass(frozen=True)
-class Considered:
-    """One person a rule's method looked at."""
+
+class Considered(NamedTuple):
+    """One person a rule's method looked at (a tuple: routing builds one per person per decision)."""
 
     rep_id: int
     email: str
@@ -182,7 +184,9 @@ def _apply(
     if rule.method in (Method.ACCOUNT_OWNER, Method.OWNER):
         named = _named(rule, reps, account_owner_id)
         if named is not None:
-            seen = _check(routing, rule, team, named, now, local_day(now, team.time_zone))
+            seen = Considered(named.id, named.email, Skip.NOT_IN_TEAM, f"not a member of {team.name}")
+            if named.id in team.members:
+                seen = _check(routing, rule, team, named, local_day(now, team.time_zone), _closed(rule, team, now))
             considered.append(seen)
             if seen.skipped is None:
                 trace.append(Tried(rule.key, rule.label, True, team.name, rule.method, tuple(considered), named.id))
@@ -193,11 +197,14 @@ def _apply(
                     else f"nobody has the email {rule.owner}") + ": the team's round robin picks"  # fmt: skip
         method = Method.ROUND_ROBIN
     named_ids = {c.rep_id for c in considered}
-    members = [reps[i] for i in sorted(team.members) if i in reps and i not in named_ids]
     available: list[Rep] = []
     today = local_day(now, team.time_zone)
-    for rep in members:
-        seen = _check(routing, rule, team, rep, now, today)
+    closed = _closed(rule, team, now)
+    for rep_id in team.members:
+        rep = reps.get(rep_id)
+        if rep is None or rep_id in named_ids:
+            continue
+        seen = _check(routing, rule, team, rep, today, closed)
         considered.append(seen)
         if seen.skipped is None:
             available.append(rep)
@@ -215,17 +222,26 @@ def _named(rule: Rule, reps: Mapping[int, Rep], account_owner_id: int | None) ->
     return next((r for r in reps.values() if r.email == rule.owner), None)
 
 
-def _check(routing: Routing, rule: Rule, team: Team, rep: Rep, now: dt.datetime, today: dt.date) -> Considered:
-    """Whether `rep` can take a hand-off from `rule` now (`today` in the team's time zone), and if not, why."""
-    if rep.id not in team.members:
-        return Considered(rep.id, rep.email, Skip.NOT_IN_TEAM, f"not a member of {team.name}")
+def _closed(rule: Rule, team: Team, now: dt.datetime) -> Considered | None:
+    """Why nobody in `team` can take a hand-off from `rule` now, when its working hours are over
+    (a template: its rep fields are filled per person)."""
+    if rule.working_hours and team.hours is not None and not within_hours(team.hours, team.time_zone, now):
+        return Considered(0, "", Skip.OUTSIDE_HOURS, f"{team.name} is closed now ({team.time_zone})")
+    return None
+
+
+def _check(
+    routing: Routing, rule: Rule, team: Team, rep: Rep, today: dt.date, closed: Considered | None
+) -> Considered:
+    """Whether `rep`, a member of `team`, can take a hand-off from `rule` now (`today` in the
+    team's time zone; `closed` when the team is outside its working hours), and if not, why."""
     if not rep.active:
         return Considered(rep.id, rep.email, Skip.INACTIVE)
     if rep.away_on(today):
         until = f" until {rep.away_until.isoformat()}" if rep.away_until else ""
         return Considered(rep.id, rep.email, Skip.AWAY, f"away{until}")
-    if rule.working_hours and team.hours is not None and not within_hours(team.hours, team.time_zone, now):
-        return Considered(rep.id, rep.email, Skip.OUTSIDE_HOURS, f"{team.name} is closed now ({team.time_zone})")
+    if closed is not None:
+        return closed._replace(rep_id=rep.id, email=rep.email)
     capacity = routing.capacity_of(rep.email)
     if capacity.daily is not None and rep.assigned_today >= capacity.daily:
         return Considered(rep.id, rep.email, Skip.DAILY_CAPACITY, f"{rep.assigned_today} of {capacity.daily} today")

@@ -140,6 +140,9 @@ class _Load(Mapping[int, routing.Rep]):
         )  # fmt: skip
         return found
 
+    def get(self, rep: int, default: Any = None) -> Any:  # Mapping's, without its try/except per call
+        return self[rep] if rep in self.base else default
+
     def __iter__(self) -> Iterator[int]:
         return iter(self.base)
 
@@ -196,6 +199,24 @@ def replay(
         elif hours > sla_hours.get(mql.priority, sla_hours.get("normal", float("inf"))):
             side.sla_misses += 1
     return side
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One side's replay: the arguments of `replay` (picklable, so a side can run in a process of
+    its own)."""
+
+    name: str
+    plan: Routing
+    mqls: list[PastMql]
+    teams: Mapping[str, routing.Team]
+    reps: Mapping[int, routing.Rep]
+    response_hours: Mapping[int, float]
+    sla_hours: Mapping[str, float]
+
+    def __call__(self) -> Side:
+        return replay(self.name, self.plan, self.mqls, teams=self.teams, reps=self.reps,
+                      response_hours=self.response_hours, sla_hours=self.sla_hours)  # fmt: skip
 
 
 def compare(active: Side, draft: Side) -> Comparison:

@@ -92,3 +92,36 @@ def test_a_draft_with_a_mistake_is_refused_by_path(tmp_path, capsys):
         call_command("routing", "backtest", draft_file(tmp_path, routing), stdout=io.StringIO(), stderr=err)
     assert raised.value.returncode == 2
     assert "routing.default.weights.ann@example.com: must be greater than 0" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_sides_replayed_in_a_process_of_their_own_match_those_replayed_here(history, tmp_path, monkeypatch):
+    from accord.scoring import routing_backtest
+
+    routing = copy.deepcopy(DEFAULT["routing"])
+    del routing["rules"][1]
+    path = draft_file(tmp_path, routing)
+    results = []
+    for parallel_from in (10**9, 0):  # here, then the draft's side in a spawned process
+        monkeypatch.setattr(routing_backtest, "PARALLEL_FROM", parallel_from)
+        out = io.StringIO()
+        with clock.frozen(NOW):
+            call_command("routing", "backtest", path, "--json", stdout=out, stderr=io.StringIO())
+        results.append(json.loads(out.getvalue()))
+    assert results[0] == results[1]
+    assert results[1]["draft"]["per_team"] == {"SDR Americas": 3}
+
+
+@pytest.mark.django_db
+def test_each_reps_response_time_is_the_median_of_their_first_touches(history):
+    from accord.scoring.routing_backtest import response_hours
+
+    ann, eva = (User.objects.get(email=e) for e in ("ann@example.com", "eva@example.com"))
+    assigned = NOW - dt.timedelta(days=1)
+    Handoff.objects.update(owner=ann, assigned_at=assigned, first_touch_at=None)
+    first, second, third = Handoff.objects.order_by("pk")
+    for handoff, touched in ((first, assigned + dt.timedelta(hours=1)), (second, assigned + dt.timedelta(hours=4))):
+        Handoff.objects.filter(pk=handoff.pk).update(first_touch_at=touched)
+    # a touch logged before the assignment (the rep called first, then took it) waits 0 hours
+    Handoff.objects.filter(pk=third.pk).update(owner=eva, first_touch_at=assigned - dt.timedelta(hours=2))
+    assert response_hours() == {ann.pk: 2.5, eva.pk: 0.0}  # ann: the median of 1 h and 4 h
