@@ -11,7 +11,9 @@ Baseline for each: a raw COPY of the same rows into an equivalent table in the s
 run. Answers other than 200 are counted, not raised. Then single-event /v1/track latency, the
 server's memory at start and end, and where the time of one batch of mix (b) goes, measured
 in-process: parsing and validation, identity resolution, event storage, attribution (the
-tracking pipeline's `_save`) and the scoring step (`ACCORD_EVENT_STEPS`).
+tracking pipeline's `_save`) and the scoring step (`ACCORD_EVENT_STEPS`). Last, mix (b)
+in-process on contacts that qualify as they engage, so moves into MQL route hand-offs among 50
+reps: with routing on (and the hand-off step's own share), then with the hand-off step taken out.
 """
 
 from __future__ import annotations
@@ -108,15 +110,17 @@ def _known_user(n: int) -> tuple[str, str]:
     return f"known-{n}", f"known{n}@company{n % 997}.example"
 
 
-def _known_events(seed: int, count: int, *, first: float, step: float, late: bool) -> list[dict[str, object]]:
-    """Known contacts' events: 60% page, 35% track with an offer and UTM context, 5% identify. In
-    order (`late` false), the i-th event happens at `first + i * step` seconds since the epoch;
-    late, at any moment of the past 30 days."""
+def _known_events(
+    seed: int, count: int, *, first: float, step: float, late: bool, known: range = range(KNOWN)
+) -> list[dict[str, object]]:
+    """Known contacts' events (of the contacts numbered in `known`): 60% page, 35% track with an
+    offer and UTM context, 5% identify. In order (`late` false), the i-th event happens at
+    `first + i * step` seconds since the epoch; late, at any moment of the past 30 days."""
     rng = random.Random(seed)
     now = time.time()
     out: list[dict[str, object]] = []
     for i in range(count):
-        n = rng.randrange(KNOWN)
+        n = known[rng.randrange(len(known))]
         user, email = _known_user(n)
         at = now - rng.random() * 30 * 86400 if late else min(now, first + i * step)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
@@ -416,6 +420,7 @@ def run() -> None:
     latency_line("the same after the three mixes", track_loaded)
     print(f"   server memory (RSS, master + workers)          start {memory_start:,.0f} MB   end {memory_end:,.0f} MB")
     _breakdown()
+    _with_routing()
 
 
 @contextmanager
@@ -487,3 +492,56 @@ def _breakdown(batches: int = 20) -> None:
     print(f"   one batch of {BATCH} events of mix (b), in-process, mean of {batches}: {whole / batches * 1000:,.0f} ms")
     for label, seconds in stages.items():
         print(f"     {label:<44} {seconds / batches * 1000:8.1f} ms  {seconds / whole:6.1%}")
+
+
+def _with_routing(batches: int = 20) -> None:
+    """Mix (b) in-process on contacts that qualify as they engage — every 5th has consent and a
+    good-fit account, so the batch's events move some of them into MQL, each move routing a
+    hand-off among 50 reps in three teams — with the routing step on, then on other contacts of the
+    same kind with the hand-off step taken out."""
+    from unittest import mock
+
+    from accord.accounts.models import Team
+    from accord.contacts.models import Account, Contact
+    from accord.lifecycle import handoffs
+    from accord.lifecycle.models import Handoff, StageChange
+    from accord.tracking import ingest
+    from bench.bench_handoffs import _workspace
+
+    if not Team.objects.exists():
+        _workspace()
+    fit = Account.objects.create(name="Bench fit", country="US", employees=300, industry="Software")
+    ready = [_known_user(n)[1] for n in range(0, KNOWN, 5)]
+    Contact.objects.filter(email__in=ready).update(consent=True, account=fit, title="VP Marketing")
+    halves = (range(0, KNOWN // 2), range(KNOWN // 2, KNOWN))
+    first = time.time() - 300
+    spent: dict[str, float] = defaultdict(float)
+    for number, (label, known) in enumerate((("routing on", halves[0]), ("hand-off step taken out", halves[1]))):
+        work = [
+            _known_events(
+                40_000_000 + number * 1000 + n, BATCH, first=first + n * 5.0, step=0.01, late=False, known=known
+            )
+            for n in range(batches)
+        ]
+        moves_before, handoffs_before = StageChange.objects.filter(to_stage="mql").count(), Handoff.objects.count()
+        timed = _timed(handoffs, "moved", spent, "routing")
+        with timed if not number else mock.patch.object(handoffs, "moved", _none):
+            started = time.perf_counter()
+            for batch in work:
+                ingest.record(batch, sent_with="bench")
+            whole = time.perf_counter() - started
+        moved = StageChange.objects.filter(to_stage="mql").count() - moves_before
+        routed = Handoff.objects.count() - handoffs_before
+        print(
+            f"   mix (b) on qualifying contacts, {label}, in-process: {whole / batches * 1000:,.0f} ms a batch "
+            f"of {BATCH}, {batches * BATCH / whole:,.0f} events/s; {moved:,} moves into MQL, {routed:,} routed"
+        )
+        if not number:
+            print(
+                f"     of which the hand-off step (route, write): {spent['routing'] / batches * 1000:.1f} ms a batch,"
+                f" {spent['routing'] / whole:.1%}"
+            )
+
+
+def _none(*args: Any, **kwargs: Any) -> list[Any]:
+    return []
