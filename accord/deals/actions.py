@@ -22,11 +22,12 @@ from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.contacts.models import Account, Contact
 from accord.core import audit, clock
-from accord.core.errors import Conflict, InvalidInput
+from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 from accord.deals import domain, events
 from accord.deals.models import Deal, DealChange, DealContact
 from accord.lifecycle import actions as lifecycle
 from accord.lifecycle import handoffs
+from accord.lifecycle.handoff_actions import may_work
 from accord.playbook.domain.document import Playbook, StageKind
 from accord.playbook.queries import active_playbook
 
@@ -82,7 +83,12 @@ def deal_create(
         if any(c.erased_at is not None for c in locked.values()):
             raise Conflict("an erased contact cannot be on a deal", field="contact")
         # the hand-off this deal came from: the open one (creating the deal accepts it), else the latest accepted
-        open_handoff = handoffs.open_handoff(primary.pk) or handoffs.latest_accepted(primary.pk)
+        still_open = handoffs.open_handoff(primary.pk)
+        if still_open is not None and not may_work(still_open, acting_user):
+            raise PermissionDenied(
+                "This contact's hand-off is not yours: only its owner or a sales manager can open a deal on it."
+            )
+        open_handoff = still_open or handoffs.latest_accepted(primary.pk)
         deal = Deal.objects.create(
             name=name,
             amount=minor,

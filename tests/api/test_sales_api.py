@@ -173,3 +173,26 @@ def test_unknown_filters_are_named(api_as, handoff):
     assert api_as("viewer").get("/handoffs?state=lost").data["field"] == "state"
     assert api_as("viewer").get("/handoffs?owner=ann").data["field"] == "owner"
     assert api_as("viewer").get("/deals?stage=maybe").data["field"] == "stage"
+
+
+@pytest.mark.django_db
+def test_a_deal_on_someone_elses_open_handoff_is_refused_and_leaves_it_theirs(api_as, users, handoff):
+    """Opening a deal accepts the contact's open hand-off: only those who may act on it may."""
+    from django.test import Client
+
+    from accord.accounts.models import User
+    from conftest import ApiClient
+
+    other = User.objects.create_user("ola@example.com", "pw", role="sales_rep", name="Ola")
+    client = Client()
+    client.force_login(other)
+    before = counts()
+    deal = {"contact_id": handoff.contact_id, "name": "Acme", "amount": "1000", "currency": "USD"}
+    answer = ApiClient(client).post("/deals", deal)
+    assert answer.status_code == 403, answer.data
+    assert "only its owner or a sales manager" in answer.data["detail"], answer.data
+    assert counts() == before
+    assert Handoff.objects.get().state == "open"
+    assert Contact.objects.get(pk=handoff.contact_id).stage == "mql"
+    # the manager may (they may act on any of their team's hand-offs), as the owner may
+    assert api_as("sales_manager").post("/deals", deal).status_code == 201

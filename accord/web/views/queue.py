@@ -17,7 +17,7 @@ from accord.accounts.away import user_set_away
 from accord.accounts.domain import Capability
 from accord.accounts.models import User
 from accord.core import clock
-from accord.core.errors import AccordError, InvalidInput, PermissionDenied
+from accord.core.errors import AccordError, InvalidInput
 from accord.deals.actions import deal_create
 from accord.lifecycle import handoff_queries
 from accord.lifecycle.handoff_actions import (
@@ -223,10 +223,6 @@ def handoff_touch_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def handoff_deal_view(request: HttpRequest, pk: int) -> HttpResponse:
     def work(handoff: Handoff, user: User) -> tuple[str, bool, Any]:
-        if user.can(Capability.DEAL_WRITE) and not may_work(handoff, user):
-            raise PermissionDenied(
-                "This hand-off is not yours: only its owner or a sales manager can open a deal on it."
-            )
         form = DealCreateForm(request.POST)
         _valid(form)
         deal = deal_create(contact=handoff.contact, acting_user=user, **form.to_data())
