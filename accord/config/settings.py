@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "accord.contacts",
     "accord.playbook",
     "accord.lifecycle",
+    "accord.sla",
     "accord.deals",
     "accord.scoring",
     "accord.campaigns",

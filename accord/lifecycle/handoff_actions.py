@@ -9,6 +9,7 @@ checked before anything is locked or written. The contact moves through the stag
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from django.db import transaction
 
@@ -20,7 +21,9 @@ from accord.core.errors import Conflict, InvalidInput, PermissionDenied
 from accord.lifecycle import actions, events, handoffs
 from accord.lifecycle.models import Handoff, HandoffChange, Touch
 from accord.playbook.domain.document import Playbook, Reason, StageKind
+from accord.playbook.domain.sla import OnReassign
 from accord.playbook.queries import active_playbook
+from accord.sla import clocks
 
 State, Kind = Handoff.State, HandoffChange.Kind
 MAX_NOTE = 5000
@@ -118,6 +121,7 @@ def handoff_log_touch(
         if locked.first_touch_at is None or when < locked.first_touch_at:
             locked.first_touch_at = when
         locked.save(update_fields=["touches", "first_touch_at"])
+        clocks.touched(locked.pk, touches=locked.touches, at=when, now=now, by_user_id=acting_user.pk)
         events.handoff_change(locked, Kind.TOUCHED, at=now, by_user=acting_user, note=text,
                               details={"touch": touch.pk, "channel": channel, "outcome": outcome}).save()  # fmt: skip
     return touch
@@ -146,7 +150,9 @@ def handoff_reassign(*, handoff: Handoff, acting_user: User, to_user: User | Non
         Contact.objects.filter(pk=locked.contact_id).update(owner=to_user)
         if before is not None:
             handoffs.unloaded([before])
-        handoffs.loaded(active_playbook().playbook.routing, to_user.pk, at=now, zone=handoffs.zone_of(to_user.pk))
+        playbook = active_playbook().playbook
+        handoffs.loaded(playbook.routing, to_user.pk, at=now, zone=handoffs.zone_of(to_user.pk))
+        clocks.reassigned(locked, terms=playbook.sla.sales, at=now, by_user_id=acting_user.pk)
         events.handoff_change(locked, Kind.REASSIGNED, at=now, by_user=acting_user, from_owner_id=before,
                               to_owner_id=to_user.pk, reason="", note=text).save()  # fmt: skip
         audit.record(action="handoff_reassign", obj=locked, actor=acting_user, before={"owner": before},
@@ -208,13 +214,18 @@ def _close(handoff: Handoff, state: str, user: User, now: dt.datetime) -> None:
     if handoff.owner_id is None:  # taken from the team's queue: theirs, and so is the contact
         handoff.owner, handoff.assigned_at = user, now
         Contact.objects.filter(pk=handoff.contact_id).update(owner=user)
-        handoffs.loaded(active_playbook().playbook.routing, user.pk, at=now, zone=handoffs.zone_of(user.pk))
+        playbook = active_playbook().playbook
+        handoffs.loaded(playbook.routing, user.pk, at=now, zone=handoffs.zone_of(user.pk))
+        # the clocks that ran in the queue go on for the rep who took it
+        clocks.reassigned(handoff, terms=replace(playbook.sla.sales, on_reassign=OnReassign.CONTINUE), at=now,
+                          by_user_id=user.pk)  # fmt: skip
         events.handoff_change(handoff, Kind.ROUTED, at=now, by_user=user, to_owner_id=user.pk,
                               details={"taken_from_queue": True}).save()  # fmt: skip
     if handoff.owner_id is not None:
         handoffs.unloaded([handoff.owner_id])
     handoff.save(update_fields=["state", "closed_at", "closed_by", "owner", "assigned_at", "reason", "note",
                                 "reengage_on"])  # fmt: skip
+    clocks.closed([handoff.pk], at=now, by_user_id=user.pk)
 
 
 def _contact(handoff: Handoff) -> Contact:

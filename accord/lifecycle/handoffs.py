@@ -30,6 +30,7 @@ from accord.lifecycle.models import Handoff, HandoffChange, RepLoad, StageChange
 from accord.playbook.domain.document import Playbook, StageKind
 from accord.playbook.domain.routing import Routing
 from accord.playbook.models import PlaybookVersion
+from accord.sla import clocks
 
 State = Handoff.State
 
@@ -284,6 +285,7 @@ def moved(
         )
     Handoff.objects.bulk_create(opened)
     HandoffChange.objects.bulk_create([events.handoff_routed(h, at=now) for h in opened])
+    clocks.start(opened, terms=playbook.sla.sales, now=now)
     for handoff in opened:
         if handoff.owner_id is not None:
             loaded(playbook.routing, handoff.owner_id, at=now, zone=places.zones.get(handoff.owner_id, "UTC"))
@@ -332,6 +334,7 @@ def close_open(
         handoff.save(update_fields=["state", "closed_at", "closed_by"])
         rows.append(events.handoff_closed(handoff, kind, at=now, by_user=by_user, stage=stage))
     HandoffChange.objects.bulk_create(rows)
+    clocks.closed([h.pk for h in found], at=now, by_user_id=by_user.pk if by_user else None)
     unloaded([h.owner_id for h in found if h.owner_id is not None])
     return len(found)
 

@@ -132,6 +132,28 @@ def add(calendar: Calendar, start: dt.datetime, duration: dt.timedelta) -> dt.da
     return None
 
 
+def add_days(calendar: Calendar, start: dt.datetime, days: int) -> dt.datetime | None:
+    """The close of the `days`-th open day from `start` (its own day counts when it is still open
+    after `start`), or None when there are not that many within `HORIZON`. "Within 10 business
+    days" of a Friday-afternoon hand-off ends at closing time on the second Thursday after."""
+    if days <= 0:
+        return start.astimezone(dt.UTC)
+    zone = calendar.zone
+    counted, last_day, close = 0, None, None
+    since = start
+    while since - start < HORIZON:
+        until = since + _CHUNK
+        for _, b in spans(calendar, since, until):
+            day = (b - dt.timedelta(microseconds=1)).astimezone(zone).date()
+            if day != last_day:
+                if counted == days:
+                    return close
+                counted, last_day = counted + 1, day
+            close = b
+        since = until
+    return close if counted == days else None
+
+
 def is_open(calendar: Calendar, at: dt.datetime) -> bool:
     return next(spans(calendar, at, at + dt.timedelta(microseconds=1)), None) is not None
 

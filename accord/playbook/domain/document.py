@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from accord.playbook.domain import conditions, routing
+from accord.playbook.domain.sla import OnReassign, SlaTerms, sla_of
 from accord.playbook.domain.vocabulary import EVENT, PROFILE, QUALIFICATION
 
 FORMAT = "accord.playbook/1"
@@ -114,6 +115,10 @@ class Playbook:
     @cached_property
     def routing(self) -> routing.Routing:
         return routing.routing_of(self.data.get("routing"))
+
+    @cached_property
+    def sla(self) -> SlaTerms:
+        return sla_of(self.data.get("sla"))
 
     def reject_outcome(self, reason: Reason) -> Stage | None:
         """The stage a hand-off rejected for `reason` sends the contact to: the recycle stage
@@ -508,7 +513,7 @@ def _sla(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
         m.get("sales", {}),
         "sla.sales",
         required={"first_contact_hours"},
-        optional={"min_attempts", "attempt_window_days", "disposition_days", "remind_before_hours"},
+        optional={"min_attempts", "attempt_window_days", "disposition_days", "remind_before_hours", "on_reassign"},
     )
     if sl is not None:
         hours = c.mapping(
@@ -535,6 +540,8 @@ def _sla(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:
         ):
             if name in sl:
                 c.number(sl[name], f"sla.sales.{name}", minimum=0, exclusive_minimum=True, integer=integer)
+        if "on_reassign" in sl:
+            c.choice(sl["on_reassign"], "sla.sales.on_reassign", OnReassign)
 
 
 def _routing(c: _Checker, value: Any, _funnel_keys: set[str]) -> None:

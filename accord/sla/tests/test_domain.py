@@ -22,6 +22,7 @@ from accord.sla.domain import (
     Calendar,
     CalendarError,
     add,
+    add_days,
     elapsed,
     instant,
     is_open,
@@ -144,6 +145,28 @@ def test_a_calendar_never_open_gives_no_due_moment_and_always_open_is_wall_time(
     always = Calendar.always("Europe/Berlin")
     assert add(always, start, 1000 * H) == start + 1000 * H
     assert elapsed(always, start, start + 77 * M) == 77 * M
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        ("2026-03-06 15:00", 10, "2026-03-19 17:00"),  # Friday afternoon: the Friday counts
+        ("2026-03-06 18:00", 10, "2026-03-20 17:00"),  # Friday evening: it does not
+        ("2026-03-07 10:00", 1, "2026-03-09 17:00"),  # Saturday: Monday is the first day
+        ("2026-03-02 09:00", 5, "2026-03-06 17:00"),
+        ("2026-03-02 09:00", 0, "2026-03-02 09:00"),
+    ],
+)
+def test_business_days_end_at_closing_time_of_the_last_one(start: str, days: int, due: str) -> None:
+    assert add_days(NINE_TO_FIVE, at(start), days) == at(due)
+
+
+def test_business_days_skip_holidays_and_count_a_split_day_once() -> None:
+    calendar = parse_calendar(
+        {"hours": {d: [["09:00", "12:00"], ["13:00", "17:00"]] for d in WEEKDAYS}, "holidays": ["2026-03-09"]}
+    )
+    assert add_days(calendar, at("2026-03-06 10:00"), 2) == at("2026-03-10 17:00")
+    assert add_days(Calendar("UTC"), at("2026-03-06 10:00"), 2) is None
 
 
 def test_next_open_and_is_open() -> None:
@@ -299,10 +322,10 @@ def test_elapsed_from_start_to_the_due_moment_is_the_duration(case: tuple[Calend
 @given(calendars(), st.integers(0, 60 * 24 * 10), st.integers(0, 60 * 24 * 10))
 def test_adding_twice_is_adding_the_sum(case: tuple[Calendar, dt.datetime], n: int, m: int) -> None:
     calendar, start = case
-    first = add(calendar, start, n * M)
-    assume(first is not None)
+    first, whole = add(calendar, start, n * M), add(calendar, start, (n + m) * M)
+    assume(first is not None and whole is not None)  # near the horizon, the second add may reach past it
     assert first is not None
-    assert add(calendar, first, m * M) == add(calendar, start, (n + m) * M)
+    assert add(calendar, first, m * M) == whole
 
 
 @settings(max_examples=200, deadline=None)
@@ -329,6 +352,18 @@ def test_next_open_is_open_and_nothing_before_it_is(case: tuple[Calendar, dt.dat
         return
     assert is_open(calendar, found)
     assert elapsed(calendar, moment, found) == dt.timedelta()
+
+
+@settings(max_examples=100, deadline=None)
+@given(calendars(), st.integers(1, 30))
+def test_each_business_day_more_ends_later_at_a_closing_time(case: tuple[Calendar, dt.datetime], n: int) -> None:
+    calendar, start = case
+    due, later = add_days(calendar, start, n), add_days(calendar, start, n + 1)
+    if due is None:
+        assert later is None
+        return
+    assert is_open(calendar, due - M) and not is_open(calendar, due)
+    assert later is None or elapsed(calendar, due, later) > dt.timedelta()
 
 
 def test_weekly_hours_come_from_the_same_parser_as_the_teams() -> None:
