@@ -48,6 +48,9 @@ PLANTS = [
     # the SLA clocks sit below the stage machine and above contacts
     ("accord/sla/planted.py", "import accord.lifecycle.handoffs", {LAYERS}),
     ("accord/contacts/planted_sla.py", "import accord.sla.domain", {LAYERS}),
+    # notifications sit below the clocks: every app that notifies imports them, they import none of those
+    ("accord/notify/planted.py", "import accord.sla.models", {LAYERS}),
+    ("accord/notify/domain.py", "import django.conf", {DOMAIN}),
 ]
 
 

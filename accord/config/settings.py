@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "accord.contacts",
     "accord.playbook",
     "accord.lifecycle",
+    "accord.notify",
     "accord.sla",
     "accord.deals",
     "accord.scoring",
@@ -332,10 +333,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 # Interest fades day by day: the worker's beat refreshes stored interest scores once a day
 # (`celery -A accord.config.celery worker --beat`, or `accord score refresh` from cron).
-CELERY_BEAT_SCHEDULE = {
-    "refresh-interest": {"task": "accord.scoring.decay", "schedule": 24 * 3600.0},
-    "event-retention": {"task": "accord.tracking.retention", "schedule": 24 * 3600.0},
+# `accord beat` runs this schedule for the workers; without a broker `accord serve` runs the same
+# jobs in a process of its own (`accord jobs`). Every job is idempotent and safe to run twice at once.
+ACCORD_JOBS = {
+    # name: (task, every so many seconds)
+    "sla-sweep": ("accord.sla.sweep", 60.0),
+    "outbox": ("accord.notify.deliver_due", float(env("ACCORD_OUTBOX_POLL_SECONDS", "5"))),
+    "reengage": ("accord.lifecycle.reengage", 15 * 60.0),
+    "refresh-interest": ("accord.scoring.decay", 24 * 3600.0),
+    "event-retention": ("accord.tracking.retention", 24 * 3600.0),
 }
+CELERY_BEAT_SCHEDULE = {name: {"task": task, "schedule": every} for name, (task, every) in ACCORD_JOBS.items()}
+
+# Notifications: links in emails, Slack messages and webhooks point here; webhook receivers get
+# this long to answer; deliveries are sent this many at a time by each worker.
+ACCORD_BASE_URL = env("ACCORD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+ACCORD_WEBHOOK_TIMEOUT = float(env("ACCORD_WEBHOOK_TIMEOUT", "5"))
+ACCORD_DELIVERY_THREADS = int(env("ACCORD_DELIVERY_THREADS", "8"))
 
 # What happens to events once stored, in order (accord.tracking.pipeline; docs/adr/0009).
 ACCORD_EVENT_STEPS = ["accord.scoring.pipeline.events_accepted"]

@@ -1,0 +1,19 @@
+"""The notification workers' tasks: send given deliveries at once, and whatever else is due."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accord.notify.deliver import deliver_due as _deliver_due
+
+
+@shared_task(name="accord.notify.deliver")
+def deliver(*, delivery_ids: list[int]) -> dict[str, int]:
+    """Send these deliveries now (queued after the commit that wrote them)."""
+    return _deliver_due(ids=delivery_ids)
+
+
+@shared_task(name="accord.notify.deliver_due")
+def deliver_due() -> dict[str, int]:
+    """Every few seconds: everything due, including what a lost broker message never asked for."""
+    return _deliver_due()
