@@ -45,7 +45,10 @@ serve: install ## Serve with gunicorn without loading the demo
 	$(ACCORD) serve
 
 worker: install ## Run a Celery worker (needs ACCORD_BROKER_URL, e.g. redis://127.0.0.1:6379/0)
-	$(BIN)/celery -A accord.config.celery worker --loglevel=INFO
+	$(ACCORD) worker
+
+beat: install ## Run the schedule for the workers: SLA sweep, outbox, re-engage dates (needs ACCORD_BROKER_URL)
+	$(ACCORD) beat
 
 lint: install ## ruff, mypy and import-linter
 	$(BIN)/ruff check accord tests bench conftest.py

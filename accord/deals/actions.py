@@ -23,11 +23,12 @@ from accord.accounts.models import User
 from accord.contacts.models import Account, Contact
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
-from accord.deals import domain, events
+from accord.deals import domain, events, notices
 from accord.deals.models import Deal, DealChange, DealContact
 from accord.lifecycle import actions as lifecycle
 from accord.lifecycle import handoffs
 from accord.lifecycle.handoff_actions import may_work
+from accord.notify.domain import Event
 from accord.playbook.domain.document import Playbook, StageKind
 from accord.playbook.queries import active_playbook
 
@@ -111,6 +112,7 @@ def deal_create(
         opened, _ = deal_stages(active_playbook().playbook)
         if opened is not None:
             _advance(primary, opened, acting_user)
+        notices.told(deal, Event.OPPORTUNITY_CREATED)
     return deal
 
 
@@ -133,6 +135,7 @@ def deal_win(*, deal: Deal, acting_user: User) -> Deal:
         if won is not None:
             for contact in Contact.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"):
                 _advance(contact, won, acting_user)
+        notices.told(locked, Event.DEAL_WON)
     return locked
 
 
@@ -174,6 +177,7 @@ def deal_lose(*, deal: Deal, acting_user: User, reason: str | None, note: str = 
                 contact=contact, to_stage=recycle.key, acting_user=acting_user, reason=reason, note=note,
                 reason_list="loss",
             )  # fmt: skip
+        notices.told(locked, Event.DEAL_LOST)
     return locked
 
 

@@ -18,7 +18,7 @@ from accord.accounts.models import Membership, User
 from accord.contacts.models import Contact
 from accord.core import audit, clock
 from accord.core.errors import Conflict, InvalidInput, PermissionDenied
-from accord.lifecycle import actions, events, handoffs
+from accord.lifecycle import actions, events, handoffs, notices
 from accord.lifecycle.models import Handoff, HandoffChange, Touch
 from accord.playbook.domain.document import Playbook, Reason, StageKind
 from accord.playbook.domain.sla import OnReassign
@@ -62,6 +62,7 @@ def handoff_reject(*, handoff: Handoff, acting_user: User, reason: object, note:
         if change.reengage_on is not None:
             locked.reengage_on = change.reengage_on
             locked.save(update_fields=["reengage_on"])
+        notices.handed_back([locked])
     return locked
 
 
@@ -91,6 +92,7 @@ def handoff_recycle(
             contact=_contact(locked), to_stage=target.key, acting_user=acting_user, reason=found.key, note=text,
             reengage_on=reengage_on, reason_list="recycle",
         )  # fmt: skip
+        notices.handed_back([locked])
     return locked
 
 
@@ -153,6 +155,7 @@ def handoff_reassign(*, handoff: Handoff, acting_user: User, to_user: User | Non
         playbook = active_playbook().playbook
         handoffs.loaded(playbook.routing, to_user.pk, at=now, zone=handoffs.zone_of(to_user.pk))
         clocks.reassigned(locked, terms=playbook.sla.sales, at=now, by_user_id=acting_user.pk)
+        notices.routed([locked])
         events.handoff_change(locked, Kind.REASSIGNED, at=now, by_user=acting_user, from_owner_id=before,
                               to_owner_id=to_user.pk, reason="", note=text).save()  # fmt: skip
         audit.record(action="handoff_reassign", obj=locked, actor=acting_user, before={"owner": before},

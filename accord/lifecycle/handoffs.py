@@ -25,7 +25,7 @@ from accord.accounts.domain import WeeklyHours, parse_hours
 from accord.accounts.models import Membership, Team, User
 from accord.contacts.models import Contact
 from accord.contacts.queries import contact_facts
-from accord.lifecycle import events, routing
+from accord.lifecycle import events, notices, routing
 from accord.lifecycle.models import Handoff, HandoffChange, RepLoad, StageChange
 from accord.playbook.domain.document import Playbook, StageKind
 from accord.playbook.domain.routing import Routing
@@ -286,6 +286,7 @@ def moved(
     Handoff.objects.bulk_create(opened)
     HandoffChange.objects.bulk_create([events.handoff_routed(h, at=now) for h in opened])
     clocks.start(opened, terms=playbook.sla.sales, now=now)
+    notices.routed(opened)
     for handoff in opened:
         if handoff.owner_id is not None:
             loaded(playbook.routing, handoff.owner_id, at=now, zone=places.zones.get(handoff.owner_id, "UTC"))
@@ -335,6 +336,7 @@ def close_open(
         rows.append(events.handoff_closed(handoff, kind, at=now, by_user=by_user, stage=stage))
     HandoffChange.objects.bulk_create(rows)
     clocks.closed([h.pk for h in found], at=now, by_user_id=by_user.pk if by_user else None)
+    notices.handed_back(found)
     unloaded([h.owner_id for h in found if h.owner_id is not None])
     return len(found)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         database = settings.DATABASES["default"]["NAME"]
         self.stdout.write(f"Accord is serving on http://{shown}:{port}  (database: {database})")
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker: the jobs run beside the server, in a process of their own
+            subprocess.Popen([sys.executable, "-m", "accord.cli", "jobs"])
+            self.stdout.write("No broker is set: the background jobs (SLA sweep, notifications) run beside it.")
+        else:
+            self.stdout.write("Background jobs go to the broker: run `accord worker` and `accord beat` too.")
         self.stdout.write("Press Ctrl+C to stop.")
         sys.stdout.flush()
         os.execv(gunicorn, argv)
