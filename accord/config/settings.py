@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "accord.lifecycle",
     "accord.notify",
     "accord.sla",
+    "accord.reporting",
     "accord.deals",
     "accord.scoring",
     "accord.campaigns",
