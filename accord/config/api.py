@@ -18,8 +18,11 @@ from accord.core.schemas import OrjsonParser
 from accord.deals.api import router as deals_router
 from accord.lifecycle.api import router as lifecycle_router
 from accord.lifecycle.handoff_api import router as handoff_router
+from accord.notify.api import router as notify_router
 from accord.playbook.api import router as playbook_router
+from accord.reporting.api import router as reporting_router
 from accord.scoring.api import router as scoring_router
+from accord.sla.api import router as sla_router
 from accord.trust.api import router as trust_router
 
 logger = logging.getLogger("accord.api")
@@ -163,3 +166,6 @@ api.add_router("/v1", deals_router)
 api.add_router("/v1", playbook_router)
 api.add_router("/v1", scoring_router)
 api.add_router("/v1", trust_router)
+api.add_router("/v1", sla_router)
+api.add_router("/v1", notify_router)
+api.add_router("/v1", reporting_router)

@@ -267,3 +267,26 @@ def _reason(playbook: Playbook, list_name: str, reason: object, note: object) ->
     if found.note_required and not text:
         raise InvalidInput(f"note: the reason {found.label!r} needs a note", field="note")
     return found, text
+
+
+def handoff_pause_clock(*, handoff: Handoff, acting_user: User, reason: object) -> Handoff:
+    """Stop the hand-off's SLA clocks (the contact asked to be called next week, say): its owner or
+    a manager, with a reason kept in the SLA history. Resumed by `handoff_resume_clock`."""
+    text = _note(reason)
+    if not text:
+        raise InvalidInput("reason: say why the clock stops", field="reason")
+    with transaction.atomic():
+        locked = _locked(handoff, acting_user, states=(State.OPEN,))
+        if not clocks.pause(locked.pk, at=clock.now(), by_user_id=acting_user.pk, reason=text):
+            raise Conflict("no SLA clock of this hand-off is running", field="state", current=_current(locked))
+        audit.record(action="handoff_pause_clock", obj=locked, actor=acting_user, details={"reason": text})
+    return locked
+
+
+def handoff_resume_clock(*, handoff: Handoff, acting_user: User) -> Handoff:
+    with transaction.atomic():
+        locked = _locked(handoff, acting_user, states=(State.OPEN,))
+        if not clocks.resume(locked.pk, at=clock.now(), by_user_id=acting_user.pk):
+            raise Conflict("no SLA clock of this hand-off is paused", field="state", current=_current(locked))
+        audit.record(action="handoff_resume_clock", obj=locked, actor=acting_user)
+    return locked

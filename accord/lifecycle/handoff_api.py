@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -7,8 +9,9 @@ from ninja.pagination import paginate
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
 from accord.accounts.models import User
+from accord.core import clock
 from accord.core.errors import InvalidInput
-from accord.core.schemas import Pagination, PathId, QuerySchema, errors
+from accord.core.schemas import InputSchema, Pagination, PathId, QuerySchema, errors
 from accord.lifecycle import handoff_actions
 from accord.lifecycle.models import Handoff, HandoffChange, Touch
 from accord.lifecycle.schemas import (
@@ -20,6 +23,9 @@ from accord.lifecycle.schemas import (
     HandoffTouchIn,
     HandoffTouchOut,
 )
+from accord.sla import queries as sla_queries
+from accord.sla.models import SlaEvent
+from accord.sla.schemas import MilestoneOut, SlaEventOut
 
 router = Router(tags=["hand-offs"])
 READ = errors(404)
@@ -113,3 +119,39 @@ def handoff_reassign(request: HttpRequest, handoff_id: PathId, payload: HandoffR
     if to_user is None:
         raise InvalidInput(f"owner_id: no user has the id {payload.owner_id}", field="owner_id")
     return handoff_actions.handoff_reassign(handoff=handoff, acting_user=user, to_user=to_user, reason=payload.reason)
+
+
+class ClockPauseIn(InputSchema):
+    reason: str = Field(description="Why the clock stops (kept in the SLA history).", max_length=2000)
+
+
+@router.get("/handoffs/{handoff_id}/sla", response={200: list[MilestoneOut], **READ},
+            summary="A hand-off's SLA milestones as they stand now")  # fmt: skip
+def handoff_sla(request: HttpRequest, handoff_id: PathId) -> list[Any]:
+    acting_user(request, Scope.READ)
+    handoff = get_object_or_404(Handoff, pk=handoff_id)
+    return sla_queries.clocks_of([handoff.pk], now=clock.now()).get(handoff.pk, [])
+
+
+@router.get("/handoffs/{handoff_id}/sla/history", response={200: list[SlaEventOut], **READ},
+            summary="A hand-off's SLA history, oldest first")  # fmt: skip
+def handoff_sla_history(request: HttpRequest, handoff_id: PathId) -> list[SlaEvent]:
+    acting_user(request, Scope.READ)
+    handoff = get_object_or_404(Handoff, pk=handoff_id)
+    return list(SlaEvent.objects.filter(handoff=handoff).select_related("owner").order_by("at", "id"))
+
+
+@router.post("/handoffs/{handoff_id}/sla/pause", response={200: list[MilestoneOut], **WRITE},
+             summary="Pause a hand-off's SLA clocks")  # fmt: skip
+def handoff_sla_pause(request: HttpRequest, handoff_id: PathId, payload: ClockPauseIn) -> list[Any]:
+    user, handoff = _work(request, handoff_id)
+    handoff_actions.handoff_pause_clock(handoff=handoff, acting_user=user, reason=payload.reason)
+    return sla_queries.clocks_of([handoff.pk], now=clock.now()).get(handoff.pk, [])
+
+
+@router.post("/handoffs/{handoff_id}/sla/resume", response={200: list[MilestoneOut], **WRITE},
+             summary="Resume a hand-off's paused SLA clocks")  # fmt: skip
+def handoff_sla_resume(request: HttpRequest, handoff_id: PathId) -> list[Any]:
+    user, handoff = _work(request, handoff_id)
+    handoff_actions.handoff_resume_clock(handoff=handoff, acting_user=user)
+    return sla_queries.clocks_of([handoff.pk], now=clock.now()).get(handoff.pk, [])

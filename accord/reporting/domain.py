@@ -70,7 +70,7 @@ def prorated(amount: float, per: PeriodKind | str, over: Period) -> float:
     total = 0.0
     for day in over.day_list():
         total += amount / period_of(per, day).days
-    return total
+    return round(total, 6)
 
 
 def rate(part: int, whole: int) -> float | None:

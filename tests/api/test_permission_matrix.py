@@ -55,9 +55,13 @@ from accord.imports.domain import ImportKind
 from accord.imports.models import ImportRun
 from accord.lifecycle import actions as lifecycle
 from accord.lifecycle.models import Handoff
+from accord.notify.domain import Event
+from accord.notify.models import Delivery, Message, Subscription
+from accord.notify.outbox import Note, outbox_write
 from accord.playbook import actions as playbook
 from accord.playbook.models import PlaybookVersion
 from accord.playbook.queries import active_playbook
+from accord.sla import clocks
 from accord.tracking import ingest
 from accord.tracking import views as tracking_views
 from conftest import PASSWORD
@@ -133,6 +137,15 @@ TABLE: dict[str, str] = {
     "POST /api/v1/deals":                                     "-401 | +201 -403 +201 +201 -403 | -403 +201 +201 +201 -403 -403",
     "POST /api/v1/deals/{deal_id}/win":                       "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
     "POST /api/v1/deals/{deal_id}/lose":                      "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/sla/pause":           "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/handoffs/{handoff_id}/sla/resume":          "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
+    "PUT /api/v1/teams/{team_id}/calendar":                   "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
+    "POST /api/v1/notifications/read":                        "-401 | +200 +200 +200 +200 +200 | -403 +200 +200 +200 -403 -403",
+    "POST /api/v1/subscriptions":                             "-401 | +201 -403 -403 -403 -403 | -403 -403 -403 +201 -403 -403",
+    "PATCH /api/v1/subscriptions/{subscription_id}":          "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
+    "POST /api/v1/subscriptions/{subscription_id}/secret":    "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
+    "DELETE /api/v1/subscriptions/{subscription_id}":         "-401 | +204 -403 -403 -403 -403 | -403 -403 -403 +204 -403 -403",
+    "POST /api/v1/deliveries/{delivery_id}/resend":           "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
     # -- the web pages
     "POST /login/":                                           "+303 | -302 -302 -302 -302 -302 | +303 +303 +303 +303 +303 +303",
     "POST /login/code/":                                      "+303 | -302 -302 -302 -302 -302 | +303 +303 +303 +303 +303 +303",
@@ -424,6 +437,29 @@ class World:
         return handoff
 
     @functools.cached_property
+    def paused(self) -> Handoff:
+        """The sales rep's open hand-off with its SLA clocks paused."""
+        assert clocks.pause(self.handoff.pk, at=clock.now(), by_user_id=None, reason="called back on Friday")
+        return self.handoff
+
+    @functools.cached_property
+    def unread(self) -> bool:
+        """Every user has one unread notification."""
+        outbox_write([Note(Event.HANDOFF_ASSIGNED, "probe", "A notification", users=tuple(u.pk for u in User.objects.all()))])
+        return True
+
+    @functools.cached_property
+    def subscription(self) -> Subscription:
+        return Subscription.objects.create(name="CRM", kind="webhook", url="https://crm.example.com/in", secret="s")
+
+    @functools.cached_property
+    def dead(self) -> Delivery:
+        """A webhook delivery that failed on its last try."""
+        message = Message.objects.create(key="probe", event="deal.won", title="Won")
+        return Delivery.objects.create(message=message, channel="webhook", subscription=self.subscription,
+                                       address=self.subscription.url, state="dead", attempts=8)  # fmt: skip
+
+    @functools.cached_property
     def deal(self) -> Deal:
         """An open deal the sales rep owns, on a contact in SQL."""
         contact = Contact.objects.create(email="ivy@acme.io", stage="sql", stage_changed_at=clock.now(),
@@ -581,6 +617,25 @@ REQUESTS: dict[str, Prepare] = {
     ),
     "POST /api/v1/deals/{deal_id}/win": lambda w, c: _api("POST", f"/deals/{w.deal.pk}/win"),
     "POST /api/v1/deals/{deal_id}/lose": lambda w, c: _api("POST", f"/deals/{w.deal.pk}/lose", {"reason": "price"}),
+    "POST /api/v1/handoffs/{handoff_id}/sla/pause": lambda w, c: _api(
+        "POST", f"/handoffs/{w.handoff.pk}/sla/pause", {"reason": "asked to be called next week"}
+    ),
+    "POST /api/v1/handoffs/{handoff_id}/sla/resume": lambda w, c: _api("POST", f"/handoffs/{w.paused.pk}/sla/resume"),
+    "PUT /api/v1/teams/{team_id}/calendar": lambda w, c: _api(
+        "PUT", f"/teams/{w.team.pk}/calendar", {"time_zone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}}
+    ),
+    "POST /api/v1/notifications/read": lambda w, c: w.unread and _api("POST", "/notifications/read", {}),
+    "POST /api/v1/subscriptions": lambda w, c: _api(
+        "POST", "/subscriptions", {"name": "CRM", "url": "https://crm.example.com/in"}
+    ),
+    "PATCH /api/v1/subscriptions/{subscription_id}": lambda w, c: _api(
+        "PATCH", f"/subscriptions/{w.subscription.pk}", {"active": False}
+    ),
+    "POST /api/v1/subscriptions/{subscription_id}/secret": lambda w, c: _api(
+        "POST", f"/subscriptions/{w.subscription.pk}/secret"
+    ),
+    "DELETE /api/v1/subscriptions/{subscription_id}": lambda w, c: _api("DELETE", f"/subscriptions/{w.subscription.pk}"),
+    "POST /api/v1/deliveries/{delivery_id}/resend": lambda w, c: _api("POST", f"/deliveries/{w.dead.pk}/resend"),
     # -- the web pages
     "POST /login/": lambda w, c: Call(
         "POST", "/login/", form={"username": w.users["viewer"].email, "password": PASSWORD}, then="/"

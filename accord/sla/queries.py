@@ -1,0 +1,59 @@
+"""Reads of the SLA: a hand-off's milestones as they stand now, and a team's calendar versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from accord.sla import domain
+from accord.sla.calendars import in_force
+from accord.sla.clocks import minutes
+from accord.sla.models import CalendarVersion, Milestone
+
+
+@dataclass
+class Clock:
+    """A milestone and where its clock stands at `now`, with the open spans left before it is due
+    (for a countdown that runs only while the team works)."""
+
+    milestone: Milestone
+    used_minutes: int
+    remaining_minutes: int
+    due_under_todays_calendar: dt.datetime | None
+    spans: list[tuple[dt.datetime, dt.datetime]]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.milestone, name)
+
+
+def clocks_of(handoff_ids: list[int], *, now: dt.datetime, open_only: bool = False) -> dict[int, list[Clock]]:
+    """Each hand-off's milestones, first touch first, as they stand at `now`."""
+    found = Milestone.objects.filter(handoff_id__in=handoff_ids).select_related("calendar", "owner")
+    if open_only:
+        found = found.filter(state__in=[Milestone.State.RUNNING, Milestone.State.PAUSED])
+    rows = list(found.order_by("handoff_id", "pk"))
+    today = in_force({m.team_id for m in rows if m.team_id is not None})
+    order = {k: n for n, k in enumerate(Milestone.Kind.values)}
+    result: dict[int, list[Clock]] = {}
+    for milestone in sorted(rows, key=lambda m: (m.handoff_id, order.get(m.kind, 9), m.pk)):
+        calendar = milestone.business_calendar
+        used = minutes(milestone.used(now))
+        remaining = milestone.target_minutes - used
+        if milestone.state == Milestone.State.RUNNING and milestone.due_at is not None and now > milestone.due_at:
+            remaining = -minutes(domain.elapsed(calendar, milestone.due_at, now))
+        current = today.get(milestone.team_id) if milestone.team_id is not None else None
+        recomputed = milestone.due_at
+        if current is not None and milestone.calendar_id != current.pk and milestone.state == Milestone.State.RUNNING:
+            recomputed = domain.add(
+                current.calendar, milestone.started_at, dt.timedelta(minutes=milestone.target_minutes)
+            )
+        spans: list[tuple[dt.datetime, dt.datetime]] = []
+        if milestone.state == Milestone.State.RUNNING and milestone.due_at is not None and milestone.due_at > now:
+            spans = list(domain.spans(calendar, now, milestone.due_at))[:50]
+        result.setdefault(milestone.handoff_id, []).append(Clock(milestone, used, remaining, recomputed, spans))
+    return result
+
+
+def calendar_versions(team_id: int) -> list[CalendarVersion]:
+    in_force([team_id])
+    return list(CalendarVersion.objects.filter(team_id=team_id).select_related("created_by").order_by("-number"))
