@@ -330,6 +330,8 @@ CELERY_TASK_ALWAYS_EAGER = not env("ACCORD_BROKER_URL")
 # In-process runs still open a producer; the in-memory transport keeps it from looking for a broker.
 CELERY_BROKER_URL = env("ACCORD_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Where workers keep task results, for callers that wait on one (`accord.ping`, tests); none by default.
+CELERY_RESULT_BACKEND = env("ACCORD_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 # Interest fades day by day: the worker's beat refreshes stored interest scores once a day

@@ -112,7 +112,7 @@ def rebase(team_id: int, version: CalendarVersion, *, now: Any) -> int:
     from accord.sla import clocks  # clocks read the calendars in force
 
     running = list(
-        Milestone.objects.select_for_update()
+        Milestone.objects.select_for_update(of=("self",))
         .select_related("calendar")
         .filter(team_id=team_id, state__in=[Milestone.State.RUNNING, Milestone.State.PAUSED])
     )

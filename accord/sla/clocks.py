@@ -232,7 +232,9 @@ def _due(milestone: Milestone) -> dict[str, object]:
 def _locked(handoff_ids: int | Sequence[int], *, kinds: Sequence[str] | None, states: Sequence[str]) -> list[Milestone]:
     ids = [handoff_ids] if isinstance(handoff_ids, int) else list(handoff_ids)
     query = (
-        Milestone.objects.select_for_update().select_related("calendar").filter(handoff_id__in=ids, state__in=states)
+        Milestone.objects.select_for_update(of=("self",))
+        .select_related("calendar")
+        .filter(handoff_id__in=ids, state__in=states)
     )
     if kinds is not None:
         query = query.filter(kind__in=kinds)
