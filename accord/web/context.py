@@ -22,12 +22,15 @@ _PREFIXES = {
     "home": None,
     "queue": "/queue/",
     "deals": "/deals/",
+    "scoreboard": "/scoreboard/",
     "activity": "/activity/",
     "contacts": "/contacts/",
     "accounts": "/accounts/",
     "playbook": "/playbook/",
     "imports": "/imports/",
     "users": "/admin/users/",
+    "calendars": "/admin/calendars/",
+    "webhooks": "/admin/webhooks/",
     "audit": "/admin/audit/",
 }
 
@@ -48,6 +51,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.can(Capability.DEAL_WRITE) or user.role == Role.VIEWER:  # sales, admins, and executives reading
         items.append(("deals", "Deals", "/deals/"))
     items += [
+        ("scoreboard", "Scoreboard", "/scoreboard/"),
         ("activity", "Activity", "/activity/"),
         ("contacts", "Contacts", "/contacts/"),
         ("accounts", "Accounts", "/accounts/"),
@@ -57,6 +61,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("imports", "Import", "/imports/"))
     if user.can(Capability.USER_ADMIN):
         items.append(("users", "Users & keys", "/admin/users/"))
+        items.append(("calendars", "Calendars", "/admin/calendars/"))
+        items.append(("webhooks", "Webhooks", "/admin/webhooks/"))
     if user.can(Capability.AUDIT_READ):
         items.append(("audit", "Audit log", "/admin/audit/"))
     path = request.path

@@ -189,6 +189,11 @@ TABLE: dict[str, str] = {
     "POST /queue/team/away/<int:pk>/":                        "-302 | +303 -403 -403 +303 -403 | -302 -302 -302 -302 -302 -302",
     "POST /deals/<int:pk>/win/":                              "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
     "POST /deals/<int:pk>/lose/":                             "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /notifications/read/":                              "-302 | +303 +303 +303 +303 +303 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/calendars/<int:pk>/":                        "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/webhooks/":                                  "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/webhooks/<int:pk>/toggle/":                  "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
+    "POST /admin/deliveries/<int:pk>/resend/":                "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
     # -- the tracking API
     "POST /v1/batch":                                         "-401 | -401 -401 -401 -401 -401 | -403 -403 -403 -403 +200 +200",
     "POST /v1/import":                                        "-401 | -401 -401 -401 -401 -401 | -403 -403 -403 -403 +200 +200",
@@ -789,6 +794,21 @@ REQUESTS: dict[str, Prepare] = {
     "POST /deals/<int:pk>/win/": lambda w, c: Call("POST", f"/deals/{w.deal.pk}/win/", then=f"/deals/{w.deal.pk}/"),
     "POST /deals/<int:pk>/lose/": lambda w, c: Call(
         "POST", f"/deals/{w.deal.pk}/lose/", form={"reason": "price"}, then=f"/deals/{w.deal.pk}/"
+    ),
+    "POST /notifications/read/": lambda w, c: w.unread and Call("POST", "/notifications/read/", then="/notifications/"),
+    "POST /admin/calendars/<int:pk>/": lambda w, c: Call(
+        "POST", f"/admin/calendars/{w.team.pk}/", form={"time_zone": "Europe/Berlin", "hours_mon": "09:00-17:00"},
+        then=f"/admin/calendars/{w.team.pk}/",
+    ),
+    "POST /admin/webhooks/": lambda w, c: Call(
+        "POST", "/admin/webhooks/", form={"name": "CRM", "kind": "webhook", "url": "https://crm.example.com/in"},
+        then=lambda: f"/admin/webhooks/{Subscription.objects.get(name='CRM', kind='webhook', secret__startswith='whsec_').pk}/",
+    ),
+    "POST /admin/webhooks/<int:pk>/toggle/": lambda w, c: Call(
+        "POST", f"/admin/webhooks/{w.subscription.pk}/toggle/", then=f"/admin/webhooks/{w.subscription.pk}/"
+    ),
+    "POST /admin/deliveries/<int:pk>/resend/": lambda w, c: Call(
+        "POST", f"/admin/deliveries/{w.dead.pk}/resend/", then=f"/admin/webhooks/{w.dead.subscription_id}/"
     ),
     # -- the tracking API
     **{f"POST /v1/{name}": functools.partial(_tracked, name) for name in TRACKED},

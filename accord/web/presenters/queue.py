@@ -14,6 +14,7 @@ from accord.lifecycle.models import Handoff, Touch
 from accord.playbook.domain.document import Playbook, Reason
 from accord.scoring.domain import QUADRANT_LABELS, Quadrant
 from accord.web.presenters.history import HandoverScore, handover_score
+from accord.web.presenters.sla import Chip, most_urgent
 
 PRIORITY_LABELS = {"high": "High priority", "normal": "Normal priority", "low": "Low priority"}
 STATE_LABELS = {
@@ -53,6 +54,7 @@ class QueueRow:
     team: str
     owner: str  # "" when in the team's queue
     state_label: str
+    clock: Chip | None = None  # the SLA milestone to look at first, while the hand-off is open
 
 
 def age_text(since: dt.datetime, now: dt.datetime) -> str:
@@ -82,7 +84,10 @@ def rule_label(handoff: Handoff) -> str:
     return "Default routing" if handoff.rule == "default" else handoff.rule
 
 
-def queue_row(handoff: Handoff, *, now: dt.datetime) -> QueueRow:
+def queue_row(handoff: Handoff, *, now: dt.datetime, clock: Chip | None = None, timed: bool = False) -> QueueRow:
+    """One hand-off's row; with `timed`, its SLA clock is looked up (else `clock` is used)."""
+    if timed and clock is None and handoff.state == Handoff.State.OPEN:
+        clock = most_urgent([handoff.pk], now=now).get(handoff.pk)
     contact = handoff.contact
     details = handoff.stage_change.details if handoff.stage_change is not None else None
     quadrant = quadrant_label(handoff.quadrant) if handoff.quadrant else "not scored"
@@ -100,11 +105,15 @@ def queue_row(handoff: Handoff, *, now: dt.datetime) -> QueueRow:
         team=handoff.team.name if handoff.team_id and handoff.team else "",
         owner=handoff.owner.display_name if handoff.owner_id and handoff.owner else "",
         state_label=STATE_LABELS.get(handoff.state, handoff.state),
+        clock=clock,
     )
 
 
 def queue_rows(handoffs: Iterable[Handoff], *, now: dt.datetime) -> list[QueueRow]:
-    return [queue_row(h, now=now) for h in handoffs]
+    """The rows, with each open hand-off's most urgent SLA clock (one query for them all)."""
+    listed = list(handoffs)
+    clocks = most_urgent([h.pk for h in listed if h.state == Handoff.State.OPEN], now=now)
+    return [queue_row(h, now=now, clock=clocks.get(h.pk)) for h in listed]
 
 
 @dataclass(frozen=True)

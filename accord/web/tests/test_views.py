@@ -923,5 +923,5 @@ def test_list_pages_do_not_query_per_row(
         assert client.get("/accounts/").status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get("/").status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get(f"/contacts/{contact.pk}/").status_code == 200

@@ -31,6 +31,7 @@ from accord.core import clock
 from accord.core.errors import AccordError, InvalidInput, NotFound
 from accord.lifecycle.actions import contact_change_stage, contact_merge
 from accord.lifecycle.domain import MoveKind
+from accord.lifecycle.models import Handoff
 from accord.lifecycle.queries import MoveOption, move_options
 from accord.playbook.domain.conditions import describe
 from accord.playbook.models import PlaybookVersion
@@ -52,6 +53,7 @@ from accord.web.forms import (
     owner_choices,
     show_refusal,
 )
+from accord.web.presenters import sla as sla_present
 from accord.web.presenters.common import stage_label, stage_labels
 from accord.web.presenters.contacts import timeline_page
 from accord.web.presenters.scores import PANEL_CHANGES, QUADRANTS, score_panel
@@ -189,8 +191,19 @@ def _page_context(request: HttpRequest, contact: Contact, **extra: Any) -> dict[
         "first_campaign": campaigns.get(contact.first_campaign.lower(), contact.first_campaign),
         "source_origin": SourceOrigin.of(first_source=contact.first_source, first_seen_at=contact.first_seen_at),
         "last_campaign": campaigns.get(contact.last_campaign.lower(), contact.last_campaign),
+        **_sla(contact),
         **extra,
     }
+
+
+def _sla(contact: Contact) -> dict[str, Any]:
+    """The contact's latest hand-off and its SLA clocks, for the SLA card."""
+    latest = (
+        Handoff.objects.filter(contact=contact).select_related("owner", "team").order_by("-created_at", "-id").first()
+    )
+    if latest is None:
+        return {"sla_handoff": None, "sla_chips": []}
+    return {"sla_handoff": latest, "sla_chips": sla_present.all_chips(latest.pk, now=clock.now())}
 
 
 @require_GET

@@ -125,7 +125,7 @@ def _row(
     user = acting(request)
     fresh = handoff_queries.handoff_for_work(handoff.pk) or handoff
     context = {
-        "row": present.queue_row(fresh, now=clock.now()),
+        "row": present.queue_row(fresh, now=clock.now(), timed=True),
         "can_work": user.can(Capability.HANDOFF_WORK),
         "can_deal": user.can(Capability.DEAL_WRITE),
         "done": done,
@@ -293,7 +293,7 @@ def _team_row(
     user = acting(request)
     fresh = handoff_queries.handoff_for_work(handoff.pk) or handoff
     context = {
-        "row": present.queue_row(fresh, now=clock.now()),
+        "row": present.queue_row(fresh, now=clock.now(), timed=True),
         "reassignable": {fresh.pk} if may_work(fresh, user, manage=True) else set(),
         "candidates": present.candidate_choices(handoff_queries.reassign_candidates()),
         "failure": failure or {},

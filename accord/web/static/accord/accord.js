@@ -155,4 +155,45 @@
       alert.focus();
     }
   });
+
+  // SLA countdowns: [data-countdown] carries the open spans (ms) left before its milestone is due;
+  // the time left is the open time still ahead, so the clock stands still while the team is closed.
+  function durationText(ms) {
+    var minutes = Math.floor(ms / 60000);
+    if (minutes < 60) {
+      var seconds = Math.floor(ms / 1000) % 60;
+      return minutes + " min " + (seconds < 10 ? "0" : "") + seconds + " s";
+    }
+    var hours = Math.floor(minutes / 60), rest = minutes % 60;
+    if (hours < 48) { return hours + " h " + (rest < 10 ? "0" : "") + rest + " min"; }
+    var days = Math.floor(hours / 24);
+    return days + " days " + (hours % 24) + " h";
+  }
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var spans;
+      try { spans = JSON.parse(el.getAttribute("data-spans") || "[]"); } catch (e) { return; }
+      var left = 0, open = false;
+      spans.forEach(function (span) {
+        if (span[1] > now) { left += span[1] - Math.max(span[0], now); }
+        if (span[0] <= now && now < span[1]) { open = true; }
+      });
+      var text = el.querySelector("[data-countdown-text]");
+      if (!text) { return; }
+      if (left <= 0) {
+        text.textContent = "due now";
+        el.classList.remove("sla--ok", "sla--soon");
+        el.classList.add("sla--late");
+        el.removeAttribute("data-countdown");
+        return;
+      }
+      text.textContent = durationText(left) + " left" + (open ? "" : " (the team is closed: the clock waits)");
+      el.classList.toggle("sla--soon", left <= 30 * 60000);
+      el.classList.toggle("sla--ok", left > 30 * 60000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { tick(); window.setInterval(tick, 1000); });
+  document.addEventListener("htmx:load", tick);
 })();
