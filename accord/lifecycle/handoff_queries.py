@@ -29,6 +29,12 @@ def _open() -> QuerySet[Handoff]:
     )
 
 
+def handoffs_for_work(ids: list[int]) -> list[Handoff]:
+    """These open hand-offs, loaded as the queue shows them, in the order of `ids`."""
+    found = {h.pk: h for h in _open().filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
 def handoff_for_work(pk: int) -> Handoff | None:
     """One hand-off with what its row shows loaded (any state: a row re-rendered after an action)."""
     return (

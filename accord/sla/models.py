@@ -96,6 +96,11 @@ class Milestone(models.Model):
                 condition=models.Q(state="running", reminded_at__isnull=True),
             ),
             models.Index(fields=["started_at"], name="milestone_started"),
+            models.Index(
+                fields=["due_at"],
+                name="milestone_undone_due",
+                condition=models.Q(state__in=["running", "breached"], completed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -57,3 +57,23 @@ def clocks_of(handoff_ids: list[int], *, now: dt.datetime, open_only: bool = Fal
 def calendar_versions(team_id: int) -> list[CalendarVersion]:
     in_force([team_id])
     return list(CalendarVersion.objects.filter(team_id=team_id).select_related("created_by").order_by("-number"))
+
+
+def at_risk(team_ids: list[int] | None, *, now: dt.datetime, within: dt.timedelta, limit: int = 50) -> list[int]:
+    """Open hand-offs of these teams (all, for None) whose clock is breached or falls due within
+    `within`: the ones due first first. Their ids."""
+    found = Milestone.objects.filter(
+        state__in=[Milestone.State.RUNNING, Milestone.State.BREACHED],
+        completed_at__isnull=True,
+        due_at__lte=now + within,
+        handoff__state="open",
+    )
+    if team_ids is not None:
+        found = found.filter(team_id__in=team_ids)
+    ids: list[int] = []
+    for handoff_id in found.order_by("due_at", "pk").values_list("handoff_id", flat=True)[: limit * 3]:
+        if handoff_id not in ids:
+            ids.append(handoff_id)
+        if len(ids) == limit:
+            break
+    return ids

@@ -118,7 +118,8 @@ def test_the_header_shows_the_navigation_name_and_role(client_as: Any, role: str
     labels = re.findall(r">([^<]+)</a>", nav.group(1))
     works = role in ("admin", "sales_rep", "sales_manager")
     sales = (["Queue"] if works else []) + (["Deals"] if works or role == "viewer" else [])
-    expected = ["Overview", *sales, "Activity", "Contacts", "Accounts", "Playbook"] + (["Import"] if role in ("admin", "marketing") else []) + (["Users & keys", "Audit log"] if sees_admin else [])
+    admin = ["Users & keys", "Calendars", "Webhooks", "Audit log"] if sees_admin else []
+    expected = ["Overview", *sales, "Scoreboard", "Activity", "Contacts", "Accounts", "Playbook"] + (["Import"] if role in ("admin", "marketing") else []) + admin
     assert [label.replace("&amp;", "&") for label in labels] == expected
     assert '<a href="/contacts/" aria-current="page">Contacts</a>' in nav.group(1)
     assert role.replace("_", " ").title() in text(response)

@@ -5,6 +5,7 @@ forms post and come back to the page (POST/redirect/GET)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ from accord.lifecycle.handoff_actions import (
 )
 from accord.lifecycle.models import Handoff
 from accord.playbook.queries import active_playbook
+from accord.reporting.domain import Period, PeriodKind
+from accord.reporting.scoreboard import scoreboard
+from accord.sla import queries as sla_queries
 from accord.web.forms import (
     AwayForm,
     DealCreateForm,
@@ -40,6 +44,7 @@ from accord.web.forms import (
     form_refusal,
 )
 from accord.web.presenters import queue as present
+from accord.web.presenters import scoreboard as scoreboard_present
 from accord.web.presenters.deals import CURRENCY_CHOICES
 from accord.web.views.base import acting, htmx, refused, see_other
 
@@ -242,8 +247,16 @@ def _team_page(
     view = handoff_queries.team_view(user, plan=active_playbook().playbook.routing, now=now)
     if not view.all_teams and not view.teams:
         return refused(request, NO_TEAM)
+    teams = None if view.all_teams else [t.pk for t in view.teams]
+    at_risk = sla_queries.at_risk(teams, now=now, within=dt.timedelta(hours=1), limit=20)
+    risky = handoff_queries.handoffs_for_work(at_risk)
+    recent = Period(PeriodKind.MONTH, now.date() - dt.timedelta(days=29), now.date() + dt.timedelta(days=1))
+    board = scoreboard(recent, playbook=active_playbook().playbook)
     context = {
         "view": view,
+        "at_risk": present.queue_rows(risky, now=now),
+        "response_chart": scoreboard_present.response_chart(board.reps),
+        "has_responses": any(r.sla_minutes for r in board.reps),
         "rows": present.queue_rows(view.handoffs, now=now),
         "reassignable": {h.pk for h in view.handoffs if may_work(h, user, manage=True)},
         "loads": present.load_rows(view.loads),
