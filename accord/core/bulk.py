@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import connection, connections, models
 
 _STAGE = "bulk_changes_{table}"  # PostgreSQL: a session's scratch table for updates
 
@@ -50,25 +50,39 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
+_PLAIN_TYPES = (int, str, bool, type(None))
+
+
+def _plain(field: models.Field[Any, Any]) -> bool:
+    """Whether the database takes this field's int, str or bool values as they are (no preparing)."""
+    if isinstance(field, models.ForeignKey):
+        return _plain(field.target_field)
+    return isinstance(field, (models.IntegerField, models.AutoField, models.CharField, models.TextField,
+                              models.BooleanField)) and not isinstance(field, models.GeneratedField)  # fmt: skip
+
+
 def _prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
     """Each row's values as its fields prepare them for the database; a field a row does not set
-    takes its default, prepared once (a callable default is still called per row)."""
+    takes its default, prepared once (a callable default is still called per row). An int, str,
+    bool or None for an integer, text or boolean field goes as it is: preparing would not change it."""
+    db = connections[connection.alias]  # looked up once, not through the proxy for every value
     fixed = {
-        f.attname: f.get_db_prep_save(f.get_default(), connection)
+        f.attname: f.get_db_prep_save(f.get_default(), db)
         for f in fields
         if not f.primary_key and not (f.has_default() and callable(f.default))
     }
+    plain = [_plain(f) for f in fields]
     missing = object()
     for values in rows:
         prepared = []
-        for f in fields:
+        for f, as_is in zip(fields, plain, strict=True):
             value = values.get(f.attname, missing)
             if value is not missing:
-                prepared.append(f.get_db_prep_save(value, connection))
+                prepared.append(value if as_is and type(value) in _PLAIN_TYPES else f.get_db_prep_save(value, db))
             elif f.attname in fixed:
                 prepared.append(fixed[f.attname])
             else:
-                prepared.append(f.get_db_prep_save(f.get_default(), connection))
+                prepared.append(f.get_db_prep_save(f.get_default(), db))
         yield tuple(prepared)
 
 

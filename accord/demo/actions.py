@@ -32,6 +32,7 @@ from accord.demo.domain.journeys import Era
 from accord.demo.domain.plan import Plan, plan
 from accord.demo.domain.sales import HandoffSeed, Staff
 from accord.demo.domain.workspace import PersonSeed
+from accord.demo.sla import demo_calendars, demo_sla
 from accord.lifecycle import events as handoff_events
 from accord.lifecycle import handoffs as product_handoffs
 from accord.lifecycle.models import Handoff, HandoffChange, StageChange, Touch
@@ -66,6 +67,8 @@ class DemoResult:
     identities: int = 0
     handoffs: int = 0
     deals: int = 0
+    milestones: int = 0  # SLA milestones in the workspace
+    breached: int = 0  # breached by today's sweep
     playbook_version: PlaybookVersion | None = None  # the version the demo created, if it did
     scored: int = 0  # contacts the scoring engine scored
     seconds: float = 0.0
@@ -108,6 +111,7 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
     with transaction.atomic():
         users = _users(now, result)
         team_ids = _teams(users, now, result)
+        demo_calendars(now=now, since=now - dt.timedelta(days=STAFF_SINCE_DAYS))
         result.playbook_version = _playbook(users, now, result)
     with transaction.atomic():
         taken_emails = {e for e in Contact.objects.values_list("email", flat=True).iterator() if e}
@@ -146,6 +150,10 @@ def demo_load(*, contacts: int, seed: int, progress: Progress | None = None) -> 
         )
         _owners_of_new_mqls([pk for pk, stage in scored.moved.items() if stage == "mql"])
         result.scored = scored.contacts
+        if progress:
+            progress("SLA history", 0, contacts)
+        sla = demo_sla(now=now)
+        result.milestones, result.breached = sla.milestones, sla.breached
     written = queries.written_since(before)
     result.contacts, result.accounts, result.stage_changes = written.contacts, written.accounts, written.stage_changes
     result.events, result.identities, result.audit_entries = written.events, written.identities, written.audit_entries

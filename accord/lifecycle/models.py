@@ -96,6 +96,11 @@ class Handoff(models.Model):
             models.Index(fields=["team", "state", "created_at"]),
             models.Index(fields=["state", "created_at"]),
             models.Index(fields=["owner", "assigned_at"]),
+            # the scoreboard's reads of a period: first touches and closes in it
+            models.Index(
+                fields=["first_touch_at"], name="handoff_first_touch", condition=models.Q(first_touch_at__isnull=False)
+            ),
+            models.Index(fields=["closed_at"], name="handoff_closed", condition=models.Q(closed_at__isnull=False)),
             models.Index(fields=["rank", "created_at", "id"], condition=models.Q(state="open"),
                          name="handoff_open_in_order"),
             models.Index(fields=["owner", "rank", "created_at", "id"], condition=models.Q(state="open"),

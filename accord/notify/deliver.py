@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 
-from accord.core import clock
+from accord.core import bulk, clock
 from accord.notify import domain
 from accord.notify.models import Attempt, Delivery
 
@@ -68,8 +69,9 @@ def deliver_due(
             batch = claim(now=now or clock.now(), limit=limit, ids=ids)
             if not batch:
                 return counts
-            for delivery, outcome in zip(batch, pool.map(_send_closing, batch), strict=True):
-                counts[finish(delivery, outcome, now=now or clock.now())] += 1
+            outcomes = list(pool.map(_send_closing, batch))
+            for state, n in finish_all(batch, outcomes, now=now or clock.now()).items():
+                counts[state] += n
             if ids is not None:
                 return counts
 
@@ -81,22 +83,43 @@ def _send_closing(delivery: Delivery) -> Outcome:
         close_old_connections()  # a pool thread has no request cycle to close its connection
 
 
-def finish(delivery: Delivery, outcome: Outcome, *, now: dt.datetime) -> str:
-    """Record the try; mark the delivery sent, retrying or dead (unless its lease was lost)."""
-    Attempt.objects.create(delivery=delivery, at=now, status=outcome.status, error=outcome.error[:500], ms=outcome.ms)
+def finish_all(batch: Sequence[Delivery], outcomes: Sequence[Outcome], *, now: dt.datetime) -> Counter[str]:
+    """Record each try of a claimed batch and mark each delivery sent, retrying (with its backoff)
+    or dead — unless its lease ran out meanwhile and another worker has it. The tries go in one
+    insert, the sent ones in one update per answer code, the failed ones each."""
+    bulk.insert_rows(
+        Attempt,
+        [
+            {"delivery_id": d.pk, "at": now, "status": o.status, "error": o.error[:500], "ms": o.ms}
+            for d, o in zip(batch, outcomes, strict=True)
+        ],
+    )
+    counts: Counter[str] = Counter()
+    sent: dict[tuple[int | None, dt.datetime | None], list[int]] = {}
+    with transaction.atomic():
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            if outcome.ok:
+                sent.setdefault((outcome.status, delivery.locked_until), []).append(delivery.pk)
+                continue
+            counts[_fail(delivery, outcome, now=now)] += 1
+        for (status, lease), ids in sent.items():
+            counts[Delivery.State.SENT] += Delivery.objects.filter(
+                pk__in=ids, state=Delivery.State.SENDING, locked_until=lease
+            ).update(state=Delivery.State.SENT, sent_at=now, last_status=status, last_error="", locked_until=None)
+    return counts
+
+
+def _fail(delivery: Delivery, outcome: Outcome, *, now: dt.datetime) -> str:
+    wait = domain.retry_after(delivery.attempts)
+    state = Delivery.State.DEAD if wait is None else Delivery.State.RETRYING
     fields: dict[str, object] = {
         "last_status": outcome.status,
         "last_error": outcome.error[:500],
         "last_ms": outcome.ms,
         "locked_until": None,
     }
-    if outcome.ok:
-        state, fields["sent_at"] = Delivery.State.SENT, now
-    else:
-        wait = domain.retry_after(delivery.attempts)
-        state = Delivery.State.DEAD if wait is None else Delivery.State.RETRYING
-        if wait is not None:
-            fields["next_attempt_at"] = now + dt.timedelta(seconds=wait)
+    if wait is not None:
+        fields["next_attempt_at"] = now + dt.timedelta(seconds=wait)
     Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING, locked_until=delivery.locked_until).update(
         state=state, **fields
     )

@@ -7,19 +7,20 @@ hand-offs closed. Marketing: MQLs delivered against the commitment (cumulative, 
 source), the acceptance rate against its target, and why sales handed leads back, by source.
 
 A milestone counts in the period its outcome fell in: met when it was met, breached when it fell
-due. Everything is read from append-only history (SLA events, hand-off changes, stage changes) or
-from hand-offs that have closed, so a past period shows the same figures whenever it is shown.
+due. Everything is read from history that no longer changes once written: milestones once decided
+(they keep who held them then), hand-off changes and stage changes, and hand-offs once closed, so
+a past period shows the same figures whenever it is shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, FloatField, Func, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from accord.accounts.models import Team, User
 from accord.lifecycle.models import Handoff, HandoffChange, StageChange
 from accord.playbook.domain.document import Playbook
 from accord.reporting.domain import Period, prorated, rate
-from accord.sla.models import Milestone, SlaEvent
+from accord.sla.models import Milestone
 
 KINDS = (Milestone.Kind.FIRST_TOUCH, Milestone.Kind.TOUCHES, Milestone.Kind.DISPOSITION)
 
@@ -106,48 +107,75 @@ def bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+class Seconds(Func):
+    """Seconds from `b` to `a` (two moments), as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday("
+        )
+
+
 def scoreboard(period: Period, *, playbook: Playbook) -> Scoreboard:
     start, end = bounds(period)
     reps: dict[int | None, Line] = {}
     teams: dict[int | None, Line] = {}
     total = Line(None, "Sales")
 
-    def lines(owner: int | None, team: int | None) -> Iterable[Line]:
-        yield reps.setdefault(owner, Line(owner, ""))
-        yield teams.setdefault(team, Line(team, ""))
-        yield total
+    def lines(owner: int | None, team: int | None) -> tuple[Line, Line, Line]:
+        rep = reps.get(owner)
+        if rep is None:
+            rep = reps[owner] = Line(owner, "")
+        group = teams.get(team)
+        if group is None:
+            group = teams[team] = Line(team, "")
+        return rep, group, total
 
-    # milestones decided in the period
-    outcomes = (
-        SlaEvent.objects.filter(at__gte=start, at__lt=end, kind__in=[SlaEvent.Kind.MET, SlaEvent.Kind.BREACHED])
-        .values_list("owner_id", "team_id", "milestone__kind", "kind")
+    # milestones decided in the period: met when they were done, breached when they fell due
+    decided = (
+        Milestone.objects.filter(
+            Q(state=Milestone.State.MET, completed_at__gte=start, completed_at__lt=end)
+            | Q(state=Milestone.State.BREACHED, breached_at__gte=start, breached_at__lt=end)
+        )
+        .values_list("owner_id", "team_id", "kind", "state")
         .annotate(n=Count("pk"))
     )
-    for owner, team, kind, what, n in outcomes:
+    for owner, team, kind, state, n in decided:
         for line in lines(owner, team):
-            (line.met if what == SlaEvent.Kind.MET else line.breached)[kind] += n
+            (line.met if state == Milestone.State.MET else line.breached)[kind] += n
     # business minutes to each first touch done in the period (met or late)
-    done = SlaEvent.objects.filter(
-        at__gte=start,
-        at__lt=end,
-        kind__in=[SlaEvent.Kind.MET, SlaEvent.Kind.COMPLETED],
-        milestone__kind=Milestone.Kind.FIRST_TOUCH,
-    ).values_list("owner_id", "team_id", "milestone__elapsed_minutes")
-    for owner, team, minutes in done:
-        if minutes is not None:
-            for line in lines(owner, team):
-                line.sla_minutes.append(minutes)
-    # speed to lead: MQL → first touch in wall time, for first touches in the period
-    touched = Handoff.objects.filter(first_touch_at__gte=start, first_touch_at__lt=end).values_list(
-        "owner_id", "team_id", "created_at", "assigned_at", "first_touch_at"
-    )
-    for owner, team, created, assigned, first in touched:
-        if first is None:
-            continue
+    minutes: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+    for owner, team, used in Milestone.objects.filter(
+        kind=Milestone.Kind.FIRST_TOUCH, completed_at__gte=start, completed_at__lt=end, elapsed_minutes__isnull=False
+    ).values_list("owner_id", "team_id", "elapsed_minutes"):
+        minutes[owner, team].append(used or 0)
+    for (owner, team), values in minutes.items():
         for line in lines(owner, team):
-            line.speed_minutes.append(max(0.0, (first - created).total_seconds() / 60))
-            if assigned is not None:
-                line.wait_minutes.append(max(0.0, (assigned - created).total_seconds() / 60))
+            line.sla_minutes.extend(values)
+    # speed to lead: MQL → first touch in wall time, for first touches in the period; and the wait before a rep had it
+    speeds: dict[tuple[int | None, int | None], list[float]] = defaultdict(list)
+    waits: dict[tuple[int | None, int | None], list[float]] = defaultdict(list)
+    touched = (
+        Handoff.objects.filter(first_touch_at__gte=start, first_touch_at__lt=end)
+        .annotate(speed=Seconds("first_touch_at", "created_at"), wait=Seconds("assigned_at", "created_at"))
+        .values_list("owner_id", "team_id", "speed", "wait")
+    )
+    for owner, team, speed, wait in touched:
+        speeds[owner, team].append(max(0.0, speed / 60))
+        if wait is not None:
+            waits[owner, team].append(max(0.0, wait / 60))
+    for (owner, team), walls in speeds.items():
+        for line in lines(owner, team):
+            line.speed_minutes.extend(walls)
+    for (owner, team), walls in waits.items():
+        for line in lines(owner, team):
+            line.wait_minutes.extend(walls)
     # received: routed to or reassigned to a rep in the period
     given = (
         HandoffChange.objects.filter(
@@ -194,13 +222,11 @@ def _marketing(period: Period, start: dt.datetime, end: dt.datetime, playbook: P
     per_day = dict(
         moves.annotate(day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
         .values_list("day")
-        .annotate(n=Count("contact_id", distinct=True))
+        .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
     by_day = [(day, per_day.get(day, 0)) for day in period.day_list()]
-    by_source = list(
-        moves.values_list("contact__first_source").annotate(n=Count("contact_id", distinct=True)).order_by("-n")
-    )
+    by_source = list(moves.values_list("contact__first_source").annotate(n=Count("pk")).order_by("-n"))
     closed = Handoff.objects.filter(closed_at__gte=start, closed_at__lt=end)
     states = dict(closed.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
     back = closed.filter(state__in=[Handoff.State.REJECTED, Handoff.State.RECYCLED])

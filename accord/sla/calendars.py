@@ -9,6 +9,7 @@ under, and `business minutes used` is carried over.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,22 +28,30 @@ def document_of(team: Team) -> dict[str, Any]:
     return {"time_zone": team.time_zone or "UTC", "hours": team.hours or {}, "holidays": [], "closures": []}
 
 
-def in_force(team_ids: Iterable[int]) -> dict[int, CalendarVersion]:
-    """Each team's latest calendar version, writing version 1 for teams that have none."""
+def in_force(team_ids: Iterable[int], *, at: dt.datetime | None = None) -> dict[int, CalendarVersion]:
+    """Each team's calendar version in force (its latest; with `at`, the latest written by then,
+    for replaying the past), writing version 1 for teams that have none."""
     wanted = sorted({t for t in team_ids if t is not None})
     if not wanted:
         return {}
     found: dict[int, CalendarVersion] = {}
-    for version in CalendarVersion.objects.filter(team_id__in=wanted).order_by("team_id", "-number"):
+    versions = CalendarVersion.objects.filter(team_id__in=wanted)
+    if at is not None:
+        versions = versions.filter(created_at__lte=at)
+    for version in versions.order_by("team_id", "-number"):
         found.setdefault(version.team_id, version)
     missing = [t for t in wanted if t not in found]
     if missing:
         for team in Team.objects.filter(pk__in=missing).order_by("pk"):
             document = _usable(document_of(team))
-            version, _ = CalendarVersion.objects.get_or_create(
-                team=team, number=1, defaults={"document": document, "note": "from the team's working hours"}
-            )
-            found[team.pk] = version
+            first: CalendarVersion | None
+            first = CalendarVersion.objects.filter(team=team, number=1).first()  # when replaying before it
+            if first is None:
+                first = CalendarVersion.objects.create(
+                    team=team, number=1, document=document, note="from the team's working hours",
+                    created_at=min(clock.now(), at) if at is not None else clock.now(),
+                )  # fmt: skip
+            found[team.pk] = first
     return found
 
 

@@ -86,7 +86,7 @@ def start(
     """Start the milestones of newly routed hand-offs (only `kinds`, when given)."""
     if not handoffs:
         return []
-    calendars = in_force(h.team_id for h in handoffs if h.team_id is not None)
+    calendars = in_force((h.team_id for h in handoffs if h.team_id is not None), at=now)
     wanted = set(kinds) if kinds is not None else None
     remind = round((terms.remind_before_hours or 0) * 60)
     rows = []
@@ -178,7 +178,8 @@ def reassigned(handoff: HandoffLike, *, terms: SalesTerms, at: dt.datetime, by_u
             milestone.segment_started_at = at
             milestone.calendar = version
             schedule(milestone, _calendar(version), now=at)
-        milestone.owner_id, milestone.team_id = handoff.owner_id, handoff.team_id
+        if milestone.state in ACTIVE:  # a breach stays with whoever held the hand-off when it fell due
+            milestone.owner_id, milestone.team_id = handoff.owner_id, handoff.team_id
         rows.append(sla_event(milestone, SlaEvent.Kind.REASSIGNED, at=at, by_user_id=by_user_id, details=details))
     _save(found, rows)
 

@@ -97,6 +97,12 @@ class Milestone(models.Model):
             ),
             models.Index(fields=["started_at"], name="milestone_started"),
             models.Index(
+                fields=["completed_at"], name="milestone_completed", condition=models.Q(completed_at__isnull=False)
+            ),
+            models.Index(
+                fields=["breached_at"], name="milestone_breached", condition=models.Q(breached_at__isnull=False)
+            ),
+            models.Index(
                 fields=["due_at"],
                 name="milestone_undone_due",
                 condition=models.Q(state__in=["running", "breached"], completed_at__isnull=True),

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from accord.core import clock
+from accord.core import bulk, clock
 from accord.notify.domain import Event
 from accord.notify.outbox import Note, outbox_write
 from accord.sla.models import Milestone, SlaEvent
@@ -63,27 +63,19 @@ def _breach(now: dt.datetime, batch: int) -> int:
         rows = list(Milestone.objects.filter(pk__in=ids).values(*_FIELDS))
         events = []
         for row in rows:
-            base = {"handoff_id": row["handoff_id"], "owner_id": row["owner_id"], "team_id": row["team_id"]}
+            base = {
+                "milestone_id": row["pk"],
+                "handoff_id": row["handoff_id"],
+                "owner_id": row["owner_id"],
+                "team_id": row["team_id"],
+                "by_user_id": None,
+            }
             events.append(
-                SlaEvent(
-                    milestone_id=row["pk"],
-                    kind=SlaEvent.Kind.BREACHED,
-                    at=row["due_at"],
-                    details={"kind": row["kind"]},
-                    **base,
-                )
+                {**base, "kind": SlaEvent.Kind.BREACHED, "at": row["due_at"], "details": {"kind": row["kind"]}}
             )
-            escalated_to = row["team__manager_id"]
-            events.append(
-                SlaEvent(
-                    milestone_id=row["pk"],
-                    kind=SlaEvent.Kind.ESCALATED,
-                    at=now,
-                    details={"kind": row["kind"], "to": escalated_to},
-                    **base,
-                )
-            )
-        SlaEvent.objects.bulk_create(events)
+            escalated = {"kind": row["kind"], "to": row["team__manager_id"]}
+            events.append({**base, "kind": SlaEvent.Kind.ESCALATED, "at": now, "details": escalated})
+        bulk.insert_rows(SlaEvent, events)
         outbox_write([_note(Event.SLA_BREACHED, row) for row in rows])
     return len(ids)
 
@@ -98,20 +90,20 @@ def _remind(now: dt.datetime, batch: int) -> int:
             return 0
         Milestone.objects.filter(pk__in=ids).update(reminded_at=now)
         rows = list(Milestone.objects.filter(pk__in=ids).values(*_FIELDS))
-        SlaEvent.objects.bulk_create(
-            [
-                SlaEvent(
-                    milestone_id=row["pk"],
-                    kind=SlaEvent.Kind.REMINDED,
-                    at=now,
-                    handoff_id=row["handoff_id"],
-                    owner_id=row["owner_id"],
-                    team_id=row["team_id"],
-                    details={"kind": row["kind"], "due_at": row["due_at"].isoformat()},
-                )
-                for row in rows
-            ]
-        )
+        events = [
+            {
+                "milestone_id": row["pk"],
+                "handoff_id": row["handoff_id"],
+                "owner_id": row["owner_id"],
+                "team_id": row["team_id"],
+                "by_user_id": None,
+                "kind": SlaEvent.Kind.REMINDED,
+                "at": now,
+                "details": {"kind": row["kind"], "due_at": row["due_at"].isoformat()},
+            }
+            for row in rows
+        ]
+        bulk.insert_rows(SlaEvent, events)
         outbox_write([_note(Event.SLA_REMINDER, row) for row in rows])
     return len(ids)
 

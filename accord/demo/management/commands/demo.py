@@ -104,6 +104,10 @@ class Command(BaseCommand):
             f"{result.teams} teams, {result.memberships} team memberships, {result.playbook_rows} playbook rows, "
             f"{result.audit_entries} audit entries."
         )
+        self.stdout.write(
+            f"SLA: {result.milestones:,} milestones replayed from the hand-off history; "
+            f"{result.breached:,} open ones breached and escalated by today's sweep."
+        )
         self._logins()
 
     def _logins(self) -> None:
