@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from typing import Any
 from unittest import mock
 
 from django.db import connection
@@ -65,20 +66,7 @@ def _history(reps: list[User]) -> None:
             [Contact(email=f"h{start + i}@bench.example", stage="mql", playbook_version=version) for i in range(count)]
         )
         at = [now - dt.timedelta(weeks=26) + step * (start + i) for i in range(count)]
-        moves = StageChange.objects.bulk_create(
-            [
-                StageChange(
-                    contact=c,
-                    from_stage="lead",
-                    to_stage="mql",
-                    kind="advance",
-                    at=at[i],
-                    by_rule="mql",
-                    playbook_version=version,
-                )
-                for i, c in enumerate(contacts)
-            ]
-        )
+        moves = mql_moves(contacts, at, version)
         Handoff.objects.bulk_create(
             [
                 Handoff(
@@ -100,6 +88,24 @@ def _history(reps: list[User]) -> None:
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE lifecycle_handoff") if connection.vendor == "postgresql" else None
+
+
+def mql_moves(contacts: list[Contact], at: list[dt.datetime], version: Any) -> list[StageChange]:
+    """Each contact's move into MQL by the rule, at its moment."""
+    return StageChange.objects.bulk_create(
+        [
+            StageChange(
+                contact=c,
+                from_stage="lead",
+                to_stage="mql",
+                kind="advance",
+                at=at[i],
+                by_rule="mql",
+                playbook_version=version,
+            )
+            for i, c in enumerate(contacts)
+        ]
+    )
 
 
 def _qualifying(n: int, tag: str) -> list[Contact]:

@@ -241,5 +241,5 @@ def test_a_worker_killed_mid_delivery_loses_and_doubles_nothing(broker: str, tmp
     keys = [r.headers["Idempotency-Key"] for r in receiver.of("/slow")]
     assert len(set(keys)) == runs  # none lost
     doubled = len(keys) - len(set(keys))
-    assert doubled <= 2  # at most the two sends in flight when the worker died, each with its own key again
+    assert doubled <= 2  # at most the two sends in flight when the worker died, each with its key again
     print(f"{runs} deliveries, {sent_before} sent before the kill, {doubled} received twice (same key)")

@@ -69,9 +69,13 @@ def deliver_due(
             batch = claim(now=now or clock.now(), limit=limit, ids=ids)
             if not batch:
                 return counts
-            outcomes = list(pool.map(_send_closing, batch))
-            for state, n in finish_all(batch, outcomes, now=now or clock.now()).items():
-                counts[state] += n
+            # a few at a time, each few recorded as soon as it is sent: a worker killed mid-batch
+            # leaves at most one few sent but not recorded (they go again, with the same key)
+            for start in range(0, len(batch), threads):
+                few = batch[start : start + threads]
+                outcomes = list(pool.map(_send_closing, few))
+                for state, n in finish_all(few, outcomes, now=now or clock.now()).items():
+                    counts[state] += n
             if ids is not None:
                 return counts
 
