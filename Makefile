@@ -39,7 +39,8 @@ demo: migrate ## Load the demo workspace (once; later runs keep your data)
 
 run: demo ## Install, migrate, load the demo and serve on http://127.0.0.1:8000 (ACCORD_PORT to change)
 	$(ACCORD) collectstatic --noinput --verbosity 0
-	$(ACCORD) serve
+	@echo "Emails go to files in $${ACCORD_DATA_DIR:-var}/mail/ (set ACCORD_EMAIL_BACKEND for a mail server)."
+	ACCORD_EMAIL_BACKEND=$${ACCORD_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} $(ACCORD) serve
 
 serve: install ## Serve with gunicorn without loading the demo
 	$(ACCORD) serve

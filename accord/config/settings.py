@@ -29,6 +29,21 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
+def env_number(name: str, default: float, *, minimum: float, whole: bool = False) -> float:
+    """A number from the environment, at least `minimum`; ImproperlyConfigured naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise ImproperlyConfigured(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -324,6 +339,9 @@ EMAIL_HOST_USER = env("ACCORD_EMAIL_USER")
 EMAIL_HOST_PASSWORD = env("ACCORD_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("ACCORD_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("ACCORD_EMAIL_FROM", "accord@localhost")
+# With ACCORD_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (as `make run` sets),
+# each email is a file here: the demo's notifications can be read without a mail server.
+EMAIL_FILE_PATH = env("ACCORD_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 
 # Background work: Celery with Redis when ACCORD_BROKER_URL is set, in-process otherwise.
 CELERY_TASK_ALWAYS_EAGER = not env("ACCORD_BROKER_URL")
@@ -341,7 +359,7 @@ CELERY_TIMEZONE = "UTC"
 ACCORD_JOBS = {
     # name: (task, every so many seconds)
     "sla-sweep": ("accord.sla.sweep", 60.0),
-    "outbox": ("accord.notify.deliver_due", float(env("ACCORD_OUTBOX_POLL_SECONDS", "5"))),
+    "outbox": ("accord.notify.deliver_due", env_number("ACCORD_OUTBOX_POLL_SECONDS", 5.0, minimum=1)),
     "reengage": ("accord.lifecycle.reengage", 15 * 60.0),
     "refresh-interest": ("accord.scoring.decay", 24 * 3600.0),
     "event-retention": ("accord.tracking.retention", 24 * 3600.0),
@@ -351,8 +369,8 @@ CELERY_BEAT_SCHEDULE = {name: {"task": task, "schedule": every} for name, (task,
 # Notifications: links in emails, Slack messages and webhooks point here; webhook receivers get
 # this long to answer; deliveries are sent this many at a time by each worker.
 ACCORD_BASE_URL = env("ACCORD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-ACCORD_WEBHOOK_TIMEOUT = float(env("ACCORD_WEBHOOK_TIMEOUT", "5"))
-ACCORD_DELIVERY_THREADS = int(env("ACCORD_DELIVERY_THREADS", "8"))
+ACCORD_WEBHOOK_TIMEOUT = env_number("ACCORD_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
+ACCORD_DELIVERY_THREADS = int(env_number("ACCORD_DELIVERY_THREADS", 8, minimum=1, whole=True))
 
 # What happens to events once stored, in order (accord.tracking.pipeline; docs/adr/0009).
 ACCORD_EVENT_STEPS = ["accord.scoring.pipeline.events_accepted"]

@@ -60,6 +60,9 @@ def test_debug_is_on_only_when_asked_for(tmp_path):
         ("ACCORD_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "'proxy.local' is not an IP address or network"),
         ("ACCORD_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto", "must look like 'X-Forwarded-Proto: https'"),
         ("ACCORD_EVENT_RETENTION_DAYS", "-3", "ACCORD_EVENT_RETENTION_DAYS must be a whole number of days"),
+        ("ACCORD_WEBHOOK_TIMEOUT", "soon", "ACCORD_WEBHOOK_TIMEOUT must be a number of at least 0.1, not 'soon'"),
+        ("ACCORD_DELIVERY_THREADS", "0", "ACCORD_DELIVERY_THREADS must be a whole number of at least 1, not '0'"),
+        ("ACCORD_OUTBOX_POLL_SECONDS", "nan", "ACCORD_OUTBOX_POLL_SECONDS must be a number of at least 1"),
     ],
 )
 def test_a_bad_security_setting_is_refused_by_name(tmp_path, name, value, message):

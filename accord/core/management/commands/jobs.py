@@ -51,7 +51,8 @@ class Command(BaseCommand):
                     close_old_connections()
                 last[name] = now
                 took = (time.perf_counter() - started) * 1000
-                if result or options["verbosity"] > 1:
+                worked = any(result.values()) if isinstance(result, dict) else bool(result)
+                if worked or options["verbosity"] > 1:
                     self.stdout.write(f"{name}: {result} ({took:.0f} ms)")
             if options["once"]:
                 return
