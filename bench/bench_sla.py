@@ -80,12 +80,11 @@ def _clocks(now: dt.datetime) -> int:
     rng = random.Random(7)
     have = set(Milestone.objects.values_list("handoff_id", flat=True))
     rows = []
-    for pk, owner, team, created in Handoff.objects.filter(state="open").values_list(
-        "pk", "owner_id", "team_id", "created_at"
-    ):
+    for pk, owner, team in Handoff.objects.filter(state="open").values_list("pk", "owner_id", "team_id"):
         if pk in have:
             continue
         due = now + dt.timedelta(minutes=rng.randrange(120, 48 * 60))
+        started = due - dt.timedelta(minutes=240)  # a four-hour clock, always open: its due moment agrees
         rows.append(
             Milestone(
                 handoff_id=pk,
@@ -93,8 +92,8 @@ def _clocks(now: dt.datetime) -> int:
                 owner_id=owner,
                 team_id=team,
                 priority="normal",
-                started_at=created,
-                segment_started_at=created,
+                started_at=started,
+                segment_started_at=started,
                 target_minutes=240,
                 remind_minutes=60,
                 due_at=due,
