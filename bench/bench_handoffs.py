@@ -2,7 +2,8 @@
 
 The workspace: the default playbook's routing, its three teams with 50 reps (17, 17 and 16), and
 100,000 open hand-offs spread over the reps and the last 26 weeks (each with its move into MQL),
-so a rep holds about 2,000 and the manager's view covers all of them.
+so a rep holds about 2,000 and the manager's view covers all of them; each open hand-off has a
+running first-touch clock, which the queues show.
 
 - Routing inside the move: a contact that meets the MQL rule moved into MQL by the rule, one
   transaction each — the move with routing (the teams locked, each member's counts read, the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import time
 from typing import Any
 from unittest import mock
@@ -33,6 +35,7 @@ from accord.lifecycle.handoff_queries import SHOWN, TEAM_SHOWN
 from accord.lifecycle.models import Handoff, StageChange
 from accord.playbook.queries import active_playbook
 from accord.scoring.routing_backtest import routing_backtest
+from accord.sla.models import Milestone
 from bench.support import figure, latencies, latency_line, percentile
 
 REPS = 50
@@ -108,6 +111,35 @@ def mql_moves(contacts: list[Contact], at: list[dt.datetime], version: Any) -> l
     )
 
 
+def clocks_for_open(now: dt.datetime) -> int:
+    """A running first-touch clock on every open hand-off that has none, falling due over the next two days."""
+    rng = random.Random(7)
+    have = set(Milestone.objects.values_list("handoff_id", flat=True))
+    rows = []
+    for pk, owner, team in Handoff.objects.filter(state="open").values_list("pk", "owner_id", "team_id"):
+        if pk in have:
+            continue
+        due = now + dt.timedelta(minutes=rng.randrange(120, 48 * 60))
+        started = due - dt.timedelta(minutes=240)  # a four-hour clock, always open: its due moment agrees
+        rows.append(
+            Milestone(
+                handoff_id=pk,
+                kind="first_touch",
+                owner_id=owner,
+                team_id=team,
+                priority="normal",
+                started_at=started,
+                segment_started_at=started,
+                target_minutes=240,
+                remind_minutes=60,
+                due_at=due,
+                remind_at=due - dt.timedelta(hours=1),
+            )
+        )
+    Milestone.objects.bulk_create(rows, batch_size=10_000)
+    return len(rows)
+
+
 def _qualifying(n: int, tag: str) -> list[Contact]:
     account = Account.objects.create(name=f"Bench {tag}", country="US", employees=300, industry="Software")
     contacts = Contact.objects.bulk_create(
@@ -144,6 +176,7 @@ def run() -> None:
     started = time.perf_counter()
     _history(reps)
     handoffs.recount(plan=active_playbook().playbook.routing, now=clock.now())
+    clocks_for_open(clock.now())  # each open hand-off's SLA clock, as the queues show it
     took = time.perf_counter() - started
     print(f"   workspace: {REPS} reps in 3 teams, {OPEN:,} open hand-offs ({took:.1f} s to write)")
 

@@ -54,7 +54,7 @@ from accord.sla import sweep as sweeping
 from accord.sla.models import Milestone, SlaEvent
 from accord.tracking import ingest
 from accord.tracking.models import Identity
-from bench.bench_handoffs import mql_moves
+from bench.bench_handoffs import clocks_for_open, mql_moves
 from bench.support import figure, latencies, latency_line, percentile
 
 EVENTS = 200
@@ -73,35 +73,6 @@ def _open_handoffs() -> None:
 
     reps, _ = _workspace()
     _history(reps)
-
-
-def _clocks(now: dt.datetime) -> int:
-    """A running first-touch clock on every open hand-off that has none, falling due over the next two days."""
-    rng = random.Random(7)
-    have = set(Milestone.objects.values_list("handoff_id", flat=True))
-    rows = []
-    for pk, owner, team in Handoff.objects.filter(state="open").values_list("pk", "owner_id", "team_id"):
-        if pk in have:
-            continue
-        due = now + dt.timedelta(minutes=rng.randrange(120, 48 * 60))
-        started = due - dt.timedelta(minutes=240)  # a four-hour clock, always open: its due moment agrees
-        rows.append(
-            Milestone(
-                handoff_id=pk,
-                kind="first_touch",
-                owner_id=owner,
-                team_id=team,
-                priority="normal",
-                started_at=started,
-                segment_started_at=started,
-                target_minutes=240,
-                remind_minutes=60,
-                due_at=due,
-                remind_at=due - dt.timedelta(hours=1),
-            )
-        )
-    Milestone.objects.bulk_create(rows, batch_size=10_000)
-    return len(rows)
 
 
 def _qualifying(tag: str, n: int, *, consent: bool) -> list[str]:
@@ -559,7 +530,7 @@ def run() -> None:
     now = clock.now()
     began = time.perf_counter()
     _open_handoffs()
-    made = _clocks(now)
+    made = clocks_for_open(now)
     print(
         f"   workspace: {Handoff.objects.filter(state='open').count():,} open hand-offs, {made:,} clocks written "
         f"({time.perf_counter() - began:.1f} s)"
