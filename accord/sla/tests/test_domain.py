@@ -169,6 +169,12 @@ def test_business_days_skip_holidays_and_count_a_split_day_once() -> None:
     assert add_days(Calendar("UTC"), at("2026-03-06 10:00"), 2) is None
 
 
+def test_a_business_day_that_runs_to_midnight_ends_there_even_when_the_next_opens_at_once() -> None:
+    calendar = parse_calendar({"hours": {"mon": [["00:00", "24:00"]], "tue": [["00:00", "00:15"]]}})
+    assert add_days(calendar, at("2026-03-09 08:00"), 1) == at("2026-03-10 00:00")
+    assert add_days(calendar, at("2026-03-09 08:00"), 2) == at("2026-03-10 00:15")
+
+
 def test_next_open_and_is_open() -> None:
     assert next_open(NINE_TO_FIVE, at("2026-03-06 18:00")) == at("2026-03-09 09:00")
     assert next_open(NINE_TO_FIVE, at("2026-03-06 10:00")) == at("2026-03-06 10:00")
@@ -362,7 +368,9 @@ def test_each_business_day_more_ends_later_at_a_closing_time(case: tuple[Calenda
     if due is None:
         assert later is None
         return
-    assert is_open(calendar, due - M) and not is_open(calendar, due)
+    assert is_open(calendar, due - M)
+    # a closing time: the team is closed then, unless its day ends at midnight and the next one opens at once
+    assert not is_open(calendar, due) or due.astimezone(calendar.zone).time() == dt.time(0, 0)
     assert later is None or elapsed(calendar, due, later) > dt.timedelta()
 
 
