@@ -177,32 +177,50 @@ def run() -> None:
     _history(reps)
     handoffs.recount(plan=active_playbook().playbook.routing, now=clock.now())
     clocks_for_open(clock.now())  # each open hand-off's SLA clock, as the queues show it
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE sla_milestone") if not connection.in_atomic_block else None
     took = time.perf_counter() - started
     print(f"   workspace: {REPS} reps in 3 teams, {OPEN:,} open hand-offs ({took:.1f} s to write)")
 
     # Routing inside the MQL move.
     routing_ms: list[float] = []
-    real = handoffs.moved
+    sla_ms: list[float] = []  # the hand-off's SLA clocks and its notification, inside the step
 
-    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
-        began = time.perf_counter()
-        try:
-            return real(*args, **kwargs)
-        finally:
-            routing_ms.append((time.perf_counter() - began) * 1000)
+    def timing(real, into):  # type: ignore[no-untyped-def]
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                into.append((time.perf_counter() - began) * 1000)
+
+        return timed
 
     _moves(_qualifying(20, "warm"))  # warm the caches and the plans
-    routing_ms.clear()
-    with mock.patch.object(handoffs, "moved", timed):
+    with (
+        mock.patch.object(handoffs, "moved", timing(handoffs.moved, routing_ms)),
+        mock.patch.object(handoffs.clocks, "start", timing(handoffs.clocks.start, sla_ms)),
+        mock.patch.object(handoffs.notices, "routed", timing(handoffs.notices.routed, sla_ms)),
+    ):
         routed = _moves(_qualifying(MOVES, "r"))
     with mock.patch.object(handoffs, "moved", lambda *a, **k: []):
         bare = _moves(_qualifying(MOVES, "b"))
-    latency_line("MQL move with routing", routed, baseline=bare, baseline_label="the move without the hand-off step")
+    latency_line(
+        "MQL move with the hand-off step", routed, baseline=bare, baseline_label="the move without the hand-off step"
+    )
     latency_line("MQL move without the hand-off step", bare)
-    latency_line("routing step alone (read, route, write)", routing_ms)
+    latency_line("hand-off step (routing, clocks, notification)", routing_ms)
+    sla_each = [a + b for a, b in zip(sla_ms[0::2], sla_ms[1::2], strict=True)]
+    latency_line("  of which the SLA clocks and the outbox", sla_each)
+    alone = [r - c for r, c in zip(routing_ms, sla_each, strict=True)]
+    latency_line("  of which routing (read, route, write)", alone)
     added = [r - b for r, b in zip(sorted(routed), sorted(bare), strict=True)]
     p50, p99 = percentile(added, 50), percentile(added, 99)
-    print(f"   added to the move: p50 {p50:.2f} ms, p99 {p99:.2f} ms (goal p99 ≤ 10 ms)")
+    print(
+        f"   the hand-off step adds to the move: p50 {p50:.2f} ms, p99 {p99:.2f} ms; routing alone p50 "
+        f"{percentile(alone, 50):.2f} ms, p99 {percentile(alone, 99):.2f} ms (goal p99 ≤ 10 ms)"
+    )
 
     # The rep's queue and the manager's view.
     rep_client, manager_client = Client(), Client()

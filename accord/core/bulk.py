@@ -61,7 +61,7 @@ def _plain(field: models.Field[Any, Any]) -> bool:
                               models.BooleanField)) and not isinstance(field, models.GeneratedField)  # fmt: skip
 
 
-def _prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
+def prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
     """Each row's values as its fields prepare them for the database; a field a row does not set
     takes its default, prepared once (a callable default is still called per row). An int, str,
     bool or None for an integer, text or boolean field goes as it is: preparing would not change it."""
@@ -86,6 +86,9 @@ def _prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[s
         yield tuple(prepared)
 
 
+_COPY_FROM = 50  # rows from which an insert is a COPY on PostgreSQL
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT rows given as {attname: value} (COPY on PostgreSQL, one executemany on SQLite). A row
     may carry `id` (from `reserve_ids`)."""
@@ -96,13 +99,20 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     quote = connection.ops.quote_name
     columns = ", ".join(quote(_column(f)) for f in fields)
     table = quote(model._meta.db_table)
-    params = _prepared(fields, rows)
+    params = prepared(fields, rows)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(rows) >= _COPY_FROM:
             # COPY: the rows as data, not as SQL text the server must parse.
             with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in params:
                     copy.write_row(row)
+        elif connection.vendor == "postgresql":  # a few rows: one INSERT costs less than a COPY's round trips
+            marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            values = list(params)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([marks] * len(values))}",
+                [value for row in values for value in row],
+            )
         else:
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(params))
@@ -132,7 +142,7 @@ def insert_returning(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per):
             batch = rows[start : start + per]
-            params = [value for row in _prepared(fields, batch) for value in row]
+            params = [value for row in prepared(fields, batch) for value in row]
             cursor.execute(head + ", ".join([marks] * len(batch)) + tail, params)
             ids += sorted(row[0] for row in cursor.fetchall())
     return ids

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 
 from accord.accounts.models import User
 from accord.core import bulk, clock
@@ -37,53 +37,15 @@ class Note:
 
 
 def outbox_write(notes: Sequence[Note]) -> list[int]:
-    """Write the notes' messages and deliveries; the ids of the deliveries written."""
+    """Write the notes' messages and deliveries; the ids of the deliveries written (only when a
+    broker is set: without one, the jobs process finds them and nobody needs their ids)."""
     if not notes:
         return []
     now = clock.now()
-    unique = {n.key[:200]: n for n in notes}
-    seen = set(Message.objects.filter(key__in=list(unique)).values_list("key", flat=True))
-    fresh = {key: note for key, note in unique.items() if key not in seen}
-    if not fresh:
+    fresh = {n.key[:200]: n for n in notes}
+    messages = _messages(fresh, now)  # the keys written now (a key seen before is skipped)
+    if not messages:
         return []
-    try:
-        with transaction.atomic():  # a savepoint: a key written meanwhile falls back to the careful path
-            ids = _write(fresh, now, careful=False)
-    except IntegrityError:
-        ids = _write(fresh, now, careful=True)
-    if ids and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from accord.notify import tasks  # the workers' entry point
-
-        transaction.on_commit(lambda: tasks.deliver.delay(delivery_ids=ids))
-    return ids
-
-
-def _write(fresh: dict[str, Note], now: dt.datetime, *, careful: bool) -> list[int]:
-    """Insert the messages, in-app notifications and deliveries of notes whose keys are new.
-
-    Fast (COPY on PostgreSQL, ids reserved first), or `careful`: skipping rows that exist, for
-    when another transaction wrote one of the keys since they were looked up."""
-    rows: list[dict[str, Any]] = [
-        {
-            "key": key,
-            "event": n.event.value,
-            "title": n.title[:300],
-            "body": n.body,
-            "link": n.link[:300],
-            "payload": n.payload,
-            "created_at": now,
-        }
-        for key, n in fresh.items()
-    ]
-    if careful:
-        Message.objects.bulk_create([Message(**r) for r in rows], ignore_conflicts=True)
-        messages = dict(Message.objects.filter(key__in=list(fresh), created_at=now).values_list("key", "pk"))
-    else:
-        reserved = bulk.reserve_ids(Message, len(rows))
-        for pk, row in zip(reserved, rows, strict=True):
-            row["id"] = pk
-        bulk.insert_rows(Message, rows)
-        messages = {row["key"]: row["id"] for row in rows}
     wanted = {pk for key, n in fresh.items() if key in messages for pk in n.users}
     people = dict(User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", "email")) if wanted else {}
     subscriptions = list(Subscription.objects.filter(active=True))
@@ -128,15 +90,53 @@ def _write(fresh: dict[str, Note], now: dt.datetime, *, careful: bool) -> list[i
                         "address": subscription.url,
                     }
                 )
-    if careful:
-        Notification.objects.bulk_create([Notification(**r) for r in inbox], ignore_conflicts=True)
-        Delivery.objects.bulk_create([Delivery(**r) for r in deliveries], ignore_conflicts=True)
-        return list(
-            Delivery.objects.filter(message_id__in=list(messages.values()), created_at=now).values_list("pk", flat=True)
-        )
     bulk.insert_rows(Notification, inbox)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        bulk.insert_rows(Delivery, deliveries)
+        return []
     ids = bulk.reserve_ids(Delivery, len(deliveries))
     for pk, row in zip(ids, deliveries, strict=True):
         row["id"] = pk
     bulk.insert_rows(Delivery, deliveries)
+    if ids:
+        from accord.notify import tasks  # the workers' entry point
+
+        transaction.on_commit(lambda: tasks.deliver.delay(delivery_ids=ids))
     return ids
+
+
+_MESSAGE_FIELDS = ("key", "event", "title", "body", "link", "payload", "created_at")
+
+
+def _messages(fresh: dict[str, Note], now: dt.datetime) -> dict[str, int]:
+    """Insert the notes' messages, skipping keys that exist (written before, or by another
+    transaction at the same time): one `INSERT … ON CONFLICT DO NOTHING RETURNING` a batch. The ids
+    of those written, by key."""
+    fields = [f for f in Message._meta.concrete_fields if f.name in _MESSAGE_FIELDS]
+    rows = [
+        {
+            "key": key,
+            "event": n.event.value,
+            "title": n.title[:300],
+            "body": n.body,
+            "link": n.link[:300],
+            "payload": n.payload,
+            "created_at": now,
+        }
+        for key, n in fresh.items()
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column or f.name) for f in fields)
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    written: dict[str, int] = {}
+    per = 500
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per):
+            batch = list(bulk.prepared(fields, rows[start : start + per]))
+            cursor.execute(
+                f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES {', '.join([marks] * len(batch))} "
+                f"ON CONFLICT ({quote('key')}) DO NOTHING RETURNING {quote('id')}, {quote('key')}",
+                [value for row in batch for value in row],
+            )
+            written.update((key, pk) for pk, key in cursor.fetchall())
+    return written

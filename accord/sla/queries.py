@@ -77,3 +77,17 @@ def at_risk(team_ids: list[int] | None, *, now: dt.datetime, within: dt.timedelt
         if len(ids) == limit:
             break
     return ids
+
+
+def first_touch_minutes(team_ids: list[int] | None, *, since: dt.datetime) -> dict[str, list[int]]:
+    """Each rep's business minutes to first touch, for first touches done since `since` (their
+    teams', or everyone's for None): {rep's name: minutes}, for the manager's chart."""
+    found = Milestone.objects.filter(
+        kind=Milestone.Kind.FIRST_TOUCH, completed_at__gte=since, elapsed_minutes__isnull=False, owner__isnull=False
+    )
+    if team_ids is not None:
+        found = found.filter(team_id__in=team_ids)
+    by_rep: dict[str, list[int]] = {}
+    for name, email, minutes_used in found.values_list("owner__name", "owner__email", "elapsed_minutes"):
+        by_rep.setdefault(name or email, []).append(minutes_used or 0)
+    return dict(sorted(by_rep.items(), key=lambda item: item[0].lower()))

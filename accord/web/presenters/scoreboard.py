@@ -121,20 +121,18 @@ def attainment_chart(lines: list[Line]) -> dict[str, Any]:
 
 def response_chart(lines: list[Line]) -> dict[str, Any]:
     """Each rep's business minutes to first touch, as a box per rep."""
+    return response_boxes({line.name: line.sla_minutes for line in lines if line.sla_minutes})
+
+
+def response_boxes(by_rep: dict[str, list[int]]) -> dict[str, Any]:
+    """A box per rep of their business minutes to first touch."""
     return {
         "data": [
-            {
-                "type": "box",
-                "name": line.name,
-                "x": line.sla_minutes,
-                "boxpoints": "outliers",
-                "marker": {"color": BLUE},
-            }
-            for line in lines
-            if line.sla_minutes
+            {"type": "box", "name": name, "x": minutes, "boxpoints": "outliers", "marker": {"color": BLUE}}
+            for name, minutes in by_rep.items()
         ],
         "layout": {
-            "height": max(200, 34 * len(lines) + 80),
+            "height": max(200, 34 * len(by_rep) + 80),
             "margin": {"l": 140, "r": 8, "t": 8, "b": 40},
             "showlegend": False,
             "xaxis": {"title": {"text": "business minutes to first touch"}, "rangemode": "tozero"},

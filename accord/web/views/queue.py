@@ -31,8 +31,6 @@ from accord.lifecycle.handoff_actions import (
 )
 from accord.lifecycle.models import Handoff
 from accord.playbook.queries import active_playbook
-from accord.reporting.domain import Period, PeriodKind
-from accord.reporting.scoreboard import scoreboard
 from accord.sla import queries as sla_queries
 from accord.web.forms import (
     AwayForm,
@@ -250,13 +248,12 @@ def _team_page(
     teams = None if view.all_teams else [t.pk for t in view.teams]
     at_risk = sla_queries.at_risk(teams, now=now, within=dt.timedelta(hours=1), limit=20)
     risky = handoff_queries.handoffs_for_work(at_risk)
-    recent = Period(PeriodKind.MONTH, now.date() - dt.timedelta(days=29), now.date() + dt.timedelta(days=1))
-    board = scoreboard(recent, playbook=active_playbook().playbook)
+    responses = sla_queries.first_touch_minutes(teams, since=now - dt.timedelta(days=30))
     context = {
         "view": view,
         "at_risk": present.queue_rows(risky, now=now),
-        "response_chart": scoreboard_present.response_chart(board.reps),
-        "has_responses": any(r.sla_minutes for r in board.reps),
+        "response_chart": scoreboard_present.response_boxes(responses),
+        "has_responses": bool(responses),
         "rows": present.queue_rows(view.handoffs, now=now),
         "reassignable": {h.pk for h in view.handoffs if may_work(h, user, manage=True)},
         "loads": present.load_rows(view.loads),
