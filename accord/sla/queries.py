@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 from accord.sla import domain
 from accord.sla.calendars import in_force
@@ -14,16 +16,23 @@ from accord.sla.models import CalendarVersion, Milestone
 @dataclass
 class Clock:
     """A milestone and where its clock stands at `now`, with the open spans left before it is due
-    (for a countdown that runs only while the team works)."""
+    (for a countdown that runs only while the team works; worked out when asked for)."""
 
     milestone: Milestone
     used_minutes: int
     remaining_minutes: int
     due_under_todays_calendar: dt.datetime | None
-    spans: list[tuple[dt.datetime, dt.datetime]]
+    now: dt.datetime
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.milestone, name)
+
+    @cached_property
+    def spans(self) -> list[tuple[dt.datetime, dt.datetime]]:
+        m = self.milestone
+        if m.state != Milestone.State.RUNNING or m.due_at is None or m.due_at <= self.now:
+            return []
+        return list(itertools.islice(domain.spans(m.business_calendar, self.now, m.due_at), 50))
 
 
 def clocks_of(handoff_ids: list[int], *, now: dt.datetime, open_only: bool = False) -> dict[int, list[Clock]]:
@@ -47,10 +56,7 @@ def clocks_of(handoff_ids: list[int], *, now: dt.datetime, open_only: bool = Fal
             recomputed = domain.add(
                 current.calendar, milestone.started_at, dt.timedelta(minutes=milestone.target_minutes)
             )
-        spans: list[tuple[dt.datetime, dt.datetime]] = []
-        if milestone.state == Milestone.State.RUNNING and milestone.due_at is not None and milestone.due_at > now:
-            spans = list(domain.spans(calendar, now, milestone.due_at))[:50]
-        result.setdefault(milestone.handoff_id, []).append(Clock(milestone, used, remaining, recomputed, spans))
+        result.setdefault(milestone.handoff_id, []).append(Clock(milestone, used, remaining, recomputed, now))
     return result
 
 
