@@ -15,12 +15,12 @@ a past period shows the same figures whenever it is shown.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from django.db.models import Count, FloatField, Func, Q
+from django.db.models import Aggregate, Count, Field, FloatField, Func, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -107,19 +107,51 @@ def bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-class Seconds(Func):
-    """Seconds from `b` to `a` (two moments), as a float, on PostgreSQL and SQLite."""
+class Minutes(Func):
+    """Wall minutes from `b` to `a` (two moments), never below zero, as a float, on PostgreSQL and SQLite."""
 
     output_field = FloatField()
     arity = 2
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ")
+        return self.as_sql(
+            compiler,
+            connection,
+            # CASE, not GREATEST: GREATEST ignores a null, and a missing moment must stay missing
+            template=(
+                "(CASE WHEN %(expressions)s < INTERVAL '0' THEN 0.0"
+                " ELSE EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0 END)::float8"
+            ),
+            arg_joiner=" - ",
+        )
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday("
-        )
+        template = "MAX(0.0, (julianday(%(expressions)s)) * 1440.0)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=") - julianday(")
+
+
+class Gathered(Aggregate):
+    """The group's non-null values in one column: an array on PostgreSQL, a comma-joined text on SQLite.
+
+    A report that needs every value of a group (for a median) reads one row per group instead of
+    one per value; `numbers` turns either form into a list.
+    """
+
+    function = "ARRAY_AGG"
+    output_field = Field()  # no converter: the driver's list, or SQLite's text
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def numbers(gathered: Any, kind: type[int] | type[float]) -> list[Any]:
+    """The values of a `Gathered` column, without the nulls a group may hold."""
+    if gathered is None:
+        return []
+    if isinstance(gathered, str):
+        return [kind(v) for v in gathered.split(",") if v]
+    values = list(gathered)  # the driver's list already holds numbers of the column's type
+    return values if None not in values else [v for v in values if v is not None]
 
 
 def scoreboard(period: Period, *, playbook: Playbook) -> Scoreboard:
@@ -138,44 +170,41 @@ def scoreboard(period: Period, *, playbook: Playbook) -> Scoreboard:
         return rep, group, total
 
     # milestones decided in the period: met when they were done, breached when they fell due
+    # and the business minutes to each first touch done in the period (met or late), gathered per rep and team
+    done = Q(completed_at__gte=start, completed_at__lt=end)
+    met = Q(done, state=Milestone.State.MET)
+    breached = Q(state=Milestone.State.BREACHED, breached_at__gte=start, breached_at__lt=end)
+    timed = Q(done, kind=Milestone.Kind.FIRST_TOUCH, elapsed_minutes__isnull=False)
     decided = (
-        Milestone.objects.filter(
-            Q(state=Milestone.State.MET, completed_at__gte=start, completed_at__lt=end)
-            | Q(state=Milestone.State.BREACHED, breached_at__gte=start, breached_at__lt=end)
+        Milestone.objects.filter(done | breached)
+        .values_list("owner_id", "team_id", "kind")
+        .annotate(
+            met=Count("pk", filter=met),
+            breached=Count("pk", filter=breached),
+            minutes=Gathered("elapsed_minutes", filter=timed),
         )
-        .values_list("owner_id", "team_id", "kind", "state")
-        .annotate(n=Count("pk"))
     )
-    for owner, team, kind, state, n in decided:
+    for owner, team, kind, n_met, n_breached, values in decided:
+        minutes = numbers(values, int)
         for line in lines(owner, team):
-            (line.met if state == Milestone.State.MET else line.breached)[kind] += n
-    # business minutes to each first touch done in the period (met or late)
-    minutes: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
-    for owner, team, used in Milestone.objects.filter(
-        kind=Milestone.Kind.FIRST_TOUCH, completed_at__gte=start, completed_at__lt=end, elapsed_minutes__isnull=False
-    ).values_list("owner_id", "team_id", "elapsed_minutes"):
-        minutes[owner, team].append(used or 0)
-    for (owner, team), values in minutes.items():
-        for line in lines(owner, team):
-            line.sla_minutes.extend(values)
-    # speed to lead: MQL → first touch in wall time, for first touches in the period; and the wait before a rep had it
-    speeds: dict[tuple[int | None, int | None], list[float]] = defaultdict(list)
-    waits: dict[tuple[int | None, int | None], list[float]] = defaultdict(list)
+            line.met[kind] += n_met
+            line.breached[kind] += n_breached
+            line.sla_minutes.extend(minutes)
+    # speed to lead: MQL → first touch in wall minutes, for first touches in the period; and the wait before a
+    # rep had it (none while the hand-off sat in a team queue)
     touched = (
         Handoff.objects.filter(first_touch_at__gte=start, first_touch_at__lt=end)
-        .annotate(speed=Seconds("first_touch_at", "created_at"), wait=Seconds("assigned_at", "created_at"))
-        .values_list("owner_id", "team_id", "speed", "wait")
+        .values_list("owner_id", "team_id")
+        .annotate(
+            speed=Gathered(Minutes("first_touch_at", "created_at")),
+            wait=Gathered(Minutes("assigned_at", "created_at")),
+        )
     )
     for owner, team, speed, wait in touched:
-        speeds[owner, team].append(max(0.0, speed / 60))
-        if wait is not None:
-            waits[owner, team].append(max(0.0, wait / 60))
-    for (owner, team), walls in speeds.items():
+        walls, waits = numbers(speed, float), numbers(wait, float)
         for line in lines(owner, team):
             line.speed_minutes.extend(walls)
-    for (owner, team), walls in waits.items():
-        for line in lines(owner, team):
-            line.wait_minutes.extend(walls)
+            line.wait_minutes.extend(waits)
     # received: routed to or reassigned to a rep in the period
     given = (
         HandoffChange.objects.filter(
@@ -187,21 +216,25 @@ def scoreboard(period: Period, *, playbook: Playbook) -> Scoreboard:
     for owner, team, n in given:
         for line in lines(owner, team):
             line.received += n
+    # how the period's hand-offs closed, and why those handed back were, by the contact's first source
     closed = (
         Handoff.objects.filter(closed_at__gte=start, closed_at__lt=end)
-        .values_list("owner_id", "team_id", "state")
+        .values_list("owner_id", "team_id", "state", "reason", "contact__first_source")
         .annotate(n=Count("pk"))
     )
-    for owner, team, state, n in closed:
+    reasons: Counter[tuple[str, str]] = Counter()
+    for owner, team, state, reason, source, n in closed:
         for line in lines(owner, team):
             line.closed[state] += n
+        if state in (Handoff.State.REJECTED, Handoff.State.RECYCLED):
+            reasons[reason or "—", source or "direct"] += n
     _name(reps, teams)
     return Scoreboard(
         period=period,
         reps=sorted((r for r in reps.values() if r.key is not None), key=lambda r: r.name.lower()),
         teams=sorted(teams.values(), key=lambda t: (t.key is None, t.name.lower())),
         total=total,
-        marketing=_marketing(period, start, end, playbook, closed_by_state=total.closed),
+        marketing=_marketing(period, start, end, playbook, closed_by_state=total.closed, reasons=reasons),
     )
 
 
@@ -216,37 +249,38 @@ def _name(reps: dict[int | None, Line], teams: dict[int | None, Line]) -> None:
 
 
 def _marketing(
-    period: Period, start: dt.datetime, end: dt.datetime, playbook: Playbook, *, closed_by_state: Counter[str]
+    period: Period,
+    start: dt.datetime,
+    end: dt.datetime,
+    playbook: Playbook,
+    *,
+    closed_by_state: Counter[str],
+    reasons: Counter[tuple[str, str]],
 ) -> Marketing:
-    """Marketing's side; `closed_by_state` is how the period's hand-offs closed (sales' total, read already)."""
+    """Marketing's side; how the period's hand-offs closed and why they came back were read with sales' side."""
     mql = playbook.mql_stage
     terms = playbook.sla.marketing
-    moves = StageChange.objects.filter(at__gte=start, at__lt=end, to_stage=mql.key if mql else "")
-    per_day = dict(
-        moves.annotate(day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
-        .values_list("day")
+    moves = (
+        StageChange.objects.filter(at__gte=start, at__lt=end, to_stage=mql.key if mql else "")
+        .annotate(day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
+        .values_list("day", "contact__first_source")
         .annotate(n=Count("pk"))
-        .values_list("day", "n")
     )
+    per_day: Counter[dt.date] = Counter()
+    per_source: Counter[str] = Counter()
+    for day, source, n in moves:
+        per_day[day] += n
+        per_source[source or "direct"] += n
     by_day = [(day, per_day.get(day, 0)) for day in period.day_list()]
-    by_source = list(moves.values_list("contact__first_source").annotate(n=Count("pk")).order_by("-n"))
-    closed = Handoff.objects.filter(closed_at__gte=start, closed_at__lt=end)
     states = closed_by_state
-    back = closed.filter(state__in=[Handoff.State.REJECTED, Handoff.State.RECYCLED])
-    reasons = [
-        (reason or "—", source or "direct", n)
-        for reason, source, n in back.values_list("reason", "contact__first_source")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "reason")
-    ]
     commitment = prorated(terms.mqls, terms.period, period) if terms.mqls is not None else None
     return Marketing(
         delivered=sum(n for _, n in by_day),
         commitment=commitment,
         by_day=by_day,
-        by_source=[(s or "direct", n) for s, n in by_source],
+        by_source=sorted(per_source.items(), key=lambda item: (-item[1], item[0])),
         accepted=states.get(Handoff.State.ACCEPTED, 0),
         handed_back=states.get(Handoff.State.REJECTED, 0) + states.get(Handoff.State.RECYCLED, 0),
         acceptance_target=terms.min_acceptance_rate,
-        reasons=reasons,
+        reasons=[(reason, source, n) for (reason, source), n in sorted(reasons.items(), key=lambda i: (-i[1], i[0]))],
     )

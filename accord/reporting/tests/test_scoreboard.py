@@ -89,3 +89,11 @@ def test_a_past_period_reads_the_same_after_later_work(day_of_work):
     next_day = board("day", "2026-12-02")
     assert (next_day.total.met["first_touch"], next_day.total.sla_minutes) == (0, [450])
     assert next_day.marketing.accepted == 1
+
+
+@pytest.mark.django_db
+def test_a_hand_off_no_rep_held_has_no_wait_rather_than_a_wait_of_nothing(day_of_work):
+    _, late, _ = day_of_work
+    Handoff.objects.filter(pk=late.pk).update(assigned_at=None)  # it sat in the team queue until touched
+    total = board("day").total
+    assert (sorted(total.speed_minutes), total.wait_minutes) == (pytest.approx([30, 180]), [0])

@@ -25,6 +25,7 @@ from accord.scoring import queries as scoring_queries
 from accord.scoring.queries import model_of
 from accord.tracking.queries import events_per_minute, events_since, recent_events
 from accord.web import queries
+from accord.web.presenters import scoreboard as scoreboard_present
 from accord.web.presenters.activity import event_row, minutes_chart, sender_label
 from accord.web.presenters.common import stage_count_rows, stage_labels
 from accord.web.presenters.contacts import timeline_page
@@ -125,3 +126,20 @@ def test_a_timeline_page_ends_with_the_cursor_of_its_last_item(contact: Contact,
     assert [item.key for item in first.items][1:] == [first.next_cursor] == [f"e{workspace['submitted'].pk}"]
     assert ([item.key for item in rest.items], rest.next_cursor) == ([f"e{workspace['pricing'].pk}"], "")
     assert timeline_page(queries.contact_timeline(contact, cursor="e999999")).items == []
+
+
+@pytest.mark.parametrize(
+    ("minutes", "q1", "median", "q3", "low", "high"),
+    [
+        ([12], 12, 12, 12, 12, 12),
+        ([10, 20, 30, 40, 50], 20, 30, 40, 10, 50),
+        # 400 lies past q3 + 1.5 × IQR (22.75 + 12.75): the upper whisker stops at the last touch inside it
+        ([10, 12, 15, 18, 20, 22, 25, 400], 14.25, 19, 22.75, 10, 25),
+    ],
+)
+def test_a_response_box_carries_its_quartiles_and_tukeys_fences(minutes, q1, median, q3, low, high):
+    chart = scoreboard_present.response_boxes({"Rep": minutes})
+    (box,) = chart["data"]
+    figures = (box["q1"], box["median"], box["q3"], box["lowerfence"], box["upperfence"])
+    assert figures == ([q1], [median], [q3], [low], [high])
+    assert (box["y"], box["orientation"], "x" in box) == (["Rep"], "h", False)  # five numbers, not every touch
