@@ -165,3 +165,23 @@ def options(choices: Any, selected: Any = None) -> SafeString:
         mark = " selected" if text == chosen else ""
         parts.append(f'<option value="{html.escape(text)}"{mark}>{html.escape(str(label), quote=False)}</option>')
     return mark_safe("".join(parts))  # every value and label escaped above
+
+
+@register.simple_tag
+def sla_chip(chip: Any) -> SafeString:
+    """One SLA clock (presenters.sla.Chip). A running one counts down in business time: the page's
+    script reads its open spans. A tag rather than an included template: queues show one a row."""
+    title = chip.label
+    if chip.due:
+        title += f" due {date_format(timezone.localtime(chip.due), 'D j M, H:i')}"
+    if chip.calendar_version:
+        title += f" (calendar v{chip.calendar_version})"
+    counting = chip.state == "running" and chip.remaining_minutes > 0
+    countdown = format_html(' data-countdown data-spans="{}"', chip.spans) if counting else ""
+    touches = chip.kind == "touches"
+    count = format_html(' <span class="sla__count">{}/{}</span>', chip.done, chip.required) if touches else ""
+    return format_html(
+        '<span class="sla sla--{}" data-sla-kind="{}"{} title="{}">'
+        '<span class="sla__label">{}</span>{} <span class="sla__time" data-countdown-text>{}</span></span>',
+        chip.level, chip.kind, countdown, title, chip.label, count, chip.text,
+    )
