@@ -64,7 +64,8 @@ def _plain(field: models.Field[Any, Any]) -> bool:
 def prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Any, ...]]:
     """Each row's values as its fields prepare them for the database; a field a row does not set
     takes its default, prepared once (a callable default is still called per row). An int, str,
-    bool or None for an integer, text or boolean field goes as it is: preparing would not change it."""
+    bool for an integer, text or boolean field, and None for any, go as they are: preparing would not change them;
+    an aware datetime for a datetime field goes straight to the backend's adapter."""
     db = connections[connection.alias]  # looked up once, not through the proxy for every value
     fixed = {
         f.attname: f.get_db_prep_save(f.get_default(), db)
@@ -72,18 +73,35 @@ def prepared(fields: Sequence[models.Field[Any, Any]], rows: Iterable[Mapping[st
         if not f.primary_key and not (f.has_default() and callable(f.default))
     }
     plain = [_plain(f) for f in fields]
+    moment = [isinstance(f, models.DateTimeField) and settings.USE_TZ for f in fields]
+    adapt = db.ops.adapt_datetimefield_value
     missing = object()
     for values in rows:
         prepared = []
-        for f, as_is in zip(fields, plain, strict=True):
+        for f, as_is, timed in zip(fields, plain, moment, strict=True):
             value = values.get(f.attname, missing)
             if value is not missing:
-                prepared.append(value if as_is and type(value) in _PLAIN_TYPES else f.get_db_prep_save(value, db))
+                if value is None or (as_is and type(value) in _PLAIN_TYPES):
+                    prepared.append(value)
+                elif timed and type(value) is dt.datetime and value.tzinfo is not None:
+                    prepared.append(adapt(value))
+                else:
+                    prepared.append(f.get_db_prep_save(value, db))
             elif f.attname in fixed:
                 prepared.append(fixed[f.attname])
             else:
                 prepared.append(f.get_db_prep_save(f.get_default(), db))
         yield tuple(prepared)
+
+
+def bound_cursor() -> Any:
+    """PostgreSQL: a cursor of Django's connection that sends parameters apart from the statement
+    (Django's own renders them into its text), so `%b` sends one in binary: an array of thousands
+    of values goes as data, not as quoted text."""
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 _COPY_FROM = 50  # rows from which an insert is a COPY on PostgreSQL
