@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from statistics import median
 from typing import Any
 
+import numpy as np
 from django.db.models import Aggregate, Count, Field, FloatField, Func, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -52,15 +52,20 @@ class Line:
 
     @property
     def median_sla(self) -> float | None:
-        return median(self.sla_minutes) if self.sla_minutes else None
+        return _median(self.sla_minutes)
 
     @property
     def median_speed(self) -> float | None:
-        return median(self.speed_minutes) if self.speed_minutes else None
+        return _median(self.speed_minutes)
 
     @property
     def median_wait(self) -> float | None:
-        return median(self.wait_minutes) if self.wait_minutes else None
+        return _median(self.wait_minutes)
+
+
+def _median(values: list[int] | list[float]) -> float | None:
+    """The median, or None of nothing; NumPy's, as a quarter's team holds tens of thousands."""
+    return float(np.median(np.asarray(values, dtype=float))) if values else None
 
 
 @dataclass
