@@ -29,8 +29,11 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-def env_number(name: str, default: float, *, minimum: float, whole: bool = False) -> float:
-    """A number from the environment, at least `minimum`; ImproperlyConfigured naming the variable."""
+def env_number(
+    name: str, default: float, *, minimum: float, maximum: float | None = None, whole: bool = False
+) -> float:
+    """A number from the environment, at least `minimum` (and at most `maximum`); ImproperlyConfigured
+    naming the variable."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -38,9 +41,10 @@ def env_number(name: str, default: float, *, minimum: float, whole: bool = False
         value = int(raw) if whole else float(raw)
     except ValueError:
         value = None
-    if value is None or value != value or value < minimum:
+    if value is None or value != value or value < minimum or (maximum is not None and value > maximum):
         kind = "a whole number" if whole else "a number"
-        raise ImproperlyConfigured(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
+        upto = f" and at most {maximum:g}" if maximum is not None else ""
+        raise ImproperlyConfigured(f"{name} must be {kind} of at least {minimum:g}{upto}, not {raw!r}")
     return value
 
 
@@ -361,6 +365,7 @@ ACCORD_JOBS = {
     "sla-sweep": ("accord.sla.sweep", 60.0),
     "outbox": ("accord.notify.deliver_due", env_number("ACCORD_OUTBOX_POLL_SECONDS", 5.0, minimum=1)),
     "reengage": ("accord.lifecycle.reengage", 15 * 60.0),
+    "digest": ("accord.notify.digest", 15 * 60.0),
     "refresh-interest": ("accord.scoring.decay", 24 * 3600.0),
     "event-retention": ("accord.tracking.retention", 24 * 3600.0),
 }
@@ -371,6 +376,8 @@ CELERY_BEAT_SCHEDULE = {name: {"task": task, "schedule": every} for name, (task,
 ACCORD_BASE_URL = env("ACCORD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ACCORD_WEBHOOK_TIMEOUT = env_number("ACCORD_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
 ACCORD_DELIVERY_THREADS = int(env_number("ACCORD_DELIVERY_THREADS", 8, minimum=1, whole=True))
+# Daily digests go from this hour (0-23) in each person's own time zone.
+ACCORD_DIGEST_HOUR = int(env_number("ACCORD_DIGEST_HOUR", 8, minimum=0, maximum=23, whole=True))
 
 # What happens to events once stored, in order (accord.tracking.pipeline; docs/adr/0009).
 ACCORD_EVENT_STEPS = ["accord.scoring.pipeline.events_accepted"]

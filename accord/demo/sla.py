@@ -3,19 +3,27 @@ ago as its second version; every demo hand-off's clocks replayed through the pro
 code, in time order (started when it was routed, under the calendar in force then; each touch as
 it was logged; the close), so the met and breached milestones agree with the hand-off history;
 one open hand-off paused; the sweep of today (breaches escalated, reminders sent, with their
-notifications); and a webhook subscription, switched off, with deliveries that went out (one
+notifications); people's choices of how they hear of events, with yesterday's sweep and the
+sales manager's digest of its escalations; and a webhook subscription, switched off, with deliveries that went out (one
 failed once and was sent on its retry)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
-from accord.accounts.models import Team
+from django.conf import settings
+
+from accord.accounts.models import Team, User
+from accord.core import clock
+from accord.demo.domain import people
 from accord.lifecycle.models import Handoff, Touch
+from accord.notify.digests import digest_send
 from accord.notify.domain import new_secret
-from accord.notify.models import Attempt, Delivery, Message, Subscription
+from accord.notify.models import Attempt, Delivery, Message, Preference, Subscription
+from accord.notify.preferences import preferences_set
 from accord.playbook.queries import active_playbook
 from accord.sla import clocks
 from accord.sla.calendars import document_of, in_force
@@ -38,6 +46,7 @@ class SlaDemo:
     milestones: int = 0
     breached: int = 0
     deliveries: int = 0
+    digests: int = 0
 
 
 def demo_sla(*, now: dt.datetime) -> SlaDemo:
@@ -68,10 +77,43 @@ def demo_sla(*, now: dt.datetime) -> SlaDemo:
             by_user_id=paused.owner_id,
             reason="Asked to be called back after the trade show",
         )
-    result.breached = sweep(now=now)["breached"]
+    result.digests = _digests(now)
+    result.breached += sweep(now=now)["breached"]
     result.milestones = Milestone.objects.count()
     result.deliveries = _webhook(now)
     return result
+
+
+# Who chose what by email: the sales manager reads escalations in a daily digest, marketing hears
+# of rejected and recycled leads the same way, an account executive mutes deals lost.
+CHOICES = {
+    people.SALES_MANAGER: {"sla.breached": "digest", "handoff.queued": "instant"},
+    people.MARKETING: {"handoff.rejected": "digest", "handoff.recycled": "digest"},
+    f"david@{people.DEMO_DOMAIN}": {"deal.lost": "off"},
+}
+
+
+def _digests(now: dt.datetime) -> int:
+    """People's choices, then yesterday's sweep as the product ran it (the escalations of what was
+    overdue by then) and the daily digest it sent the sales manager the next morning: what the
+    sweep of today escalates waits for today's digest (or tomorrow's, once today's has gone)."""
+    for email, choices in CHOICES.items():
+        person = User.objects.filter(email=email).first()
+        if person is not None and not Preference.objects.filter(user=person).exists():
+            preferences_set(choices=choices, acting_user=person)
+    manager = User.objects.filter(email=people.SALES_MANAGER).first()
+    if manager is None:
+        return 0
+    zone = zoneinfo.ZoneInfo(manager.time_zone)
+    local = now.astimezone(zone)
+    morning = dt.datetime.combine(
+        local.date() - dt.timedelta(days=1), dt.time(settings.ACCORD_DIGEST_HOUR, 30), tzinfo=zone
+    )
+    swept = morning - dt.timedelta(hours=1)
+    with clock.frozen(swept):
+        sweep(now=swept)
+    with clock.frozen(morning):
+        return digest_send(now=morning)["sent"]
 
 
 def demo_calendars(*, now: dt.datetime, since: dt.datetime) -> int:

@@ -9,12 +9,14 @@ from ninja.pagination import paginate
 from accord.accounts.api_auth import acting_user
 from accord.accounts.domain import Scope
 from accord.core.schemas import Pagination, PathId, QuerySchema, errors
-from accord.notify import queries, subscriptions
+from accord.notify import preferences, queries, subscriptions
 from accord.notify.models import Delivery, Notification, Subscription
 from accord.notify.schemas import (
     DeliveryOut,
     MarkReadIn,
     NotificationOut,
+    PreferenceOut,
+    PreferencesIn,
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPatch,
@@ -42,6 +44,26 @@ def notification_read(request: HttpRequest, payload: MarkReadIn) -> dict[str, in
     user = acting_user(request, Scope.WRITE)
     queries.mark_read(user, payload.ids)
     return {"unread": queries.unread_count(user)}
+
+
+@router.get(
+    "/notifications/preferences",
+    response={200: list[PreferenceOut], **errors()},
+    summary="How I hear of each event by email",
+)
+def preference_list(request: HttpRequest) -> list[preferences.Choice]:
+    return preferences.preferences_of(acting_user(request, Scope.READ))
+
+
+@router.put(
+    "/notifications/preferences",
+    response={200: list[PreferenceOut], **errors(413)},
+    summary="Choose how I hear of events by email",
+    description="At once, in a daily digest, or not at all; the in-app notification is written either way.",
+)
+def preference_set(request: HttpRequest, payload: PreferencesIn) -> list[preferences.Choice]:
+    user = acting_user(request, Scope.WRITE)
+    return preferences.preferences_set(choices=payload.email, acting_user=user)
 
 
 @router.get(

@@ -30,6 +30,55 @@ class Event(StrEnum):
 
 EVENTS = tuple(e.value for e in Event)
 
+# What each event is, worded for the person choosing how to hear of it.
+EVENT_LABELS = {
+    Event.HANDOFF_ASSIGNED: "A hand-off is assigned to me",
+    Event.HANDOFF_QUEUED: "A hand-off waits in my team's queue with nobody to take it",
+    Event.SLA_REMINDER: "A milestone of mine is about to breach",
+    Event.SLA_BREACHED: "A milestone breached (mine, or in a team I manage)",
+    Event.HANDOFF_REJECTED: "Sales rejected a lead of mine",
+    Event.HANDOFF_RECYCLED: "Sales recycled a lead of mine",
+    Event.OPPORTUNITY_CREATED: "An opportunity was created from a lead of mine",
+    Event.DEAL_WON: "A deal was won",
+    Event.DEAL_LOST: "A deal was lost",
+    Event.REENGAGE_REACHED: "A recycled contact's re-engage date has come",
+}
+
+
+class EmailMode(StrEnum):
+    """How a person hears of one event by email; the in-app notification is written either way."""
+
+    INSTANT = "instant"  # an email for each notification, as it happens
+    DIGEST = "digest"  # gathered into one email a day, at the digest hour in the person's time zone
+    OFF = "off"  # no email: the in-app notification only
+
+
+DIGEST = "notify.digest"  # a digest's message; never an Event, so no subscription receives it
+DIGEST_MOST = 50  # notifications listed in one digest; the rest are counted and linked
+
+
+def digest_key(user_id: int, day: str) -> str:
+    """A person's digest for one local day: at most one is ever written."""
+    return f"{DIGEST}:{user_id}:{day}"
+
+
+def digest_due(local_hour: int, digest_hour: int) -> bool:
+    """Whether a person's digest for today may go: from the digest hour, local time, onwards."""
+    return local_hour >= digest_hour
+
+
+def digest_text(items: list[tuple[str, str, str]], *, base_url: str, more: int = 0) -> str:
+    """A digest's body: each (title, when, link) on a line of its own, then how many more there are."""
+    lines = []
+    for title, when, link in items:
+        lines.append(f"- {title} ({when})")
+        if link:
+            lines.append(f"  {base_url}{link}")
+    if more:
+        lines.append(f"… and {more} more: {base_url}/notifications/")
+    return "\n".join(lines)
+
+
 SIGNATURE_HEADER = "Accord-Signature"
 REPLAY_WINDOW = 300  # seconds a receiver should accept a signature's timestamp for
 MAX_ATTEMPTS = 8  # then the delivery is dead

@@ -147,6 +147,9 @@ class Notification(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=clock.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Waits for the person's daily digest (they chose a digest for its event), until `digest` sends it.
+    awaits_digest = models.BooleanField(default=False)
+    digest = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -154,7 +157,26 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "created_at"], name="notification_user"),
             models.Index(fields=["user"], name="notification_unread", condition=models.Q(read_at__isnull=True)),
+            models.Index(fields=["user"], name="notification_digest", condition=models.Q(awaits_digest=True)),
         ]
 
     def __str__(self) -> str:
         return f"{self.message_id} for {self.user_id}"
+
+
+class Preference(models.Model):
+    """How one person hears of one event by email (`notify.domain.EmailMode`); without a row, at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(max_length=40)  # notify.domain.Event
+    email = models.CharField(max_length=10, default="instant")  # notify.domain.EmailMode
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["user_id", "event"]
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="preference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.event}: {self.email}"

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from accord.accounts.models import User
 from accord.core import bulk, clock
-from accord.notify.domain import Event
+from accord.notify.domain import EmailMode, Event
 from accord.notify.models import Delivery, Message, Notification, Subscription
 
 
@@ -47,7 +47,7 @@ def outbox_write(notes: Sequence[Note]) -> list[int]:
     if not messages:
         return []
     wanted = {pk for key, n in fresh.items() if key in messages for pk in n.users}
-    people = dict(User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", "email")) if wanted else {}
+    people, modes = _people(wanted)
     subscriptions = list(Subscription.objects.filter(active=True))
     deliveries: list[dict[str, Any]] = []
     inbox: list[dict[str, Any]] = []
@@ -66,8 +66,18 @@ def outbox_write(notes: Sequence[Note]) -> list[int]:
         for user_id in dict.fromkeys(note.users):
             if user_id not in people:
                 continue
-            inbox.append({"user_id": user_id, "message_id": message_id, "created_at": now, "read_at": None})
-            if people[user_id]:
+            mode = modes.get((user_id, note.event.value), EmailMode.INSTANT)
+            inbox.append(
+                {
+                    "user_id": user_id,
+                    "message_id": message_id,
+                    "created_at": now,
+                    "read_at": None,
+                    "awaits_digest": mode == EmailMode.DIGEST,
+                    "digest_id": None,
+                }
+            )
+            if people[user_id] and mode == EmailMode.INSTANT:
                 deliveries.append(
                     {
                         **base,
@@ -103,6 +113,22 @@ def outbox_write(notes: Sequence[Note]) -> list[int]:
 
         transaction.on_commit(lambda: tasks.deliver.delay(delivery_ids=ids))
     return ids
+
+
+def _people(wanted: set[int]) -> tuple[dict[int, str], dict[tuple[int, str], str]]:
+    """The active people among `wanted` with their email addresses, and how each chose to hear of
+    each event (only the events they chose something for): one query, people joined to choices."""
+    if not wanted:
+        return {}, {}
+    people: dict[int, str] = {}
+    modes: dict[tuple[int, str], str] = {}
+    for pk, email, event, mode in User.objects.filter(pk__in=wanted, is_active=True).values_list(
+        "pk", "email", "notification_preferences__event", "notification_preferences__email"
+    ):
+        people[pk] = email
+        if event:
+            modes[(pk, event)] = mode
+    return people, modes
 
 
 _MESSAGE_FIELDS = ("key", "event", "title", "body", "link", "payload", "created_at")

@@ -27,6 +27,20 @@ class MarkReadIn(InputSchema):
     ids: list[Id] | None = Field(None, max_length=500, description="These notifications; leave out for all of them.")
 
 
+class PreferenceOut(Schema):
+    event: str
+    label: str = Field(description="What the event is, in words.")
+    email: str = Field(description="instant (an email each time), digest (one email a day) or off (in-app only).")
+
+
+class PreferencesIn(InputSchema):
+    email: dict[str, str] = Field(
+        max_length=50,
+        description="Event name → instant, digest or off; the events left out keep their choice.",
+        examples=[{"handoff.assigned": "instant", "deal.won": "digest", "deal.lost": "off"}],
+    )
+
+
 class SubscriptionIn(InputSchema):
     name: str = Field(max_length=100)
     kind: str = Field("webhook", max_length=10, description="webhook (signed JSON) or slack (an incoming webhook).")

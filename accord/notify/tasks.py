@@ -7,6 +7,7 @@ import datetime as dt
 from celery import shared_task
 
 from accord.notify.deliver import deliver_due as _deliver_due
+from accord.notify.digests import digest_send
 
 
 @shared_task(name="accord.notify.deliver")
@@ -20,3 +21,9 @@ def deliver_due(*, now: str | None = None) -> dict[str, int]:
     """Every few seconds: everything due, including what a lost broker message never asked for.
     `now` (an ISO moment) runs it as of another time."""
     return _deliver_due(now=dt.datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(name="accord.notify.digest")
+def digest(*, now: str | None = None) -> dict[str, int]:
+    """Every quarter of an hour: the daily digests whose hour has come."""
+    return digest_send(now=dt.datetime.fromisoformat(now) if now else None)

@@ -42,6 +42,7 @@ urlpatterns = [
     path("notifications/", sla.notifications, name="notifications"),
     path("notifications/badge/", sla.notifications_badge, name="notifications_badge"),
     path("notifications/read/", sla.notifications_read, name="notifications_read"),
+    path("notifications/settings/", sla.notification_settings, name="notification_settings"),
     path("scoreboard/", sla.scoreboard_page, name="scoreboard"),
     path("admin/calendars/", sla.calendars_page, name="calendars"),
     path("admin/calendars/<int:pk>/", sla.calendar_page, name="calendar"),

@@ -141,6 +141,7 @@ TABLE: dict[str, str] = {
     "POST /api/v1/handoffs/{handoff_id}/sla/resume":          "-401 | +200 -403 +200 +200 -403 | -403 +200 +200 +200 -403 -403",
     "PUT /api/v1/teams/{team_id}/calendar":                   "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
     "POST /api/v1/notifications/read":                        "-401 | +200 +200 +200 +200 +200 | -403 +200 +200 +200 -403 -403",
+    "PUT /api/v1/notifications/preferences":                  "-401 | +200 +200 +200 +200 +200 | -403 +200 +200 +200 -403 -403",
     "POST /api/v1/subscriptions":                             "-401 | +201 -403 -403 -403 -403 | -403 -403 -403 +201 -403 -403",
     "PATCH /api/v1/subscriptions/{subscription_id}":          "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
     "POST /api/v1/subscriptions/{subscription_id}/secret":    "-401 | +200 -403 -403 -403 -403 | -403 -403 -403 +200 -403 -403",
@@ -190,6 +191,7 @@ TABLE: dict[str, str] = {
     "POST /deals/<int:pk>/win/":                              "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
     "POST /deals/<int:pk>/lose/":                             "-302 | +303 -403 +303 +303 -403 | -302 -302 -302 -302 -302 -302",
     "POST /notifications/read/":                              "-302 | +303 +303 +303 +303 +303 | -302 -302 -302 -302 -302 -302",
+    "POST /notifications/settings/":                          "-302 | +303 +303 +303 +303 +303 | -302 -302 -302 -302 -302 -302",
     "POST /admin/calendars/<int:pk>/":                        "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
     "POST /admin/webhooks/":                                  "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
     "POST /admin/webhooks/<int:pk>/toggle/":                  "-302 | +303 -403 -403 -403 -403 | -302 -302 -302 -302 -302 -302",
@@ -630,6 +632,9 @@ REQUESTS: dict[str, Prepare] = {
         "PUT", f"/teams/{w.team.pk}/calendar", {"time_zone": "Europe/Berlin", "hours": {"mon": [["09:00", "17:00"]]}}
     ),
     "POST /api/v1/notifications/read": lambda w, c: w.unread and _api("POST", "/notifications/read", {}),
+    "PUT /api/v1/notifications/preferences": lambda w, c: _api(
+        "PUT", "/notifications/preferences", {"email": {"deal.won": "digest"}}
+    ),
     "POST /api/v1/subscriptions": lambda w, c: _api(
         "POST", "/subscriptions", {"name": "CRM", "url": "https://crm.example.com/in"}
     ),
@@ -796,6 +801,9 @@ REQUESTS: dict[str, Prepare] = {
         "POST", f"/deals/{w.deal.pk}/lose/", form={"reason": "price"}, then=f"/deals/{w.deal.pk}/"
     ),
     "POST /notifications/read/": lambda w, c: w.unread and Call("POST", "/notifications/read/", then="/notifications/"),
+    "POST /notifications/settings/": lambda w, c: Call(
+        "POST", "/notifications/settings/", form={"deal.won": "digest"}, then="/notifications/settings/"
+    ),
     "POST /admin/calendars/<int:pk>/": lambda w, c: Call(
         "POST", f"/admin/calendars/{w.team.pk}/", form={"time_zone": "Europe/Berlin", "hours_mon": "09:00-17:00"},
         then=f"/admin/calendars/{w.team.pk}/",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from accord.core import clock
-from accord.notify.models import Notification, Subscription
+from accord.notify.models import Notification, Preference, Subscription
 from accord.sla.models import CalendarVersion, Milestone, SlaEvent
 from tests.api.test_sales_api import NOW, handoff, team  # noqa: F401 (fixtures)
 
@@ -164,6 +164,47 @@ def test_my_notifications_their_unread_count_and_marking_them_read(api_as, hando
     assert rep.post("/notifications/read", {"ids": ["one"]}).status_code == 422
     assert rep.post("/notifications/read", {}).data == {"unread": 0}
     assert Notification.objects.filter(read_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_i_choose_how_each_event_reaches_me_by_email(api_as, api_key, users):
+    rep = api_as("sales_rep")
+    listed = rep.get("/notifications/preferences")
+    assert listed.status_code == 200
+    assert {p["email"] for p in listed.data} == {"instant"} and len(listed.data) == 10
+    changed = rep.put("/notifications/preferences", {"email": {"deal.won": "digest", "deal.lost": "off"}})
+    assert changed.status_code == 200, changed.data
+    assert {p["event"]: p["email"] for p in changed.data if p["email"] != "instant"} == {
+        "deal.won": "digest",
+        "deal.lost": "off",
+    }
+    assert api_as("sales_manager").get("/notifications/preferences").data[0]["email"] == "instant"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"email": {"deal.won": "weekly"}}, 422, "email.deal.won"),
+        ({"email": {"deal.won": "digest", "nope": "off"}}, 422, "email.nope"),
+        ({"email": {"deal.won": 3}}, 422, "email.deal.won"),
+        ({"email": ["deal.won"]}, 422, "email"),
+        ({}, 422, "email"),
+        ({"email": {}, "sms": True}, 422, "sms"),
+        ({"email": {f"e{n}": "off" for n in range(51)}}, 422, "email"),
+    ],
+)
+def test_a_bad_choice_is_refused_naming_the_field_and_nothing_is_written(api_as, users, body, status, field):
+    answer = api_as("sales_rep").put("/notifications/preferences", body)
+    assert (answer.status_code, answer.data["field"]) == (status, field), answer.data
+    assert not Preference.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_read_only_key_cannot_change_choices(api_key):
+    assert api_key("read").get("/notifications/preferences").status_code == 200
+    assert api_key("read").put("/notifications/preferences", {"email": {"deal.won": "off"}}).status_code == 403
+    assert not Preference.objects.exists()
 
 
 @pytest.mark.django_db

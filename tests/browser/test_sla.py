@@ -1,6 +1,6 @@
 """The SLA in a browser: a rep's queue counts the first touch down in business time, a manager reads
 the scoreboard's charts for another period, an admin edits a team calendar (a refused line first),
-subscribes a webhook, and everyone clears their notifications."""
+subscribes a webhook, and everyone clears their notifications and chooses how they hear of each."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accord.accounts.models import Team
-from accord.notify.models import Subscription
+from accord.notify.domain import EVENTS
+from accord.notify.models import Preference, Subscription
 from accord.sla.models import CalendarVersion
 from accord.web.tests.handoffs import qualified, sales_teams
 from tests.browser.conftest import sign_out
@@ -42,6 +43,18 @@ def test_the_queue_counts_the_first_touch_down_and_the_notification_is_read(page
     page.get_by_role("button", name="Mark all read").click()
     expect(page.locator(".flash, [role=status]").first).to_contain_text("Marked 1 notification read.")
     expect(page.locator("#unread-badge")).to_have_text("")
+    page.get_by_role("link", name="Settings").click()
+    page.wait_for_url("**/notifications/settings/")
+    page.get_by_label("Daily digest: A hand-off is assigned to me").check()
+    page.get_by_label("Off: A deal was lost").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash, [role=status]").first).to_contain_text("Saved how you hear of each event.")
+    expect(page.get_by_label("Daily digest: A hand-off is assigned to me")).to_be_checked()
+    assert dict(Preference.objects.values_list("event", "email")) == {
+        "handoff.assigned": "digest",
+        "deal.lost": "off",
+        **{e: "instant" for e in EVENTS if e not in ("handoff.assigned", "deal.lost")},
+    }
     page.goto(f"/contacts/{routed.contact_id}/")
     expect(page.locator("#sla [data-sla-kind]")).to_have_count(3)
 

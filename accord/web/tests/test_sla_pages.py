@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accord.core import clock
-from accord.notify.models import Delivery, Message, Notification, Subscription
+from accord.notify.models import Delivery, Message, Notification, Preference, Subscription
 from accord.sla.models import CalendarVersion
 from accord.web.tests.handoffs import qualified, sales_teams
 
@@ -38,6 +38,20 @@ def test_notifications_list_count_and_mark_read(client_as: Any, handoff: Any, us
     assert rep.post("/notifications/read/").status_code == 303
     assert not Notification.objects.filter(user=users["sales_rep"], read_at__isnull=True).exists()
     assert b"aria-label" not in rep.get("/notifications/badge/").content
+
+
+def test_notification_settings_show_each_event_and_save_a_choice(client_as: Any, users: dict[str, Any]) -> None:
+    rep = client_as("sales_rep")
+    page = rep.get("/notifications/settings/").content.decode()
+    assert page.count('type="radio"') == 30 and page.count(" checked") == 10
+    assert rep.post("/notifications/settings/", {"deal.won": "digest", "deal.lost": "off"}).status_code == 303
+    assert dict(Preference.objects.filter(user=users["sales_rep"]).values_list("event", "email")) == {
+        "deal.won": "digest",
+        "deal.lost": "off",
+    }
+    refused = rep.post("/notifications/settings/", {"deal.won": "weekly", "deal.lost": "instant"})
+    assert refused.status_code == 200 and "email.deal.won: must be one of" in refused.content.decode()
+    assert Preference.objects.get(event="deal.lost").email == "off"  # nothing written
 
 
 @pytest.mark.parametrize("role", ["admin", "marketing", "sales_rep", "sales_manager", "viewer"])

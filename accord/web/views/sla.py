@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -14,8 +15,8 @@ from accord.accounts.domain import DAYS, Capability
 from accord.accounts.models import Team
 from accord.core import clock
 from accord.core.errors import AccordError
+from accord.notify import preferences, subscriptions
 from accord.notify import queries as notify_queries
-from accord.notify import subscriptions
 from accord.notify.domain import EVENTS
 from accord.notify.models import Delivery, Subscription
 from accord.playbook.queries import active_playbook
@@ -52,6 +53,27 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     count = notify_queries.mark_read(acting(request))
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
     return see_other("notifications")
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """How I hear of each event by email: at once, in the daily digest, or not at all."""
+    user = acting(request)
+    if request.method == "POST":
+        chosen = {event: request.POST[event] for event in EVENTS if event in request.POST}
+        try:
+            preferences.preferences_set(choices=chosen, acting_user=user)
+        except AccordError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Saved how you hear of each event.")
+            return see_other("notification_settings")
+    context = {
+        "choices": preferences.preferences_of(user),
+        "modes": [("instant", "At once"), ("digest", "Daily digest"), ("off", "Off")],
+        "digest_hour": settings.ACCORD_DIGEST_HOUR,
+    }
+    return render(request, "web/sla/notification_settings.html", context)
 
 
 # --------------------------------------------------------------------------- the scoreboard
