@@ -366,6 +366,7 @@ ACCORD_JOBS = {
     "outbox": ("accord.notify.deliver_due", env_number("ACCORD_OUTBOX_POLL_SECONDS", 5.0, minimum=1)),
     "reengage": ("accord.lifecycle.reengage", 15 * 60.0),
     "digest": ("accord.notify.digest", 15 * 60.0),
+    "scoreboard-rollup": ("accord.reporting.rollup", 15 * 60.0),
     "refresh-interest": ("accord.scoring.decay", 24 * 3600.0),
     "event-retention": ("accord.tracking.retention", 24 * 3600.0),
 }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from accord.reporting.domain import period_of, prorated
-from accord.reporting.scoreboard import Line, Scoreboard
+from accord.reporting.scoreboard import Line, Scoreboard, expand
 
 BLUE, GREEN, RED, AMBER, GREY = "#3454d1", "#17663a", "#b42318", "#d9822b", "#98a2b3"
 
@@ -123,10 +124,10 @@ def attainment_chart(lines: list[Line]) -> dict[str, Any]:
 
 def response_chart(lines: list[Line]) -> dict[str, Any]:
     """Each rep's business minutes to first touch, as a box per rep."""
-    return response_boxes({line.name: line.sla_minutes for line in lines if line.sla_minutes})
+    return response_boxes({line.name: expand(line.sla_minutes) for line in lines if line.sla_minutes})
 
 
-def response_boxes(by_rep: dict[str, list[int]]) -> dict[str, Any]:
+def response_boxes(by_rep: Mapping[str, Sequence[float] | np.ndarray[Any, Any]]) -> dict[str, Any]:
     """A box per rep of their business minutes to first touch.
 
     The quartiles and Tukey's fences are worked out here, so a quarter of first touches sends five
@@ -143,7 +144,7 @@ def response_boxes(by_rep: dict[str, list[int]]) -> dict[str, Any]:
     }
 
 
-def _box(name: str, values: list[int]) -> dict[str, Any]:
+def _box(name: str, values: Sequence[float] | np.ndarray[Any, Any]) -> dict[str, Any]:
     ordered = np.sort(np.asarray(values, dtype=float))
     q1, mid, q3 = (float(q) for q in np.percentile(ordered, [25, 50, 75]))
     reach = 1.5 * (q3 - q1)
