@@ -90,6 +90,28 @@ class _Inbox:
 
 
 @contextmanager
+def smtp_mail() -> Iterator[list[Message]]:
+    """A real SMTP server that Django's SMTP backend sends to, for the block: the messages received."""
+    from django.test import override_settings
+
+    with (
+        smtp_server() as (port, inbox),
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=port
+        ),
+    ):
+        yield inbox
+
+
+def arrived(inbox: list[Message], *, seconds: float = 2.5) -> list[Message]:
+    """The inbox, once something has arrived (the server hands messages over on its own thread)."""
+    deadline = time.monotonic() + seconds
+    while not inbox and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return inbox
+
+
+@contextmanager
 def smtp_server() -> Iterator[tuple[int, list[Message]]]:
     """A real SMTP server on a free loopback port: (port, the messages it has received)."""
     with socket.socket() as probe:

@@ -27,7 +27,7 @@ from accord.notify import deliver, domain
 from accord.notify.domain import Event
 from accord.notify.models import Attempt, Delivery, Message, Notification, Subscription
 from accord.notify.outbox import Note, outbox_write
-from accord.notify.tests.receivers import http_receiver, smtp_server
+from accord.notify.tests.receivers import arrived, http_receiver, smtp_mail
 
 NOW = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
 
@@ -162,19 +162,11 @@ def test_inactive_people_and_subscriptions_are_not_told(users):
 @pytest.mark.django_db
 def test_email_goes_through_a_real_smtp_server_once(users):
     rep = users["sales_rep"]
-    with (
-        smtp_server() as (port, inbox),
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=port
-        ),
-    ):
+    with smtp_mail() as inbox:
         outbox_write([note(users=(rep.pk,))])
         assert deliver.deliver_due() == {"sent": 1, "retrying": 0, "dead": 0}
         assert deliver.deliver_due() == {"sent": 0, "retrying": 0, "dead": 0}
-        for _ in range(50):
-            if inbox:
-                break
-            time.sleep(0.05)
+        arrived(inbox)
     assert len(inbox) == 1
     mail = inbox[0]
     assert (mail["Subject"], mail["To"], mail["X-Accord-Event"]) == (

@@ -9,7 +9,6 @@ digest hour in their own time zone, listing what is still unread, each notificat
 from __future__ import annotations
 
 import datetime as dt
-import time
 import zoneinfo
 from typing import Any
 
@@ -27,7 +26,7 @@ from accord.notify.domain import Event
 from accord.notify.models import Delivery, Message, Notification, Preference
 from accord.notify.outbox import Note, outbox_write
 from accord.notify.preferences import preferences_of, preferences_set
-from accord.notify.tests.receivers import smtp_server
+from accord.notify.tests.receivers import arrived, smtp_mail
 
 # Monday 7 December 2026, 13:00 UTC: 08:00 in New York, 14:00 in Berlin, 22:00 in Tokyo.
 NOW = dt.datetime(2026, 12, 7, 13, 0, tzinfo=dt.UTC)
@@ -210,18 +209,10 @@ def test_the_digest_arrives_through_a_real_smtp_server(users: dict[str, Any]) ->
     choose(rep, deal_won="digest")
     with clock.frozen(NOW - dt.timedelta(hours=1)):
         outbox_write([note(n, (rep.pk,)) for n in range(1, 61)])
-    with (
-        smtp_server() as (port, inbox),
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=port
-        ),
-    ):
+    with smtp_mail() as inbox:
         digest_send(now=NOW)
         assert deliver.deliver_due(now=NOW) == {"sent": 1, "retrying": 0, "dead": 0}
-        for _ in range(50):
-            if inbox:
-                break
-            time.sleep(0.05)
+        arrived(inbox)
     assert len(inbox) == 1
     mail = inbox[0]
     assert (mail["Subject"], mail["To"], mail["X-Accord-Event"]) == (
