@@ -142,10 +142,6 @@ class Line:
         return _median(self.wait_minutes)
 
 
-def expand(spread: Spread) -> np.ndarray[Any, np.dtype[np.float64]]:
-    return spread.values()
-
-
 def _median(spread: Spread) -> float | None:
     """The median, or None of nothing."""
     return float(np.median(spread.values())) if spread else None

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from accord.reporting.domain import period_of, prorated
-from accord.reporting.scoreboard import Line, Scoreboard, expand
+from accord.reporting.scoreboard import Line, Scoreboard
 
 BLUE, GREEN, RED, AMBER, GREY = "#3454d1", "#17663a", "#b42318", "#d9822b", "#98a2b3"
 
@@ -124,7 +124,7 @@ def attainment_chart(lines: list[Line]) -> dict[str, Any]:
 
 def response_chart(lines: list[Line]) -> dict[str, Any]:
     """Each rep's business minutes to first touch, as a box per rep."""
-    return response_boxes({line.name: expand(line.sla_minutes) for line in lines if line.sla_minutes})
+    return response_boxes({line.name: line.sla_minutes.values() for line in lines if line.sla_minutes})
 
 
 def response_boxes(by_rep: Mapping[str, Sequence[float] | np.ndarray[Any, Any]]) -> dict[str, Any]:
