@@ -237,7 +237,7 @@ def _generate(count: int) -> dict[str, Any]:
     made = row != (count, SEED, LAYOUT)
     if made:
         conn.execute(
-            "TRUNCATE tracking_event, tracking_identity, scoring_scorechange, lifecycle_stagechange, "
+            "TRUNCATE tracking_event, tracking_identity, scoring_scorechange, sla_slaevent, lifecycle_stagechange, "
             "contacts_contactmerge, contacts_contact, contacts_account RESTART IDENTITY CASCADE"
         )
         User.objects.filter(email__endswith="@bench-export.example").delete()

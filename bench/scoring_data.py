@@ -185,7 +185,7 @@ def _generate(
 ) -> int:
     rng = np.random.default_rng(SEED)
     conn.execute(
-        "TRUNCATE tracking_event, tracking_identity, scoring_scorechange, lifecycle_stagechange, "
+        "TRUNCATE tracking_event, tracking_identity, scoring_scorechange, sla_slaevent, lifecycle_stagechange, "
         "contacts_contactmerge, contacts_contact, contacts_account RESTART IDENTITY CASCADE"
     )
     version = conn.execute("SELECT id FROM playbook_playbookversion WHERE status = 'active'").fetchone()

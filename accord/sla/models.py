@@ -149,16 +149,40 @@ class SlaEvent(models.Model):
         COMPLETED = "completed"  # done after it was breached
         CANCELLED = "cancelled"
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="events")
-    handoff = models.ForeignKey("lifecycle.Handoff", on_delete=models.CASCADE, related_name="+")
+    # References without constraints in the database (docs/adr/0022): the history is appended in
+    # bulk by the sweep and the clocks, for rows they hold locked; the ORM still cascades and nulls.
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="events", db_constraint=False)
+    handoff = models.ForeignKey(
+        "lifecycle.Handoff", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     at = models.DateTimeField(default=clock.now)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     details = models.JSONField(default=dict, blank=True)
 
