@@ -73,13 +73,15 @@ class Delivery(models.Model):
         SENT = "sent"
         DEAD = "dead"  # failed on its last try
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    # References without database constraints (docs/adr/0022): written in bulk with the message,
+    # for people and subscriptions just read; the ORM still cascades.
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     subscription = models.ForeignKey(
-        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
     )
     address = models.CharField(max_length=2000)  # the email address or URL, as it was when written
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -143,13 +145,18 @@ class Attempt(models.Model):
 class Notification(models.Model):
     """The in-app copy of a message for one person."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    # References without database constraints, as a delivery's (docs/adr/0022).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_constraint=False
+    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     created_at = models.DateTimeField(default=clock.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # Waits for the person's daily digest (they chose a digest for its event), until `digest` sends it.
     awaits_digest = models.BooleanField(default=False)
-    digest = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    digest = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
