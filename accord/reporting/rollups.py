@@ -1,6 +1,6 @@
 """The scoreboard's settled days, rolled up (docs/adr/0021).
 
-A day is settled once it is `SETTLE_DAYS` behind the workspace's today: its facts are read once, by
+A day is settled once the workspace's today is past it: its facts are read once, by
 the scoreboard's own `read`, and kept a row per (day, rep, team) in `ScoreDay`. The scoreboard
 reads the settled days of a period from there and everything else live, so any period shows the
 same figures either way (a property test holds the two together).
@@ -32,7 +32,7 @@ from accord.reporting.models import ScoreDay, ScoreRollup
 from accord.reporting.scoreboard import Day, Line, Lines, read
 from accord.sla.models import SlaEvent
 
-SETTLE_DAYS = 2  # today and yesterday are always read live
+SETTLE_DAYS = 1  # today is always read live
 HISTORY: dict[str, type[StageChange] | type[HandoffChange] | type[SlaEvent]] = {
     "stage_change": StageChange,
     "handoff_change": HandoffChange,

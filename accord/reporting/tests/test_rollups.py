@@ -136,7 +136,7 @@ def test_a_settled_day_is_read_from_its_rollup_and_one_that_changed_live_until_r
     touch(handoff, handoff.owner, START + dt.timedelta(minutes=30))
     now = START + dt.timedelta(days=5)
     with clock.frozen(now):
-        assert rollups.rollup_build(now=now)["days"] == 4  # from the first day of history to three days ago
+        assert rollups.rollup_build(now=now)["days"] == 5  # from the first day of history to yesterday
         day = period_of("day", START.date())
         assert board(day)[2][5] == {30: 1}  # the speed to lead, from the rollup
         assert ScoreDay.objects.filter(day=START.date()).count() == 2  # the rep's line and marketing's
