@@ -19,7 +19,9 @@ class ScoreDay(models.Model):
     key = models.CharField(max_length=60)  # "sales:<owner>:<team>" (empty for none), or "marketing"
     owner_id = models.BigIntegerField(null=True, blank=True)
     team_id = models.BigIntegerField(null=True, blank=True)
-    facts = models.JSONField(default=dict)  # the counts
+    facts = models.JSONField(default=dict)  # marketing's: stage moves and hand-back reasons by source
+    # A rep and team's counts, as little-endian 32-bit numbers in `rollups.COUNTS` order.
+    counts = models.BinaryField(default=b"")
     # Minutes seen, as (minutes, times) pairs of little-endian 32-bit numbers: to each first touch
     # in business time, and from the MQL to the first touch and to a rep having it in wall time.
     sla = models.BinaryField(default=b"")

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max, Min
 from django.db.models.functions import TruncDate
@@ -29,7 +30,7 @@ from accord.core import bulk, clock
 from accord.lifecycle.models import Handoff, HandoffChange, StageChange
 from accord.reporting.domain import Period
 from accord.reporting.models import ScoreDay, ScoreRollup
-from accord.reporting.scoreboard import Day, Line, Lines, read
+from accord.reporting.scoreboard import KINDS, Day, Line, Lines, read
 from accord.sla.models import SlaEvent
 
 SETTLE_DAYS = 1  # today is always read live
@@ -41,7 +42,7 @@ HISTORY: dict[str, type[StageChange] | type[HandoffChange] | type[SlaEvent]] = {
 CHUNK = 31  # days read at once when building
 
 
-FORMAT = 2  # the shape of `ScoreDay.facts`: a build under another throws the rows away and starts again
+FORMAT = 3  # the shape of `ScoreDay.facts`: a build under another throws the rows away and starts again
 
 
 def _zone_name() -> str:
@@ -100,38 +101,67 @@ def read_settled(
         if candidates:
             settled = candidates - changed_days(state.previous)
     if settled:
-        rows = ScoreDay.objects.filter(day__gte=min(settled), day__lte=max(settled)).values_list(
-            "day", "key", "owner_id", "team_id", "facts", "sla", "speed", "wait"
-        )
-        cells: dict[tuple[int | None, int | None], Line] = {}  # each (rep, team) summed, then told to `lines` once
-        for day, key, owner, team, facts, sla, speed, wait in rows:
-            if day not in settled:
-                continue
-            if key == "marketing":
+        within = ScoreDay.objects.filter(day__gte=min(settled), day__lte=max(settled))
+        for day, facts in within.filter(key="marketing").values_list("day", "facts"):
+            if day in settled:
                 _add_day(days(day), facts)
+        # each (rep, team)'s packed counts and minutes gathered, summed at once, told to `lines` once
+        cells: dict[tuple[int | None, int | None], tuple[list[bytes], ...]] = {}
+        rows = within.exclude(key="marketing").values_list(
+            "day", "owner_id", "team_id", "counts", "sla", "speed", "wait"
+        )
+        for day, owner, team, *packed in rows:
+            if day not in settled:
                 continue
             cell = cells.get((owner, team))
             if cell is None:
-                cell = cells[owner, team] = Line(owner, "")
-            _add_line(cell, facts, (sla, speed, wait))
-        for (owner, team), cell in cells.items():
+                cell = cells[owner, team] = ([], [], [], [])
+            for into, data in zip(cell, packed, strict=True):
+                into.append(bytes(data))
+        for (owner, team), (counts, sla, speed, wait) in cells.items():
+            cell_line = _line_of(owner, counts, (sla, speed, wait))
             for line in lines(None, owner, team):
-                line.add(cell)
+                line.add(cell_line)
     live = [d for d in everything if d not in settled]
     return [(_start(first), _start(last + dt.timedelta(days=1))) for first, last in _runs(live)]
 
 
-def _add_line(line: Line, facts: dict[str, Any], minutes: tuple[bytes | memoryview, ...]) -> None:
-    line.received += facts.get("received", 0)
-    for kind, n in facts.get("met", {}).items():
-        line.met[kind] = line.met.get(kind, 0) + n
-    for kind, n in facts.get("breached", {}).items():
-        line.breached[kind] = line.breached.get(kind, 0) + n
+# The counts a rep and team's rollup row keeps, in order.
+STATES = tuple(state.value for state in Handoff.State)
+COUNTS = (
+    ("received", ""),
+    *(("met", kind) for kind in KINDS),
+    *(("breached", kind) for kind in KINDS),
+    *(("closed", state) for state in STATES),
+)
+
+
+def _line_of(owner: int | None, counts: list[bytes], minutes: tuple[list[bytes], ...]) -> Line:
+    """A line of the rows' packed counts and minutes, summed."""
+    line = Line(owner, "")
+    summed = np.frombuffer(b"".join(counts), dtype="<i4").reshape(-1, len(COUNTS)).sum(axis=0, dtype=np.int64)
+    for (name, key), n in zip(COUNTS, summed.tolist(), strict=True):
+        if name == "received":
+            line.received = n
+        elif name == "met":
+            line.met[key] = n
+        elif name == "breached":
+            line.breached[key] = n
+        elif n:
+            line.closed[key] = n
     for spread, packed in zip((line.sla_minutes, line.speed_minutes, line.wait_minutes), minutes, strict=True):
-        if packed:
-            spread.add_packed(bytes(packed))
-    for state, n in facts.get("closed", {}).items():
-        line.closed[state] += n
+        spread.add_packed(b"".join(packed))
+    return line
+
+
+def _packed_counts(line: Line) -> bytes:
+    values = []
+    for name, key in COUNTS:
+        if name == "received":
+            values.append(line.received)
+        else:
+            values.append({"met": line.met, "breached": line.breached, "closed": line.closed}[name].get(key, 0))
+    return np.asarray(values, dtype="<i4").tobytes()
 
 
 def _add_day(day: Day, facts: dict[str, Any]) -> None:
@@ -139,17 +169,6 @@ def _add_day(day: Day, facts: dict[str, Any]) -> None:
         day.moves[stage, source] += n
     for reason, source, n in facts.get("reasons", []):
         day.reasons[reason, source] += n
-
-
-def _facts_of(line: Line) -> dict[str, Any]:
-    facts: dict[str, Any] = {}
-    if line.received:
-        facts["received"] = line.received
-    for name, counts in (("met", line.met), ("breached", line.breached), ("closed", line.closed)):
-        kept = {k: n for k, n in counts.items() if n}
-        if kept:
-            facts[name] = kept
-    return facts
 
 
 def rollup_build(
@@ -212,23 +231,20 @@ def _build(first: dt.date, last: dt.date) -> int:
     read(_start(first), _start(last + dt.timedelta(days=1)), by_day=True, lines=line, days=day_of, stages=None)
     rows: list[dict[str, Any]] = []
     for (day, owner, team), found in lines.items():
-        facts = _facts_of(found)
-        spreads = (found.sla_minutes, found.speed_minutes, found.wait_minutes)
-        if facts or any(spreads):
-            sla, speed, wait = (spread.packed() if spread else b"" for spread in spreads)
-            key = f"sales:{owner or ''}:{team or ''}"
-            rows.append(
-                {
-                    "day": day,
-                    "key": key,
-                    "owner_id": owner,
-                    "team_id": team,
-                    "facts": facts,
-                    "sla": sla,
-                    "speed": speed,
-                    "wait": wait,
-                }
-            )
+        sla, speed, wait = (spread.packed() for spread in (found.sla_minutes, found.speed_minutes, found.wait_minutes))
+        rows.append(
+            {
+                "day": day,
+                "key": f"sales:{owner or ''}:{team or ''}",
+                "owner_id": owner,
+                "team_id": team,
+                "facts": {},
+                "counts": _packed_counts(found),
+                "sla": sla,
+                "speed": speed,
+                "wait": wait,
+            }
+        )
     for day, market in days.items():
         facts = {
             "moves": [[stage, source, n] for (stage, source), n in sorted(market.moves.items())],
@@ -241,6 +257,7 @@ def _build(first: dt.date, last: dt.date) -> int:
                 "owner_id": None,
                 "team_id": None,
                 "facts": facts,
+                "counts": b"",
                 "sla": b"",
                 "speed": b"",
                 "wait": b"",

@@ -5,39 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ScoreRollup',
+            name="ScoreRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('zone', models.CharField(max_length=100)),
-                ('through', models.DateField(blank=True, null=True)),
-                ('marks', models.JSONField(default=dict)),
-                ('previous', models.JSONField(default=dict)),
-                ('built_at', models.DateTimeField(default=accord.core.clock.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("zone", models.CharField(max_length=100)),
+                ("through", models.DateField(blank=True, null=True)),
+                ("marks", models.JSONField(default=dict)),
+                ("previous", models.JSONField(default=dict)),
+                ("built_at", models.DateTimeField(default=accord.core.clock.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ScoreDay',
+            name="ScoreDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('key', models.CharField(max_length=60)),
-                ('owner_id', models.BigIntegerField(blank=True, null=True)),
-                ('team_id', models.BigIntegerField(blank=True, null=True)),
-                ('facts', models.JSONField(default=dict)),
-                ('sla', models.BinaryField(default=b'')),
-                ('speed', models.BinaryField(default=b'')),
-                ('wait', models.BinaryField(default=b'')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("key", models.CharField(max_length=60)),
+                ("owner_id", models.BigIntegerField(blank=True, null=True)),
+                ("team_id", models.BigIntegerField(blank=True, null=True)),
+                ("facts", models.JSONField(default=dict)),
+                ("sla", models.BinaryField(default=b"")),
+                ("speed", models.BinaryField(default=b"")),
+                ("wait", models.BinaryField(default=b"")),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'key'), name='score_day_once')],
+                "constraints": [models.UniqueConstraint(fields=("day", "key"), name="score_day_once")],
             },
         ),
     ]

@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -140,7 +141,8 @@ def test_a_settled_day_is_read_from_its_rollup_and_one_that_changed_live_until_r
         day = period_of("day", START.date())
         assert board(day)[2][5] == {30: 1}  # the speed to lead, from the rollup
         assert ScoreDay.objects.filter(day=START.date()).count() == 2  # the rep's line and marketing's
-        ScoreDay.objects.filter(day=START.date(), key__startswith="sales:").update(facts={"received": 99})
+        ninety_nine = np.asarray([99] + [0] * (len(rollups.COUNTS) - 1), dtype="<i4").tobytes()  # received first
+        ScoreDay.objects.filter(day=START.date(), key__startswith="sales:").update(counts=ninety_nine)
         assert board(day)[2][1] == 99  # proof it reads the rollup
         other = User.objects.filter(role="sales_rep").exclude(pk=handoff.owner_id).first()
         handoff_actions.handoff_reassign(handoff=handoff, acting_user=users["admin"], to_user=other, reason="cover")
