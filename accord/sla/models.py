@@ -9,6 +9,7 @@ owner is reminded. The partial indexes on the running ones are what the sweep re
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -133,6 +134,13 @@ class Milestone(models.Model):
         return target - self.used(at)
 
 
+def _loose(to: str) -> Any:
+    """An optional reference of the history, nulled when its row goes: no constraint, no index."""
+    return models.ForeignKey(
+        to, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False, db_index=False
+    )
+
+
 class SlaEvent(models.Model):
     """What happened to a milestone, in order. Append-only: the scoreboard reads these."""
 
@@ -157,33 +165,9 @@ class SlaEvent(models.Model):
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     at = models.DateTimeField(default=clock.now)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    team = models.ForeignKey(
-        "accounts.Team",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    owner = _loose(settings.AUTH_USER_MODEL)
+    team = _loose("accounts.Team")
+    by_user = _loose(settings.AUTH_USER_MODEL)
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
