@@ -267,11 +267,16 @@ def _minutes(value: object, path: str) -> int:
     raise ValueError(f"{path}: {str(value)[:20]!r} is not a time such as 09:00")
 
 
+def zone_or_utc(time_zone: str) -> dt.tzinfo:
+    """The named time zone, or UTC when the name is unknown."""
+    try:
+        return ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
 def within_hours(hours: WeeklyHours, time_zone: str, at: dt.datetime) -> bool:
     """Whether `at` falls in the open hours, read in `time_zone` (UTC when unknown)."""
-    try:
-        local = at.astimezone(ZoneInfo(time_zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        local = at.astimezone(dt.UTC)
+    local = at.astimezone(zone_or_utc(time_zone))
     minute = local.hour * 60 + local.minute
     return any(start <= minute < end for start, end in hours.get(local.weekday(), ()))

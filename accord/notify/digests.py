@@ -10,11 +10,11 @@ marked done without being emailed again.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from django.conf import settings
 from django.db import transaction
 
+from accord.accounts.domain import zone_or_utc
 from accord.accounts.models import User
 from accord.core import clock
 from accord.notify.domain import DIGEST, DIGEST_MOST, digest_due, digest_key, digest_text
@@ -28,19 +28,12 @@ def digest_send(*, now: dt.datetime | None = None) -> dict[str, int]:
     counts = {"sent": 0, "waiting": 0}
     waiting = Notification.objects.filter(awaits_digest=True).values("user_id")
     for user in User.objects.filter(pk__in=waiting).order_by("pk"):
-        local = now.astimezone(_zone(user.time_zone))
+        local = now.astimezone(zone_or_utc(user.time_zone))
         if not digest_due(local.hour, settings.ACCORD_DIGEST_HOUR):
             counts["waiting"] += 1
             continue
         counts["sent"] += _digest_one(user, day=local.date(), now=now)
     return counts
-
-
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def _when(at: dt.datetime) -> str:
@@ -49,7 +42,7 @@ def _when(at: dt.datetime) -> str:
 
 def _digest_one(user: User, *, day: dt.date, now: dt.datetime) -> int:
     """Write one person's digest for `day`, if none was written for it; 1 if one was."""
-    zone = _zone(user.time_zone)
+    zone = zone_or_utc(user.time_zone)
     with transaction.atomic():
         pending = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))

@@ -183,14 +183,6 @@ class Scoreboard:
     marketing: Marketing
 
 
-def bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
-    """The period's first and last moments in the workspace's time zone (ACCORD_TIME_ZONE)."""
-    zone = timezone.get_default_timezone()
-    start = dt.datetime.combine(period.start, dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(period.end, dt.time(), tzinfo=zone)
-    return start, end
-
-
 class Minutes(Func):
     """Wall minutes from `b` to `a` (two moments), never below zero, as a float, on PostgreSQL and SQLite."""
 
